@@ -1,0 +1,39 @@
+"""Queue slow work on RQ. A queue that is down loses nothing: the work is in the database."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+from typing import Any
+
+from redis.exceptions import RedisError
+from rq import Queue, Retry
+
+log = logging.getLogger(__name__)
+
+QUEUE = "default"
+
+
+class RQDispatcher:
+    """Maps task names to the job functions in `jobs.tasks` and enqueues them."""
+
+    def __init__(self, redis, queue_name: str = QUEUE):
+        self.queue = Queue(queue_name, connection=redis)
+
+    @classmethod
+    def for_services(cls, services) -> RQDispatcher:
+        return cls(services.redis)
+
+    def enqueue(self, task: str, *args: Any, at: datetime | None = None) -> bool:
+        func = f"jobs.tasks.{task}"
+        retry = Retry(max=3, interval=[2, 10, 30])
+        try:
+            if at is None:
+                self.queue.enqueue(func, *args, retry=retry)
+            else:
+                self.queue.enqueue_at(at, func, *args, retry=retry)
+        except RedisError as exc:
+            # The cron tick sweeps pending work from the database when Redis is back.
+            log.warning("queue unavailable, %s left for the sweeper: %s", task, exc)
+            return False
+        return True

@@ -1,0 +1,9 @@
+"""The recurring schedule, read by RQ's own cron scheduler (`python -m jobs.cron`)."""
+
+from rq import cron
+
+from jobs import tasks
+
+# Finds pending outbox rows and unprocessed inbound texts that a lost job or a Redis
+# outage left behind; everything else is enqueued the moment it happens.
+cron.register(tasks.sweep, "default", interval=30, job_timeout=300)

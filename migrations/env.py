@@ -1,0 +1,47 @@
+"""Alembic environment: the URL comes from the caller or from DATABASE_URL."""
+
+from alembic import context
+from sqlmodel import SQLModel
+from sqlmodel.sql.sqltypes import AutoString
+
+import service.models  # noqa: F401  (registers every table on SQLModel.metadata)
+from service.config import load_settings
+from service.db import make_engine
+
+config = context.config
+url = config.get_main_option("sqlalchemy.url") or load_settings().effective_database_url
+
+
+def render_item(type_, obj, autogen_context):
+    """Render our column types as plain SQLAlchemy ones so migrations never import models."""
+    if type_ == "type":
+        if isinstance(obj, service.models.UTCDateTime):
+            return "sa.DateTime(timezone=True)"
+        if isinstance(obj, AutoString):
+            return f"sa.String(length={obj.length!r})" if obj.length else "sa.String()"
+    return False
+
+
+OPTIONS = dict(target_metadata=SQLModel.metadata, render_as_batch=True, render_item=render_item)
+
+
+def run_migrations_offline() -> None:
+    context.configure(url=url, **OPTIONS)
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+def run_migrations_online() -> None:
+    engine = make_engine(url)
+    with engine.connect() as connection:
+        # Batch mode lets ALTER TABLE work on SQLite too.
+        context.configure(connection=connection, **OPTIONS)
+        with context.begin_transaction():
+            context.run_migrations()
+    engine.dispose()
+
+
+if context.is_offline_mode():
+    run_migrations_offline()
+else:
+    run_migrations_online()

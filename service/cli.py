@@ -1,0 +1,158 @@
+"""The `realign` command: operator tasks on the configured database."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import click
+from flask import current_app
+from flask.cli import FlaskGroup
+from sqlmodel import select
+
+from service import migrate
+from service.enrollment import EnrollmentError, enroll, export_participant
+from service.models import Facilitator, Participant, Program
+
+
+def _app():
+    from service.app import create_app
+
+    return create_app()
+
+
+@click.group(cls=FlaskGroup, create_app=_app, add_default_commands=True, add_version_option=False)
+def main() -> None:
+    """Realign: SMS and voice programs for repairing trust."""
+
+
+def _services():
+    return current_app.extensions["realign"]
+
+
+def _fail(message: str) -> None:
+    click.echo(f"Error: {message}", err=True)
+    sys.exit(2)
+
+
+@main.command("migrate")
+@click.option("--revision", default="head", show_default=True)
+def migrate_cmd(revision: str) -> None:
+    """Bring the database schema up to date."""
+    migrate.upgrade(_services().settings.effective_database_url, revision)
+    click.echo("database is up to date")
+
+
+@main.command("create-facilitator")
+@click.option("--email", required=True)
+@click.option("--name", required=True)
+@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
+@click.option("--role", type=click.Choice(["admin", "facilitator"]), default="facilitator")
+@click.option("--contact", default="", help="How participants can reach you (shown in HELP).")
+def create_facilitator_cmd(email, name, password, role, contact) -> None:
+    """Create a facilitator account (use --role admin for the first one)."""
+    from service.accounts import create_facilitator
+
+    services = _services()
+    with services.sessions() as session:
+        try:
+            person = create_facilitator(session, email, name, password, role=role, contact=contact)
+        except ValueError as exc:
+            _fail(str(exc))
+        session.commit()
+        click.echo(f"created {person.role} {person.email} (id {person.id})")
+
+
+@main.command("create-program")
+@click.option("--name", required=True)
+@click.option("--owner", "owner_email", required=True, help="Facilitator e-mail.")
+@click.option("--timezone", default="UTC", show_default=True)
+@click.option("--sender", default=None, help="The program's Twilio number (E.164).")
+def create_program_cmd(name, owner_email, timezone, sender) -> None:
+    """Create a program owned by a facilitator."""
+    from service.programs import ProgramError, create_program
+
+    services = _services()
+    with services.sessions() as session:
+        owner = session.exec(select(Facilitator).where(Facilitator.email == owner_email)).first()
+        if owner is None:
+            _fail(f"no facilitator with e-mail {owner_email}")
+        try:
+            program = create_program(
+                session,
+                owner,
+                name=name,
+                timezone=timezone,
+                sender_number=sender,
+                now=services.now(),
+            )
+        except ProgramError as exc:
+            _fail(str(exc))
+        session.commit()
+        click.echo(f"created program {program.name!r} (id {program.id})")
+
+
+@main.command("enroll")
+@click.option("--program", "program_ref", required=True, help="Program id or exact name.")
+@click.option("--name", required=True)
+@click.option("--phone", required=True)
+@click.option("--timezone", default=None, help="IANA zone; defaults to the program's.")
+@click.option("--language", default=None, type=click.Choice(["en", "es"]))
+def enroll_cmd(program_ref, name, phone, timezone, language) -> None:
+    """Enrol a participant and queue their invitation."""
+    from service.outbox import enqueue_sends
+
+    services = _services()
+    with services.sessions() as session:
+        program = _find_program(session, program_ref)
+        try:
+            participant, invite = enroll(
+                session,
+                program,
+                name=name,
+                phone=phone,
+                timezone=timezone,
+                language=language,
+                now=services.now(),
+                actor="cli",
+            )
+        except EnrollmentError as exc:
+            _fail(str(exc))
+        session.commit()
+        enqueue_sends(services, [invite])
+        click.echo(f"enrolled {participant.name} (id {participant.id}); invitation queued")
+
+
+@main.command("export")
+@click.argument("participant_id", type=int)
+@click.option("--output", "-o", type=click.File("w"), default="-")
+def export_cmd(participant_id, output) -> None:
+    """Write one participant's full record as JSON."""
+    services = _services()
+    with services.sessions() as session:
+        participant = session.get(Participant, participant_id)
+        if participant is None:
+            _fail(f"no participant with id {participant_id}")
+        json.dump(export_participant(session, participant), output, indent=2, ensure_ascii=False)
+        output.write("\n")
+
+
+@main.command("seed-demo")
+def seed_demo_cmd() -> None:
+    """Load demo data (once): a facilitator, a program and two partnered participants."""
+    from service.demo import seed_demo
+
+    services = _services()
+    with services.sessions() as session:
+        info = seed_demo(session, now=services.now())
+        session.commit()
+    for line in info:
+        click.echo(line)
+
+
+def _find_program(session, ref: str) -> Program:
+    program = session.get(Program, int(ref)) if ref.isdigit() else None
+    program = program or session.exec(select(Program).where(Program.name == ref)).first()
+    if program is None:
+        _fail(f"no program {ref!r}")
+    return program

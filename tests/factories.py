@@ -1,0 +1,84 @@
+"""Small builders for test data, going through the same service functions as the app."""
+
+from __future__ import annotations
+
+from sqlmodel import select
+
+from service.accounts import create_facilitator
+from service.enrollment import enroll, link_partners
+from service.models import Message, Participant
+from service.outbox import enqueue_sends
+from service.programs import create_program
+
+PROGRAM_NUMBER = "+12015550100"
+ANA = "+12015550123"
+BEN = "+12015550124"
+
+
+def make_program(services, *, email="coach@example.org", name="Founders Reset", **kwargs):
+    now = services.now()
+    with services.sessions() as session:
+        coach = create_facilitator(session, email, "Dana Coach", "a-long-password-1", contact="dana@example.org")
+        kwargs.setdefault("timezone", "America/New_York")
+        kwargs.setdefault("sender_number", PROGRAM_NUMBER)
+        program = create_program(session, coach, name=name, now=now, **kwargs)
+        session.commit()
+        return program
+
+
+def make_participant(services, program, *, name="Ana Reyes", phone=ANA, tz="America/New_York",
+                     language="en", invite=True):
+    with services.sessions() as session:
+        participant, invitation = enroll(
+            session, program, name=name, phone=phone, timezone=tz, language=language,
+            now=services.now(), invite=invite,
+        )
+        session.commit()
+    enqueue_sends(services, [invitation])
+    return participant
+
+
+def make_pair(services, program):
+    ana = make_participant(services, program)
+    ben = make_participant(services, program, name="Ben Okafor", phone=BEN, tz="America/Chicago")
+    with services.sessions() as session:
+        a, b = session.get(Participant, ana.id), session.get(Participant, ben.id)
+        link_partners(session, a, b, now=services.now())
+        session.commit()
+        return a, b
+
+
+def get(services, model, id_):
+    with services.sessions() as session:
+        return session.get(model, id_)
+
+
+def outbound(services, participant_id=None, to=None) -> list[Message]:
+    with services.sessions() as session:
+        query = select(Message).where(Message.direction == "out").order_by(Message.id)
+        if participant_id is not None:
+            query = query.where(Message.participant_id == participant_id)
+        if to is not None:
+            query = query.where(Message.to_number == to)
+        return list(session.exec(query).all())
+
+
+def inbound(services) -> list[Message]:
+    with services.sessions() as session:
+        return list(
+            session.exec(select(Message).where(Message.direction == "in").order_by(Message.id))
+        )
+
+
+def sms_form(body, *, sid, from_=ANA, to=PROGRAM_NUMBER, **extra):
+    form = {
+        "MessageSid": sid,
+        "SmsSid": sid,
+        "AccountSid": "AC" + "0" * 32,
+        "From": from_,
+        "To": to,
+        "Body": body,
+        "NumMedia": "0",
+    }
+    form.update(extra)
+    return form

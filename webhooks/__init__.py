@@ -1,0 +1,9 @@
+"""Twilio webhooks: verify, parse, one service call, answer TwiML."""
+
+
+def init_app(app, services) -> None:
+    from webhooks.sms import bp as sms_bp
+
+    # Read once: without Twilio credentials this is a token generated and kept locally.
+    services.extras["webhook_token"] = services.settings.webhook_auth_token()
+    app.register_blueprint(sms_bp)

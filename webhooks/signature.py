@@ -1,0 +1,35 @@
+"""Twilio request signatures, checked against the public URL Twilio called."""
+
+from __future__ import annotations
+
+from functools import wraps
+
+from flask import current_app, request
+from twilio.request_validator import RequestValidator
+
+
+def public_url() -> str:
+    """PUBLIC_BASE_URL + path + query: what Twilio signed, whatever proxy sits in between."""
+    services = current_app.extensions["realign"]
+    query = request.query_string.decode("latin-1")
+    base = services.settings.public_base_url
+    return f"{base}{request.path}" + (f"?{query}" if query else "")
+
+
+def twilio_signed(view):
+    """Answer 403, storing and queueing nothing, unless the request is signed by Twilio."""
+
+    @wraps(view)
+    def wrapped(*args, **kwargs):
+        services = current_app.extensions["realign"]
+        validator = RequestValidator(services.extras["webhook_token"])
+        signature = request.headers.get("X-Twilio-Signature", "")
+        if not signature or not validator.validate(public_url(), request.form, signature):
+            return forbidden()
+        return view(*args, **kwargs)
+
+    return wrapped
+
+
+def forbidden():
+    return current_app.response_class("Invalid Twilio signature\n", 403, mimetype="text/plain")

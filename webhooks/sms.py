@@ -1,0 +1,40 @@
+"""POST /twilio/sms (a text came in) and /twilio/sms/status (delivery status)."""
+
+from __future__ import annotations
+
+from flask import Blueprint, current_app, request
+from twilio.twiml.messaging_response import MessagingResponse
+
+from service import inbound
+from webhooks.signature import twilio_signed
+
+bp = Blueprint("sms", __name__, url_prefix="/twilio/sms")
+
+
+def _services():
+    return current_app.extensions["realign"]
+
+
+def twiml(response: MessagingResponse):
+    return current_app.response_class(str(response), 200, mimetype="application/xml")
+
+
+@bp.post("")
+@twilio_signed
+def incoming():
+    """Store the text first, queue the conversation turn, answer at once."""
+    inbound.receive_sms(_services(), inbound.InboundSms.from_form(request.form))
+    # Replies go out through the outbox (idempotent, status-tracked), never as TwiML.
+    return twiml(MessagingResponse())
+
+
+@bp.post("/status")
+@twilio_signed
+def status():
+    inbound.receive_status(
+        _services(),
+        sid=request.form.get("MessageSid", ""),
+        status=request.form.get("MessageStatus") or request.form.get("SmsStatus", ""),
+        error_code=request.form.get("ErrorCode"),
+    )
+    return current_app.response_class("", 204)
