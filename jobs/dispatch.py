@@ -8,6 +8,8 @@ from typing import Any
 
 from redis.exceptions import RedisError
 from rq import Queue, Retry
+from rq.exceptions import NoSuchJobError
+from rq.job import Job
 
 log = logging.getLogger(__name__)
 
@@ -24,16 +26,31 @@ class RQDispatcher:
     def for_services(cls, services) -> RQDispatcher:
         return cls(services.redis)
 
-    def enqueue(self, task: str, *args: Any, at: datetime | None = None) -> bool:
+    def enqueue(
+        self, task: str, *args: Any, at: datetime | None = None, job_id: str | None = None
+    ) -> bool:
         func = f"jobs.tasks.{task}"
         retry = Retry(max=3, interval=[2, 10, 30])
         try:
             if at is None:
-                self.queue.enqueue(func, *args, retry=retry)
+                self.queue.enqueue(func, *args, retry=retry, job_id=job_id)
             else:
-                self.queue.enqueue_at(at, func, *args, retry=retry)
+                self.queue.enqueue_at(at, func, *args, retry=retry, job_id=job_id)
         except RedisError as exc:
             # The cron tick sweeps pending work from the database when Redis is back.
             log.warning("queue unavailable, %s left for the sweeper: %s", task, exc)
             return False
         return True
+
+    def cancel(self, job_ids: list[str]) -> int:
+        """Drop scheduled jobs (e.g. timed sends for someone whose program closed)."""
+        cancelled = 0
+        for job_id in job_ids:
+            try:
+                job = Job.fetch(job_id, connection=self.queue.connection)
+            except (NoSuchJobError, RedisError):
+                continue
+            job.cancel()
+            job.delete()
+            cancelled += 1
+        return cancelled

@@ -7,3 +7,5 @@ from jobs import tasks
 # Finds pending outbox rows and unprocessed inbound texts that a lost job or a Redis
 # outage left behind; everything else is enqueued the moment it happens.
 cron.register(tasks.sweep, "default", interval=30, job_timeout=300)
+# Check-ins are due on whole minutes (cadence times are HH:MM).
+cron.register(tasks.tick, "default", cron="* * * * *", job_timeout=300)

@@ -10,13 +10,18 @@ from service import outbox
 
 
 def send_messages(message_ids: list[int]) -> dict:
-    """Send outbox rows (each at most once; see service/outbox.py)."""
+    """Send outbox rows, concurrently, each at most once (see service/outbox.py)."""
+    return outbox.deliver_many(current(), message_ids)
+
+
+def tick() -> dict:
+    """Due check-ins, nudges and misses; their texts are sent in batches."""
+    from service import checkins
+
     services = current()
-    results: dict[str, int] = {}
-    for message_id in message_ids:
-        outcome = outbox.deliver(services, message_id)
-        results[outcome] = results.get(outcome, 0) + 1
-    return results
+    result = checkins.tick(services)
+    outbox.enqueue_sends(services, result.messages)
+    return {"created": result.created, "nudged": result.nudged, "missed": result.missed}
 
 
 def handle_inbound(message_id: int) -> str:

@@ -42,6 +42,9 @@ class Settings(BaseSettings):
     twilio_api_base_url: str = ""
     twilio_timeout: float = Field(10.0, gt=0, le=120)
     recordings_dir: Path | None = None
+    # Twilio's per-number throughput (messages per second); 0 turns the cap off.
+    sender_mps: int = Field(10, ge=0, le=1000)
+    send_concurrency: int = Field(16, ge=1, le=256)
     log_level: str = "INFO"
 
     @field_validator("database_url")

@@ -16,8 +16,8 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
+from service import checkins, outbox, schedule, texts
 from service import commitments as commits
-from service import outbox, schedule, texts
 from service.audit import record
 from service.keywords import Keyword, KeywordKind, parse_keyword
 from service.models import Call, Message, Participant, Program, Statement
@@ -275,9 +275,11 @@ class Turn:
             return self.commit(keyword.argument)
         if kind == KeywordKind.CHANGE:
             return self.change(keyword.argument or "")
-        if kind == KeywordKind.AGREE or (kind == KeywordKind.YES and self.p.prompt == "agree"):
-            if commits.waiting_for(self.session, self.p):
-                return self.agree()
+        agreeing = kind == KeywordKind.AGREE or (
+            kind == KeywordKind.YES and self.p.prompt == "agree"
+        )
+        if agreeing and commits.waiting_for(self.session, self.p):
+            return self.agree()
         return None  # e.g. "yes" as the answer to a prompt: ordinary text
 
     # Consent and opting out ----------------------------------------------------------
@@ -324,6 +326,7 @@ class Turn:
         if self.p.status == "paused":
             self.p.status = "active"
             self.p.paused_at = None
+            checkins.resume(self.session, self.p, self.now)
             outbox.flag(self.session, self.p, "resumed", "resumed after a pause", self.now)
         self.reply("unpaused")
         return "unpaused"
@@ -337,6 +340,13 @@ class Turn:
     def answer(self) -> str:
         if not self.message.body.strip():
             return "empty"
+        if self.p.step == 5:
+            result = checkins.answer(self.session, self.p, self.message, self.now)
+            if result.handled:
+                for template in result.replies:
+                    self.reply(template)
+                self.outgoing.extend(result.extra)
+                return "checkin"
         if self.prompt_is_open():
             template = self.p.prompt
             self.note(PROMPT_KIND[template])
@@ -446,7 +456,10 @@ class Turn:
         self.session.add(target)
         self.note("change_request", text)
         outbox.flag(
-            self.session, self.p, "commitment_change", f"proposed new wording for #{target.id}",
+            self.session,
+            self.p,
+            "commitment_change",
+            f"proposed new wording for #{target.id}",
             self.now,
         )
         self.reply("commitment_change_received")
@@ -488,6 +501,7 @@ def enter_step5(session: Session, participant: Participant, now: datetime) -> No
         participant.prompt = None
         session.add(participant)
         record(session, f"participant:{participant.id}", "enter_step5", participant, now=now)
+        checkins.start(session, participant, now)
 
 
 def cancel_pending(session: Session, participant: Participant, now: datetime) -> int:

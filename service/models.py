@@ -128,7 +128,11 @@ class Participant(SQLModel, table=True):
     cadence: str | None = Field(default=None, max_length=64)
     current_cadence: str | None = Field(default=None, max_length=64)
     next_checkin_at: datetime | None = _ts(default=None, index=True)
+    next_partner_checkin_at: datetime | None = _ts(default=None, index=True)
+    quiet_start: str | None = Field(default=None, max_length=5)
+    quiet_end: str | None = Field(default=None, max_length=5)
     streak: int = 0
+    misses_in_row: int = 0
     consent_at: datetime | None = _ts(default=None)
     opted_out_at: datetime | None = _ts(default=None)
     paused_at: datetime | None = _ts(default=None)
@@ -214,6 +218,12 @@ class Reflection(SQLModel, table=True):
     status: str = Field(default="recorded", max_length=16)
     deleted_at_twilio: datetime | None = _ts(default=None)
     created_at: datetime = _ts(default_factory=utcnow)
+    # Twilio's RecordingStatus (completed, absent, failed) once its callback has arrived.
+    recording_status: str | None = Field(default=None, max_length=16)
+    # Download/delete tries so far; the sweeper gives up (and flags) after a few.
+    attempts: int = 0
+    # Set when nothing is left to do: audio stored (or discarded) and Twilio's copy handled.
+    settled_at: datetime | None = _ts(default=None, index=True)
 
 
 class Commitment(SQLModel, table=True):
@@ -249,6 +259,9 @@ class CheckIn(SQLModel, table=True):
     answered_at: datetime | None = _ts(default=None)
     answer_raw: str | None = None
     note: str | None = None
+    subject_id: int | None = Field(default=None, foreign_key="participant.id")
+    commitment_ids: list = Field(default_factory=list, sa_type=JSON)
+    clarified: bool = False
     nudges_sent: int = 0
     next_nudge_at: datetime | None = _ts(default=None, index=True)
     closes_at: datetime | None = _ts(default=None, index=True)
@@ -283,6 +296,9 @@ class Call(SQLModel, table=True):
     next_attempt_at: datetime | None = _ts(default=None)
     created_at: datetime = _ts(default_factory=utcnow)
     updated_at: datetime = _ts(default_factory=utcnow)
+
+    # The sweeper's query: pending calls whose next attempt is due.
+    __table_args__ = (sa.Index("ix_call_due", "status", "next_attempt_at"),)
 
 
 class AttentionItem(SQLModel, table=True):

@@ -44,7 +44,15 @@ STATUS_RANK = {
 FINAL = {"delivered", "read", "undelivered", "failed", "cancelled", "canceled", "console"}
 NO_TEXT_STATUSES = {"opted_out", "undeliverable", "closed"}
 MAX_ATTEMPTS = 6
+BATCH = 100  # rows per send job: one job per text would cap throughput near 50/s
 CLAIM_STALE_AFTER = timedelta(minutes=2)
+
+
+def may_receive(participant: Participant, message: Message) -> bool:
+    """Opted out, unreachable or closed: nothing leaves, except the closing text itself."""
+    if participant.status == "closed":
+        return (message.template or "").startswith("closing_")
+    return participant.status not in NO_TEXT_STATUSES
 
 
 def backoff(attempts: int) -> timedelta:
@@ -142,11 +150,13 @@ def enqueue_sends(services, messages) -> None:
     now = services.now()
     pending = [m for m in messages if m is not None and m.status == "pending"]
     due = [m.id for m in pending if m.send_after is None or m.send_after <= now]
-    if due:
-        services.dispatcher.enqueue("send_messages", due)
+    for start in range(0, len(due), BATCH):
+        services.dispatcher.enqueue("send_messages", due[start : start + BATCH])
     for m in pending:
         if m.id not in due:
-            services.dispatcher.enqueue("send_messages", [m.id], at=m.send_after)
+            services.dispatcher.enqueue(
+                "send_messages", [m.id], at=m.send_after, job_id=f"send-{m.id}"
+            )
 
 
 # Sending ------------------------------------------------------------------------------
@@ -167,6 +177,22 @@ def claim(session: Session, message_id: int, now: datetime) -> bool:
     return result.rowcount == 1
 
 
+def deliver_many(services, message_ids: list[int], *, concurrency: int | None = None) -> dict:
+    """Send a batch concurrently over the pooled Twilio client, each row at most once."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    concurrency = concurrency or services.settings.send_concurrency
+    results: dict[str, int] = {}
+    if len(message_ids) <= 1 or concurrency <= 1:
+        outcomes = [deliver(services, i) for i in message_ids]
+    else:
+        with ThreadPoolExecutor(max_workers=min(concurrency, len(message_ids))) as pool:
+            outcomes = list(pool.map(lambda i: deliver(services, i), message_ids))
+    for outcome in outcomes:
+        results[outcome] = results.get(outcome, 0) + 1
+    return results
+
+
 def deliver(services, message_id: int) -> str:
     """Send one outbox row at most once. Returns what happened (for logs and tests)."""
     now = services.now()
@@ -177,10 +203,14 @@ def deliver(services, message_id: int) -> str:
         participant = (
             session.get(Participant, message.participant_id) if message.participant_id else None
         )
-        if participant is not None and participant.status in NO_TEXT_STATUSES:
+        if participant is not None and not may_receive(participant, message):
             _finish(session, message, "cancelled", now)
             return "cancelled"
         callback = services.settings.public_base_url + "/twilio/sms/status"
+        sender = message.from_number or message.messaging_service_sid or "default"
+        limiter = services.extras.get("rate_limit")
+        if limiter is not None:
+            limiter.acquire(sender)
         try:
             result = services.gateway.send_message(
                 to=message.to_number,

@@ -15,13 +15,19 @@ from service.config import Settings
 from service.db import make_engine, session_factory
 from service.gateway import build_gateway
 from service.models import utcnow
+from service.ratelimit import SenderRateLimit
 
 
 class Dispatcher(Protocol):
     """Hands slow work to the background (RQ in production; see jobs/dispatch.py)."""
 
-    def enqueue(self, task: str, *args: Any, at: datetime | None = None) -> bool:
+    def enqueue(
+        self, task: str, *args: Any, at: datetime | None = None, job_id: str | None = None
+    ) -> bool:
         """Queue `task(*args)`; returns False (and loses nothing) when the queue is down."""
+
+    def cancel(self, job_ids: list[str]) -> int:
+        """Drop scheduled jobs by id."""
 
 
 @dataclass
@@ -60,6 +66,7 @@ def build_services(
             settings.twilio_auth_token,
             api_base_url=settings.twilio_api_base_url or None,
             timeout=settings.twilio_timeout,
+            pool_size=settings.send_concurrency,
         )
     services = Services(
         settings=settings,
@@ -69,6 +76,7 @@ def build_services(
         gateway=gateway,
         clock=clock or utcnow,
     )
+    services.extras["rate_limit"] = SenderRateLimit(redis, settings.sender_mps)
     if dispatcher_factory is not None:
         services.dispatcher = dispatcher_factory(services)
     return services

@@ -18,7 +18,9 @@ BEN = "+12015550124"
 def make_program(services, *, email="coach@example.org", name="Founders Reset", **kwargs):
     now = services.now()
     with services.sessions() as session:
-        coach = create_facilitator(session, email, "Dana Coach", "a-long-password-1", contact="dana@example.org")
+        coach = create_facilitator(
+            session, email, "Dana Coach", "a-long-password-1", contact="dana@example.org"
+        )
         kwargs.setdefault("timezone", "America/New_York")
         kwargs.setdefault("sender_number", PROGRAM_NUMBER)
         program = create_program(session, coach, name=name, now=now, **kwargs)
@@ -26,12 +28,26 @@ def make_program(services, *, email="coach@example.org", name="Founders Reset", 
         return program
 
 
-def make_participant(services, program, *, name="Ana Reyes", phone=ANA, tz="America/New_York",
-                     language="en", invite=True):
+def make_participant(
+    services,
+    program,
+    *,
+    name="Ana Reyes",
+    phone=ANA,
+    tz="America/New_York",
+    language="en",
+    invite=True,
+):
     with services.sessions() as session:
         participant, invitation = enroll(
-            session, program, name=name, phone=phone, timezone=tz, language=language,
-            now=services.now(), invite=invite,
+            session,
+            program,
+            name=name,
+            phone=phone,
+            timezone=tz,
+            language=language,
+            now=services.now(),
+            invite=invite,
         )
         session.commit()
     enqueue_sends(services, [invitation])

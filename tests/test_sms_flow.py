@@ -9,7 +9,16 @@ from sqlmodel import select
 
 from service import commitments, conversation
 from service.models import Commitment, Message, Participant, Statement
-from tests.factories import ANA, BEN, get, make_pair, make_participant, make_program, outbound, sms_form
+from tests.factories import (
+    ANA,
+    BEN,
+    get,
+    make_pair,
+    make_participant,
+    make_program,
+    outbound,
+    sms_form,
+)
 
 _sids = itertools.count(1)
 
@@ -20,7 +29,9 @@ def text(twilio_post, run_jobs):
 
     def send(services, body, *, from_=ANA, **extra):
         before = {m.id for m in outbound(services)}
-        response = twilio_post("/twilio/sms", sms_form(body, sid=f"SM{next(_sids):032d}", from_=from_, **extra))
+        response = twilio_post(
+            "/twilio/sms", sms_form(body, sid=f"SM{next(_sids):032d}", from_=from_, **extra)
+        )
         assert response.status_code == 200
         assert response.mimetype == "application/xml"
         run_jobs()
@@ -37,7 +48,9 @@ def statements(services, participant_id):
     with services.sessions() as session:
         return list(
             session.exec(
-                select(Statement).where(Statement.participant_id == participant_id).order_by(Statement.id)
+                select(Statement)
+                .where(Statement.participant_id == participant_id)
+                .order_by(Statement.id)
             )
         )
 
@@ -88,8 +101,13 @@ def test_invitation_to_agreed_commitments(app, services, text, run_jobs, gateway
     # The facilitator writes a commitment with her after the call and moves her to step 4.
     with services.sessions() as session:
         p = session.get(Participant, ana.id)
-        commitments.add_commitment(session, p, "Send the weekly numbers by Friday noon",
-                                   sign="The update is in the channel", now=services.now())
+        commitments.add_commitment(
+            session,
+            p,
+            "Send the weekly numbers by Friday noon",
+            sign="The update is in the channel",
+            now=services.now(),
+        )
         queued = conversation.advance_step(session, p, now=services.now(), actor="facilitator:1")
         session.commit()
     from service.outbox import enqueue_sends
@@ -125,8 +143,12 @@ def test_linked_pair_cosigns_a_shared_commitment(app, services, text, run_jobs):
         a, b = session.get(Participant, ana.id), session.get(Participant, ben.id)
         a.step = b.step = 3
         [shared, _] = commitments.add_commitment(
-            session, a, "Say so by Friday if a meeting can't happen", shared=True,
-            sign="A message every Friday", now=services.now(),
+            session,
+            a,
+            "Say so by Friday if a meeting can't happen",
+            shared=True,
+            sign="A message every Friday",
+            now=services.now(),
         )
         queued = conversation.advance_step(session, a, now=services.now(), actor="facilitator:1")
         queued += conversation.advance_step(session, b, now=services.now(), actor="facilitator:1")
@@ -153,7 +175,10 @@ def test_linked_pair_cosigns_a_shared_commitment(app, services, text, run_jobs):
     # Both are asked again, with the new wording.
     reasked = outbound(services)[-4:]
     assert sorted(m.template for m in reasked) == [
-        "commitment_agree_prompt", "commitment_agree_prompt", "commitments_list", "commitments_list"
+        "commitment_agree_prompt",
+        "commitment_agree_prompt",
+        "commitments_list",
+        "commitments_list",
     ]
     assert all("Thursday" in m.body for m in reasked if m.template == "commitments_list")
     sent = text(services, "AGREE", from_=BEN)
@@ -193,7 +218,9 @@ def test_change_request_goes_to_the_facilitator(app, services, text, run_jobs):
     with services.sessions() as session:
         from service.models import AttentionItem
 
-        [item] = session.exec(select(AttentionItem).where(AttentionItem.kind == "commitment_change")).all()
+        [item] = session.exec(
+            select(AttentionItem).where(AttentionItem.kind == "commitment_change")
+        ).all()
         assert item.participant_id == ana.id
         [c] = session.exec(select(Commitment)).all()
         assert c.status == "change_requested"
@@ -204,7 +231,7 @@ def test_morning_pacing_waits_for_local_morning(app, services, text, run_jobs, c
     from datetime import UTC, datetime
 
     program = make_program(services, pacing="morning")
-    ana = make_participant(services, program)
+    make_participant(services, program)
     sent = text(services, "YES")  # 10:00 in New York: the first question comes at once
     assert [(m.template, m.status) for m in sent][-1] == ("step1_what_happened", "console")
     clock.set(datetime(2026, 3, 4, 1, 30, tzinfo=UTC))  # 20:30 in New York

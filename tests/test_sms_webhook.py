@@ -11,7 +11,16 @@ from hypothesis import strategies as st
 from sqlmodel import select
 
 from service.models import AttentionItem, Message, Participant, Statement
-from tests.factories import ANA, PROGRAM_NUMBER, get, inbound, make_participant, make_program, outbound, sms_form
+from tests.factories import (
+    ANA,
+    PROGRAM_NUMBER,
+    get,
+    inbound,
+    make_participant,
+    make_program,
+    outbound,
+    sms_form,
+)
 
 _sids = itertools.count(1)
 
@@ -24,7 +33,9 @@ def sid() -> str:
 def text(twilio_post, run_jobs, services):
     def send(body, *, from_=ANA, **extra):
         before = {m.id for m in outbound(services)}
-        response = twilio_post("/twilio/sms", sms_form(body, sid=extra.pop("sid", None) or sid(), from_=from_, **extra))
+        response = twilio_post(
+            "/twilio/sms", sms_form(body, sid=extra.pop("sid", None) or sid(), from_=from_, **extra)
+        )
         assert response.status_code == 200
         run_jobs()
         return [m.template for m in outbound(services) if m.id not in before]
@@ -47,7 +58,9 @@ def ana(services, run_jobs):
     "case",
     ["missing", "garbage", "wrong_url", "wrong_token", "tampered_body"],
 )
-def test_bad_signature_is_refused_and_nothing_is_stored(app, services, client, twilio_post, redis_conn, case):
+def test_bad_signature_is_refused_and_nothing_is_stored(
+    app, services, client, twilio_post, redis_conn, case
+):
     from twilio.request_validator import RequestValidator
 
     form = sms_form("hello", sid=sid())
@@ -56,9 +69,13 @@ def test_bad_signature_is_refused_and_nothing_is_stored(app, services, client, t
     signature = {
         "missing": "",
         "garbage": "not-a-signature",
-        "wrong_url": RequestValidator(token).compute_signature("https://evil.example/twilio/sms", form),
+        "wrong_url": RequestValidator(token).compute_signature(
+            "https://evil.example/twilio/sms", form
+        ),
         "wrong_token": RequestValidator("0" * 32).compute_signature(base + "/twilio/sms", form),
-        "tampered_body": RequestValidator(token).compute_signature(base + "/twilio/sms", {**form, "Body": "other"}),
+        "tampered_body": RequestValidator(token).compute_signature(
+            base + "/twilio/sms", {**form, "Body": "other"}
+        ),
     }[case]
     headers = {"X-Twilio-Signature": signature} if signature else {}
     response = client.post("/twilio/sms", data=form, headers=headers, base_url=base)
@@ -75,12 +92,17 @@ def test_signature_checks_the_public_url_not_the_local_one(app, services, client
     token = services.extras["webhook_token"]
     good = RequestValidator(token).compute_signature("https://realign.example.org/twilio/sms", form)
     response = client.post(
-        "/twilio/sms", data=form, headers={"X-Twilio-Signature": good}, base_url="http://10.0.0.5:8000"
+        "/twilio/sms",
+        data=form,
+        headers={"X-Twilio-Signature": good},
+        base_url="http://10.0.0.5:8000",
     )
     assert response.status_code == 200
     local = RequestValidator(token).compute_signature("http://10.0.0.5:8000/twilio/sms", form)
     response = client.post(
-        "/twilio/sms", data=sms_form("again", sid=sid()), headers={"X-Twilio-Signature": local},
+        "/twilio/sms",
+        data=sms_form("again", sid=sid()),
+        headers={"X-Twilio-Signature": local},
         base_url="http://10.0.0.5:8000",
     )
     assert response.status_code == 403
@@ -88,7 +110,8 @@ def test_signature_checks_the_public_url_not_the_local_one(app, services, client
 
 def test_status_callback_needs_a_signature_too(app, services, client):
     response = client.post(
-        "/twilio/sms/status", data={"MessageSid": "SMx", "MessageStatus": "failed"},
+        "/twilio/sms/status",
+        data={"MessageSid": "SMx", "MessageStatus": "failed"},
         base_url=services.settings.public_base_url,
     )
     assert response.status_code == 403
@@ -97,7 +120,9 @@ def test_status_callback_needs_a_signature_too(app, services, client):
 # Duplicates ---------------------------------------------------------------------------
 
 
-def test_retried_delivery_is_stored_once_and_answered_the_same(app, services, ana, twilio_post, run_jobs):
+def test_retried_delivery_is_stored_once_and_answered_the_same(
+    app, services, ana, twilio_post, run_jobs
+):
     form = sms_form("YES", sid=sid())
     first = twilio_post("/twilio/sms", form)
     second = twilio_post("/twilio/sms", form)
@@ -153,7 +178,21 @@ def test_unknown_number_gets_one_polite_reply_a_day_and_is_kept(app, services, a
 # Keywords -----------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("word", ["STOP", "stop", " Stop. ", "STOPALL", "unsubscribe", "Cancel", "END", "quit", "REVOKE", "optout"])
+@pytest.mark.parametrize(
+    "word",
+    [
+        "STOP",
+        "stop",
+        " Stop. ",
+        "STOPALL",
+        "unsubscribe",
+        "Cancel",
+        "END",
+        "quit",
+        "REVOKE",
+        "optout",
+    ],
+)
 def test_opt_out_words_stop_everything_without_a_reply(app, services, ana, text, word):
     text("YES")
     assert text(word) == []
@@ -247,19 +286,37 @@ def test_odd_text_is_stored_verbatim_and_answered_kindly(app, services, ana, tex
 
 def test_mms_keeps_media_and_says_only_text_is_read(app, services, ana, text):
     text("YES")
-    sent = text("", NumMedia="2", MediaUrl0="https://api.twilio.com/m/ME1", MediaUrl1="https://api.twilio.com/m/ME2")
+    sent = text(
+        "",
+        NumMedia="2",
+        MediaUrl0="https://api.twilio.com/m/ME1",
+        MediaUrl1="https://api.twilio.com/m/ME2",
+    )
     assert sent == ["media_not_read"]
     stored = inbound(services)[-1]
     assert stored.media_urls == ["https://api.twilio.com/m/ME1", "https://api.twilio.com/m/ME2"]
 
 
-form_values = st.one_of(st.text(max_size=200), st.sampled_from([ANA, PROGRAM_NUMBER, "STOP", "YES", "1", "-1", "99"]))
+form_values = st.one_of(
+    st.text(max_size=200), st.sampled_from([ANA, PROGRAM_NUMBER, "STOP", "YES", "1", "-1", "99"])
+)
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
 @given(
     form=st.dictionaries(
-        st.sampled_from(["MessageSid", "From", "To", "Body", "NumMedia", "MediaUrl0", "MessagingServiceSid", "X"])
+        st.sampled_from(
+            [
+                "MessageSid",
+                "From",
+                "To",
+                "Body",
+                "NumMedia",
+                "MediaUrl0",
+                "MessagingServiceSid",
+                "X",
+            ]
+        )
         | st.text(max_size=20),
         form_values,
         max_size=8,
@@ -270,7 +327,9 @@ def test_arbitrary_signed_forms_never_get_a_5xx(app, services, twilio_post, run_
     assert response.status_code < 500
     run_jobs()
     with services.sessions() as session:
-        failed = session.exec(select(Message).where(Message.direction == "in", Message.status == "received")).all()
+        failed = session.exec(
+            select(Message).where(Message.direction == "in", Message.status == "received")
+        ).all()
         assert failed == []  # every stored text was processed
 
 
@@ -318,8 +377,16 @@ def test_unknown_sid_and_junk_status_are_harmless(app, services, sent_message, t
 
 @pytest.mark.parametrize(
     "code,participant_status",
-    [(21610, "opted_out"), (30004, "undeliverable"), (30006, "undeliverable"), (30007, "undeliverable"), (30008, "invited")],
+    [
+        (21610, "opted_out"),
+        (30004, "undeliverable"),
+        (30006, "undeliverable"),
+        (30007, "undeliverable"),
+        (30008, "invited"),
+    ],
 )
-def test_delivery_errors_flag_the_participant(app, services, ana, sent_message, twilio_post, code, participant_status):
+def test_delivery_errors_flag_the_participant(
+    app, services, ana, sent_message, twilio_post, code, participant_status
+):
     status(twilio_post, sent_message.twilio_sid, "failed", code)
     assert get(services, Participant, ana.id).status == participant_status

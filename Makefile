@@ -1,0 +1,39 @@
+# Realign: `make dev` runs the whole stack locally, `make test` runs the suite.
+# Both start from nothing but python3: uv comes from PyPI into .tools/, and uv builds .venv
+# from uv.lock. The stamp file makes later runs skip the install until the lock changes.
+
+UV := .tools/bin/uv
+STAMP := .venv/.synced
+export UV_PYTHON_DOWNLOADS := never
+
+.PHONY: dev test bench lint fmt install
+.DEFAULT_GOAL := dev
+
+install: $(STAMP)
+
+$(UV):
+	python3 -m venv .tools
+	.tools/bin/pip install --quiet uv==0.13.9
+
+$(STAMP): uv.lock pyproject.toml | $(UV)
+	$(UV) sync --locked
+	@touch $@
+
+# TWILIO=local sends texts to the local Twilio-compatible API instead of the console.
+dev: $(STAMP)
+	.venv/bin/python scripts/dev.py $(if $(TWILIO),--twilio $(TWILIO))
+
+test: $(STAMP)
+	.venv/bin/pytest $(PYTEST_ARGS)
+
+# Every bench/*.py, or one with NAME=x.
+bench: $(STAMP)
+	.venv/bin/python scripts/bench.py $(NAME)
+
+lint: $(STAMP)
+	.venv/bin/ruff check .
+	.venv/bin/ruff format --check .
+
+fmt: $(STAMP)
+	.venv/bin/ruff check --fix .
+	.venv/bin/ruff format .
