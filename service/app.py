@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Flask, jsonify
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from service.config import Settings, load_settings
 from service.health import check_health
@@ -25,6 +26,9 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
     services = build_services(settings, **overrides)
 
     app = Flask("realign", instance_path=str(settings.instance_dir.resolve()))
+    # Heroku-like routers put the client address in X-Forwarded-For (login throttling
+    # keys on it). Twilio signatures never depend on this: they use PUBLIC_BASE_URL.
+    app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=0)
     app.config.update(
         SECRET_KEY=settings.effective_secret_key(),
         MAX_CONTENT_LENGTH=2 * 1024 * 1024,

@@ -45,6 +45,9 @@ class Settings(BaseSettings):
     # Twilio's per-number throughput (messages per second); 0 turns the cap off.
     sender_mps: int = Field(10, ge=0, le=1000)
     send_concurrency: int = Field(16, ge=1, le=256)
+    # A send claimed this long ago with no outcome is reconciled against Twilio's list.
+    # Must exceed TWILIO_TIMEOUT so a live worker is never second-guessed.
+    claim_stale_seconds: int = Field(120, ge=1, le=3600)
     log_level: str = "INFO"
 
     @field_validator("database_url")
@@ -114,6 +117,8 @@ class Settings(BaseSettings):
                 raise ValueError("DATABASE_URL must be set in production")
             if not self.redis_url:
                 raise ValueError("REDIS_URL must be set in production")
+        if self.claim_stale_seconds <= self.twilio_timeout:
+            raise ValueError("CLAIM_STALE_SECONDS must be longer than TWILIO_TIMEOUT")
         if bool(self.twilio_account_sid) != bool(self.twilio_auth_token):
             raise ValueError("TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN go together")
         return self

@@ -45,7 +45,6 @@ FINAL = {"delivered", "read", "undelivered", "failed", "cancelled", "canceled", 
 NO_TEXT_STATUSES = {"opted_out", "undeliverable", "closed"}
 MAX_ATTEMPTS = 6
 BATCH = 100  # rows per send job: one job per text would cap throughput near 50/s
-CLAIM_STALE_AFTER = timedelta(minutes=2)
 
 
 def may_receive(participant: Participant, message: Message) -> bool:
@@ -320,6 +319,7 @@ def reconcile(services, message_id: int) -> str:
 def sweep(services, limit: int = 500) -> dict:
     """Find work the queue may have lost: due pending rows and stale claims."""
     now = services.now()
+    stale_after = timedelta(seconds=services.settings.claim_stale_seconds)
     with services.sessions() as session:
         due = session.exec(
             select(Message.id)
@@ -333,13 +333,14 @@ def sweep(services, limit: int = 500) -> dict:
         ).all()
         stale = session.exec(
             select(Message.id)
-            .where(Message.status == "claimed", Message.claimed_at < now - CLAIM_STALE_AFTER)
+            .where(Message.status == "claimed", Message.claimed_at < now - stale_after)
             .limit(limit)
         ).all()
     for message_id in stale:
         reconcile(services, message_id)
-    if due and services.dispatcher is not None:
-        services.dispatcher.enqueue("send_messages", list(due))
+    if services.dispatcher is not None:
+        for start in range(0, len(due), BATCH):
+            services.dispatcher.enqueue("send_messages", list(due[start : start + BATCH]))
     return {"due": len(due), "stale": len(stale)}
 
 

@@ -1,0 +1,210 @@
+"""Signing facilitators in and out of the admin (Flask-Login), with throttle and idle timeout.
+
+* `/admin/login` (GET, POST) and `/admin/logout` (POST only) live on the index view, so they
+  render with Flask-Admin's templates and CSP nonce.
+* One `before_request` hook guards every /admin URL, in this order: expire a session idle
+  longer than `ADMIN_IDLE_MINUTES` (default 30); send anyone not signed in to the sign-in
+  page; check the CSRF token of every POST (sign-in included).
+* Failed sign-ins are counted in Redis per (email, client address) so every gunicorn
+  process shares them: after 5 within a minute, tries are refused (429) until the minute
+  is over. If Redis is down the throttle lets tries through (argon2 still slows guessing)
+  and logs a warning, rather than locking every facilitator out; a sign-in then waits for
+  one failed Redis call (about 3 s with redis-py's default retries).
+* The session remembers `id:fingerprint-of-password-hash`: changing a password or
+  deactivating a facilitator ends their other sessions at the next request.
+* Sign-in, sign-out and failed or refused sign-ins each write an AuditEvent (never a password).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from urllib.parse import urlsplit
+
+from flask import current_app, flash, redirect, request, session, url_for
+from flask_admin import AdminIndexView, expose
+from flask_admin.form import SecureForm
+from flask_login import LoginManager, UserMixin, current_user, login_user, logout_user
+from wtforms import PasswordField, StringField
+from wtforms.validators import InputRequired, Length
+
+from admin.base import deny, is_allowed
+from admin.security import check_csrf
+from admin.throttle import FAILED_LIMIT, LoginThrottle
+from service import accounts, audit
+from service.models import Facilitator
+
+ADMIN_URL = "/admin"
+PUBLIC_ENDPOINTS = {"admin.login", "admin.static"}
+
+
+class AdminUser(UserMixin):
+    """The signed-in facilitator, as Flask-Login sees them (a detached snapshot)."""
+
+    def __init__(self, facilitator: Facilitator):
+        self.id = facilitator.id
+        self.email = facilitator.email
+        self.name = facilitator.name
+        self.role = facilitator.role
+        self.token = fingerprint(facilitator)
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == "admin"
+
+    @property
+    def actor(self) -> str:
+        return f"facilitator:{self.id}"
+
+    def get_id(self) -> str:
+        return f"{self.id}:{self.token}"
+
+
+def fingerprint(facilitator: Facilitator) -> str:
+    return hashlib.sha256(facilitator.password_hash.encode()).hexdigest()[:16]
+
+
+def load_user(db, user_id: str) -> AdminUser | None:
+    fid, _, token = (user_id or "").partition(":")
+    if not fid.isdigit():
+        return None
+    facilitator = db.get(Facilitator, int(fid))
+    if facilitator is None or not facilitator.is_active or fingerprint(facilitator) != token:
+        return None
+    return AdminUser(facilitator)
+
+
+class LoginForm(SecureForm):
+    email = StringField("Email", validators=[InputRequired(), Length(max=254)])
+    password = PasswordField("Password", validators=[InputRequired(), Length(max=1024)])
+
+
+def safe_next(target: str | None) -> str | None:
+    """Only a path inside the admin; anything else (other hosts, '//x') is dropped."""
+    if not target or not target.startswith(ADMIN_URL) or "\\" in target:
+        return None
+    parts = urlsplit(target)
+    return target if not parts.scheme and not parts.netloc else None
+
+
+def is_admin_path(path: str) -> bool:
+    return path == ADMIN_URL or path.startswith(ADMIN_URL + "/")
+
+
+def record(db, services, actor: str, action: str, entity=None, **detail) -> None:
+    audit.record(db, actor, action, entity, now=services.now(), detail=detail)
+    db.commit()
+
+
+def init_auth(app, services, db) -> None:
+    """Flask-Login and the guard that runs before every admin request."""
+    login_manager = LoginManager()
+    login_manager.init_app(app)
+    login_manager.user_loader(lambda user_id: load_user(db, user_id))
+    app.config.setdefault("ADMIN_IDLE_MINUTES", 30)
+
+    @app.before_request
+    def guard_admin():
+        if not is_admin_path(request.path) or request.endpoint == "admin.static":
+            return None
+        expire_idle_session(db, services)
+        if request.endpoint not in PUBLIC_ENDPOINTS and not current_user.is_authenticated:
+            return deny()
+        if request.method == "POST":
+            check_csrf()
+        return None
+
+
+def expire_idle_session(db, services) -> None:
+    """Sign out a session idle too long; otherwise note this request as activity."""
+    if "_user_id" not in session:
+        return
+    now = int(services.now().timestamp())
+    minutes = current_app.config["ADMIN_IDLE_MINUTES"]
+    seen = session.get("admin_seen")
+    if seen is not None and now - seen <= minutes * 60:
+        session["admin_seen"] = now
+        return
+    fid = str(session.get("_user_id", "")).partition(":")[0]
+    logout_user()
+    session.clear()
+    record(db, services, f"facilitator:{fid}", "admin.logout", reason="idle", minutes=minutes)
+    flash(f"You were signed out after {minutes} minutes without activity.", "info")
+
+
+class AuthIndexView(AdminIndexView):
+    """The admin's home view, carrying the sign-in and sign-out pages."""
+
+    def __init__(self, db, services, **kwargs):
+        super().__init__(url=ADMIN_URL, **kwargs)
+        self.db, self.services = db, services
+        self.throttle = LoginThrottle(services.redis)
+
+    def is_accessible(self) -> bool:
+        return is_allowed(admin_only=False)
+
+    def inaccessible_callback(self, name, **kwargs):
+        return deny()
+
+    def _handle_view(self, name, **kwargs):
+        if name == "login":  # public; the guard hook has checked CSRF on POST
+            return None
+        return super()._handle_view(name, **kwargs)
+
+    @expose("/login", methods=("GET", "POST"))
+    def login(self):
+        target = safe_next(request.values.get("next")) or url_for("admin.index")
+        if current_user.is_authenticated:
+            return redirect(target)
+        form = LoginForm(request.form)
+        if request.method == "POST":
+            if not form.validate():
+                return self._login_page(form, "Please enter your email and password.", 400)
+            return self._sign_in(form, target)
+        return self._login_page(form)
+
+    def _sign_in(self, form, target):
+        email = accounts.normalize_email(form.email.data)
+        address = request.remote_addr or ""
+        failures, wait = self.throttle.status(email, address) or (None, 0)
+        if wait:
+            if self.throttle.failed(email, address) == FAILED_LIMIT + 1:  # audit once
+                self._record_anonymous("admin.login_refused", email, address)
+            message = f"Too many failed sign-in attempts. Please wait {wait} seconds."
+            return self._login_page(form, message, 429, {"Retry-After": str(wait)})
+        facilitator = accounts.authenticate(self.db, email, form.password.data)
+        if facilitator is None:
+            if failures is not None:  # None: Redis is down; do not wait for it twice
+                self.throttle.failed(email, address)
+            self._record_anonymous("admin.login_failed", email, address)
+            return self._login_page(form, "That email and password do not match.")
+        if failures:
+            self.throttle.clear(email, address)
+        facilitator.last_login_at = self.services.now()
+        user = AdminUser(facilitator)  # after any rehash, so the fingerprint is current
+        record(self.db, self.services, user.actor, "admin.login", facilitator, address=address)
+        session.clear()  # a fresh session (and CSRF secret) for the signed-in facilitator
+        login_user(user)
+        session["admin_seen"] = int(self.services.now().timestamp())
+        return redirect(target)
+
+    def _record_anonymous(self, action, email, address):
+        record(self.db, self.services, "anonymous", action, email=email, address=address)
+
+    def _login_page(self, form, error=None, status=200, headers=None):
+        form.password.data = ""
+        page = self.render(
+            "realign/login.html",
+            form=form,
+            error=error,
+            next=safe_next(request.values.get("next")),
+        )
+        return page, status, headers or {}
+
+    @expose("/logout", methods=("POST",))
+    def logout(self):
+        actor = current_user.actor
+        logout_user()
+        session.clear()
+        record(self.db, self.services, actor, "admin.logout", reason="user")
+        flash("You are signed out.", "info")
+        return redirect(url_for("admin.login"))

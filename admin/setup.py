@@ -1,0 +1,65 @@
+"""Mount Flask-Admin at /admin.
+
+Flask-Admin and the database session (a deliberate choice): Flask-Admin 2.2 prefers a
+Flask-SQLAlchemy(-Lite) `db` object and only warns, until 3.0, when given a session. The rest
+of the service already owns its engine and sessions (`Services`), and Flask-SQLAlchemy-Lite
+would build a second engine from app config. So the admin gets a plain SQLAlchemy
+`scoped_session` bound to `services.engine` (a SQLModel session would warn on every
+`query()` Flask-Admin makes), scoped to the Flask app context and removed at its teardown.
+The deprecation warning is silenced where the views are built (admin/base.py); moving to
+Flask-Admin 3.0 means wrapping this session in a small object with a `.session` attribute.
+
+See admin/auth.py for sign-in, admin/security.py for CSRF and CSP, admin/base.py for row
+scoping.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, request
+from flask.globals import app_ctx
+from flask_admin import Admin
+from flask_admin.theme import Bootstrap4Theme
+from sqlalchemy.orm import scoped_session, sessionmaker
+
+from admin import security
+from admin.auth import init_auth, is_admin_path
+from admin.views import (
+    AuditEventView,
+    DashboardView,
+    FacilitatorView,
+    ParticipantView,
+    ProgramView,
+)
+from service.models import AuditEvent, Facilitator, Participant, Program
+
+
+def init_admin(app, services) -> Admin:
+    db = scoped_session(
+        sessionmaker(bind=services.engine), scopefunc=lambda: id(app_ctx._get_current_object())
+    )
+    app.teardown_appcontext(lambda exc: db.remove())
+
+    # Our templates (realign/*.html); registered before Flask-Admin's own blueprints.
+    app.register_blueprint(Blueprint("realign_admin", __name__, template_folder="templates"))
+    app.jinja_env.globals["admin_csrf_token"] = security.csrf_token
+    init_auth(app, services, db)
+
+    @app.after_request
+    def admin_headers(response):
+        if is_admin_path(request.path):
+            security.add_security_headers(response, static=request.endpoint == "admin.static")
+        return response
+
+    admin = Admin(
+        app,
+        name="Realign",
+        index_view=DashboardView(db, services, name="Dashboard"),
+        theme=Bootstrap4Theme(base_template="realign/base.html"),
+        csp_nonce_generator=security.csp_nonce,
+    )
+    admin.add_view(ProgramView(Program, db, name="Programs", endpoint="programs"))
+    admin.add_view(ParticipantView(Participant, db, name="Participants", endpoint="participants"))
+    admin.add_view(FacilitatorView(Facilitator, db, name="Facilitators", endpoint="facilitators"))
+    admin.add_view(AuditEventView(AuditEvent, db, name="Audit log", endpoint="audit"))
+    app.extensions["realign_admin"] = admin
+    return admin

@@ -1,0 +1,210 @@
+"""The admin's pages: dashboard, programs, participants, facilitators, audit log.
+
+Everything participants or facilitators wrote is rendered through Jinja's autoescape (no
+formatter here returns Markup), and phone numbers are masked but for the last two digits.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from flask import current_app, flash
+from flask_admin import expose
+from flask_login import current_user, login_user
+from wtforms import PasswordField, SelectField
+from wtforms.fields import SelectChoice
+
+from admin.auth import AdminUser, AuthIndexView
+from admin.base import ScopedModelView, visible_program_ids
+from service import accounts, audit
+from service.models import Facilitator, Participant, Program
+from service.redact import mask_phone
+
+
+def now():
+    return current_app.extensions["realign"].now()
+
+
+class DashboardView(AuthIndexView):
+    @expose("/")
+    def index(self):
+        return self.render("realign/dashboard.html", programs=program_summaries(self.db))
+
+
+def program_summaries(db) -> list[dict]:
+    """The facilitator's programs with how many participants each has (and how many active)."""
+    active = sa.func.sum(sa.case((Participant.status == "active", 1), else_=0))
+    stmt = (
+        sa.select(Program.id, Program.name, Program.status, sa.func.count(Participant.id), active)
+        .outerjoin(Participant, Participant.program_id == Program.id)
+        .group_by(Program.id, Program.name, Program.status)
+        .order_by(Program.name, Program.id)
+    )
+    ids = visible_program_ids(db)
+    if ids is not None:
+        stmt = stmt.where(Program.id.in_(ids))
+    return [
+        {"id": pid, "name": name, "status": status, "participants": n, "active": a or 0}
+        for pid, name, status, n, a in db.execute(stmt)
+    ]
+
+
+class AuditedModelView(ScopedModelView):
+    """Edits made through the admin leave an AuditEvent naming the fields (not values)."""
+
+    def on_model_change(self, form, model, is_created):
+        changed = [attr.key for attr in sa.inspect(model).attrs if attr.history.has_changes()]
+        action = f"{type(model).__name__.lower()}.{'create' if is_created else 'update'}"
+        detail = {"fields": sorted(changed)}
+        audit.record(self.session, current_user.actor, action, model, now=now(), detail=detail)
+
+
+class ProgramView(AuditedModelView):
+    can_create = False
+    can_delete = False
+    can_view_details = True
+    column_list = ("name", "owner_id", "status", "timezone", "cadence", "created_at")
+    column_details_list = (
+        "name", "owner_id", "status", "outcome", "timezone", "language", "cadence",
+        "quiet_start", "quiet_end", "pacing", "start_date", "end_date", "created_at",
+        "closed_at",
+    )  # fmt: skip
+    column_labels = {"owner_id": "Owner"}
+    column_searchable_list = ("name",)
+    column_filters = ("status", "timezone")
+    column_default_sort = "name"
+    form_columns = ("name",)
+    column_formatters = {"owner_id": lambda v, c, m, n: owner_name(v.session, m.owner_id)}
+
+    def scope_clause(self, program_ids):
+        return Program.id.in_(program_ids)
+
+
+def owner_name(db, facilitator_id: int) -> str:
+    owner = db.get(Facilitator, facilitator_id)  # identity map: one query per owner
+    return owner.name if owner else ""
+
+
+def program_name(db, program_id: int) -> str:
+    program = db.get(Program, program_id)
+    return program.name if program else ""
+
+
+class ParticipantView(AuditedModelView):
+    can_create = False
+    can_delete = False
+    can_view_details = True
+    column_list = ("name", "program_id", "step", "status", "phone")
+    column_details_list = (
+        "name", "program_id", "step", "status", "phone", "timezone", "language",
+        "consent_at", "last_inbound_at", "created_at",
+    )  # fmt: skip
+    column_labels = {"program_id": "Program"}
+    column_searchable_list = ("name",)
+    column_filters = ("status", "step")
+    column_default_sort = "name"
+    form_columns = ("name",)
+    column_formatters = {
+        "program_id": lambda v, c, m, n: program_name(v.session, m.program_id),
+        "phone": lambda v, c, m, n: mask_phone(m.phone),
+    }
+
+    def scope_clause(self, program_ids):
+        return Participant.program_id.in_(program_ids)
+
+
+class FacilitatorView(ScopedModelView):
+    """Accounts, for admins only. Passwords go through service.accounts (argon2)."""
+
+    admin_only = True
+    can_delete = False  # deactivate instead: programs keep their owner
+    column_list = ("email", "name", "role", "is_active", "last_login_at", "created_at")
+    column_searchable_list = ("email", "name")
+    column_filters = ("role", "is_active")
+    column_default_sort = "email"
+    form_columns = ("email", "name", "contact", "role", "is_active", "password")
+    form_overrides = {"role": SelectField}
+    form_args = {
+        "role": {
+            "choices": [SelectChoice("facilitator", "Facilitator"), SelectChoice("admin", "Admin")]
+        }
+    }
+    form_extra_fields = {"password": PasswordField("Password")}
+
+    def create_form(self, obj=None):
+        form = super().create_form(obj)
+        form.password.description = f"At least {accounts.MIN_PASSWORD_LENGTH} characters."
+        return form
+
+    def edit_form(self, obj=None):
+        form = super().edit_form(obj)
+        del form.email  # the sign-in name stays; create a new account instead
+        form.password.description = "Leave blank to keep the current password."
+        return form
+
+    def create_model(self, form):
+        try:
+            facilitator = accounts.create_facilitator(
+                self.session,
+                form.email.data,
+                form.name.data,
+                form.password.data or "",
+                role=form.role.data,
+                contact=form.contact.data or "",
+            )
+            facilitator.is_active = bool(form.is_active.data)
+            audit.record(
+                self.session,
+                current_user.actor,
+                "facilitator.create",
+                facilitator,
+                now=now(),
+                detail={"role": facilitator.role},
+            )
+            self.session.commit()
+        except ValueError as exc:
+            self.session.rollback()
+            flash(str(exc), "error")
+            return False
+        return facilitator
+
+    def update_model(self, form, model):
+        is_self = model.id == current_user.id
+        if is_self and (form.role.data != "admin" or not form.is_active.data):
+            flash("You cannot remove your own admin role or deactivate yourself.", "error")
+            return False
+        changed = [
+            name
+            for name in ("name", "contact", "role", "is_active")
+            if getattr(model, name) != getattr(form, name).data
+        ]
+        try:
+            if form.password.data:
+                accounts.set_password(model, form.password.data)
+                changed.append("password")
+        except ValueError as exc:
+            flash(str(exc), "error")
+            return False
+        model.name = form.name.data.strip()
+        model.contact = (form.contact.data or "").strip()
+        model.role = form.role.data
+        model.is_active = bool(form.is_active.data)
+        detail = {"fields": changed}
+        audit.record(
+            self.session, current_user.actor, "facilitator.update", model, now=now(), detail=detail
+        )
+        self.session.commit()
+        if is_self and "password" in changed:
+            login_user(AdminUser(model))  # keep this session; others end (new fingerprint)
+        return True
+
+
+class AuditEventView(ScopedModelView):
+    admin_only = True
+    can_create = False
+    can_edit = False
+    can_delete = False
+    can_view_details = True
+    column_list = ("at", "actor", "action", "entity", "entity_id", "detail")
+    column_default_sort = ("at", True)
+    column_filters = ("actor", "action", "entity", "at")
+    column_searchable_list = ("actor", "action")

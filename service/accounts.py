@@ -1,0 +1,113 @@
+"""Facilitator accounts: argon2 password hashes, sign-in checks, who sees which programs.
+
+Functions take any SQLAlchemy session (a SQLModel one or the admin's plain one) and never
+commit: the caller owns the transaction.
+"""
+
+from __future__ import annotations
+
+import re
+
+import sqlalchemy as sa
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+
+from service.models import ROLES, Facilitator, Program, ProgramFacilitator
+
+MIN_PASSWORD_LENGTH = 10
+EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]+$")
+
+# Module-level so tests (or a future config) can swap parameters; authenticate() rehashes
+# any stored hash whose parameters differ from these.
+hasher = PasswordHasher()
+# Verified against when the email is unknown, so both paths cost the same time.
+_DUMMY_HASH = hasher.hash("not a real password, only for timing")
+
+
+def normalize_email(email: str) -> str:
+    return (email or "").strip().lower()
+
+
+def hash_password(password: str) -> str:
+    check_password(password)
+    return hasher.hash(password)
+
+
+def check_password(password: str) -> None:
+    if len(password or "") < MIN_PASSWORD_LENGTH:
+        raise ValueError(f"The password must be at least {MIN_PASSWORD_LENGTH} characters long.")
+
+
+def find_by_email(session, email: str) -> Facilitator | None:
+    stmt = sa.select(Facilitator).where(sa.func.lower(Facilitator.email) == normalize_email(email))
+    return session.scalars(stmt).first()
+
+
+def create_facilitator(
+    session,
+    email: str,
+    name: str,
+    password: str,
+    role: str = "facilitator",
+    contact: str = "",
+) -> Facilitator:
+    """Add a facilitator (flushed, not committed); ValueError says what is wrong."""
+    email = normalize_email(email)
+    if len(email) > 254 or not EMAIL_RE.match(email):
+        raise ValueError("Please enter a valid email address, such as name@example.org.")
+    name = (name or "").strip()
+    if not name:
+        raise ValueError("Please enter a name.")
+    if role not in ROLES:
+        raise ValueError(f"The role must be one of: {', '.join(ROLES)}.")
+    check_password(password)
+    if find_by_email(session, email) is not None:
+        raise ValueError("A facilitator with this email address already exists.")
+    facilitator = Facilitator(
+        email=email,
+        name=name[:120],
+        contact=(contact or "").strip()[:120],
+        password_hash=hasher.hash(password),
+        role=role,
+    )
+    session.add(facilitator)
+    try:
+        session.flush()
+    except sa.exc.IntegrityError:  # lost a race to the same email; caller rolls back
+        raise ValueError("A facilitator with this email address already exists.") from None
+    return facilitator
+
+
+def set_password(facilitator: Facilitator, password: str) -> None:
+    facilitator.password_hash = hash_password(password)
+
+
+def authenticate(session, email: str, password: str) -> Facilitator | None:
+    """The active facilitator with these credentials, or None. Upgrades outdated hashes."""
+    facilitator = find_by_email(session, email)
+    if facilitator is None or not facilitator.is_active:
+        _verify(_DUMMY_HASH, password or "")
+        return None
+    if not _verify(facilitator.password_hash, password or ""):
+        return None
+    if hasher.check_needs_rehash(facilitator.password_hash):
+        facilitator.password_hash = hasher.hash(password)
+    return facilitator
+
+
+def _verify(stored_hash: str, password: str) -> bool:
+    try:
+        return hasher.verify(stored_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def visible_program_ids(session, facilitator) -> set[int] | None:
+    """None for an admin (sees everything); else the programs owned or co-facilitated."""
+    if facilitator.role == "admin":
+        return None
+    owned = sa.select(Program.id).where(Program.owner_id == facilitator.id)
+    shared = sa.select(ProgramFacilitator.program_id).where(
+        ProgramFacilitator.facilitator_id == facilitator.id
+    )
+    return set(session.scalars(sa.union(owned, shared)))
