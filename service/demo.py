@@ -26,20 +26,40 @@ def seed_demo(session: Session, *, now) -> list[str]:
     if session.exec(select(Facilitator).where(Facilitator.email == DEMO_EMAIL)).first():
         return login
     coach = create_facilitator(
-        session, DEMO_EMAIL, "Dana Coach", DEMO_PASSWORD, role="admin",
+        session,
+        DEMO_EMAIL,
+        "Dana Coach",
+        DEMO_PASSWORD,
+        role="admin",
         contact="dana@example.org",
     )
     program = create_program(
-        session, coach, name="Founders Reset", timezone="America/New_York",
-        sender_number="+12015550100", now=now,
+        session,
+        coach,
+        name="Founders Reset",
+        timezone="America/New_York",
+        sender_number="+12015550100",
+        now=now,
     )
     ana, _ = enroll(
-        session, program, name="Ana Reyes", phone="+12015550123", now=now, invite=False,
-        timezone="America/New_York", language="en",
+        session,
+        program,
+        name="Ana Reyes",
+        phone="+12015550123",
+        now=now,
+        invite=False,
+        timezone="America/New_York",
+        language="en",
     )
     ben, _ = enroll(
-        session, program, name="Ben Okafor", phone="+12015550124", now=now, invite=False,
-        timezone="America/Chicago", language="en",
+        session,
+        program,
+        name="Ben Okafor",
+        phone="+12015550124",
+        now=now,
+        invite=False,
+        timezone="America/Chicago",
+        language="en",
     )
     link_partners(session, ana, ben, now=now)
     # Ana has consented and is naming what happened; Ben has reached step 4.
@@ -49,9 +69,14 @@ def seed_demo(session: Session, *, now) -> list[str]:
     ben.status, ben.consent_at, ben.step, ben.prompt = "active", earlier, 4, "agree"
     ben.share_with_partner = ana.share_with_partner = True
     session.add(
-        Statement(participant_id=ana.id, step=1, kind="what_happened", channel="sms",
-                  body="We agreed I would present the numbers to investors and I didn't show.",
-                  created_at=earlier)
+        Statement(
+            participant_id=ana.id,
+            step=1,
+            kind="what_happened",
+            channel="sms",
+            body="We agreed I would present the numbers to investors and I didn't show.",
+            created_at=earlier,
+        )
     )
     for kind, body in (
         ("what_happened", "Ana skipped the investor meeting we had planned for weeks."),
@@ -60,11 +85,23 @@ def seed_demo(session: Session, *, now) -> list[str]:
         ("responsibility", "I stopped sharing my worries, so Ana didn't know how stretched I was."),
     ):
         step = 2 if kind == "responsibility" else 1
-        session.add(Statement(participant_id=ben.id, step=step, kind=kind, body=body,
-                              channel="sms", created_at=earlier))
+        session.add(
+            Statement(
+                participant_id=ben.id,
+                step=step,
+                kind=kind,
+                body=body,
+                channel="sms",
+                created_at=earlier,
+            )
+        )
     add_commitment(
-        session, ben, "Tell each other by Friday about any meeting we can't make",
-        sign="A message in the shared channel every Friday", shared=True, now=now,
+        session,
+        ben,
+        "Tell each other by Friday about any meeting we can't make",
+        sign="A message in the shared channel every Friday",
+        shared=True,
+        now=now,
     )
     session.add_all([ana, ben])
     return [*login, f"Program {program.name!r} with {ana.name} (step 1) and {ben.name} (step 4)."]

@@ -1,0 +1,196 @@
+"""Exactly one text per due check-in, while workers are SIGKILLed again and again.
+
+1,000 check-ins fall due at once; several real RQ worker processes send them to the local
+Twilio API while the test kills a random worker every fraction of a second and starts a
+new one. The sweeper (what the cron runs) re-finds rows a dead worker left claimed and
+settles them against the API's message list. The API must receive each text once.
+Set KILL_TEST_SIZE for a smaller or larger run.
+"""
+
+# ruff: noqa: F811 - fixtures imported by name
+from __future__ import annotations
+
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+from collections import Counter
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from sqlmodel import select
+
+from service import checkins, commitments, conversation, outbox
+from service.models import CheckIn, Message, Participant
+from tests.factories import make_program
+from tests.fixtures_twilio import ACCOUNT_SID, AUTH_TOKEN, local_twilio  # noqa: F401
+
+SIZE = int(os.environ.get("KILL_TEST_SIZE", "1000"))
+WORKERS = 3
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture
+def clock():
+    # Real time: worker processes and the local API use the machine's clock.
+    return lambda: datetime.now(UTC)
+
+
+@pytest.fixture
+def settings(settings, local_twilio):
+    return settings.model_copy(
+        update={
+            "twilio_account_sid": ACCOUNT_SID,
+            "twilio_auth_token": AUTH_TOKEN,
+            "twilio_api_base_url": local_twilio.base_url,
+            "twilio_timeout": 1.0,
+            "claim_stale_seconds": 3,
+            "sender_mps": 0,
+        }
+    )
+
+
+@pytest.fixture
+def gateway(local_twilio):
+    from service.gateway import TwilioGateway
+
+    return TwilioGateway(ACCOUNT_SID, AUTH_TOKEN, api_base_url=local_twilio.base_url, timeout=1)
+
+
+def _due_population(services, size: int) -> None:
+    """`size` participants in step 5 whose check-in is due now (fast bulk set-up)."""
+    # A fixed noon in New York keeps every text inside waking hours whatever the real time.
+    program = make_program(services, timezone="UTC", quiet_start="00:00", quiet_end="23:59")
+    now = services.now()
+    with services.sessions() as session:
+        people = [
+            Participant(
+                program_id=program.id,
+                name=f"P{i}",
+                phone=f"+1201555{i:04d}",
+                timezone="UTC",
+                status="active",
+                consent_at=now,
+                step=4,
+                created_at=now,
+            )
+            for i in range(size)
+        ]
+        session.add_all(people)
+        session.flush()
+        for person in people:
+            commitments.add_commitment(session, person, "Show up on time", now=now)
+            commitments.agree(session, person, now=now)
+            conversation.enter_step5(session, person, now)
+            person.next_checkin_at = now - timedelta(seconds=30)
+        session.commit()
+
+
+def _stale_claims(services) -> int:
+    """Rows a killed worker left claimed (older than the stale window)."""
+    cutoff = services.now() - timedelta(seconds=services.settings.claim_stale_seconds)
+    with services.sessions() as session:
+        return len(
+            session.exec(
+                select(Message.id).where(Message.status == "claimed", Message.claimed_at < cutoff)
+            ).all()
+        )
+
+
+def _claimed_now(services) -> bool:
+    with services.sessions() as session:
+        return (
+            session.exec(select(Message.id).where(Message.status == "claimed")).first() is not None
+        )
+
+
+def _worker(env) -> subprocess.Popen:
+    return subprocess.Popen(
+        [sys.executable, "-m", "jobs.worker", "--burst"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+
+
+def test_sigkilled_workers_send_each_checkin_exactly_once(app, services, local_twilio, tmp_path):
+    _due_population(services, SIZE)
+    result = checkins.tick(services, limit=SIZE)
+    assert result.created == SIZE
+    outbox.enqueue_sends(services, result.messages)
+
+    settings = services.settings
+    env = {
+        **os.environ,
+        "DATABASE_URL": settings.database_url,
+        "REDIS_URL": settings.redis_url,
+        "REALIGN_INSTANCE_DIR": str(tmp_path / "worker"),
+        "TWILIO_ACCOUNT_SID": ACCOUNT_SID,
+        "TWILIO_AUTH_TOKEN": AUTH_TOKEN,
+        "TWILIO_API_BASE_URL": local_twilio.base_url,
+        "TWILIO_FROM_NUMBER": "+12015550100",
+        "TWILIO_TIMEOUT": "1",
+        "CLAIM_STALE_SECONDS": "3",
+        "SENDER_MPS": "0",
+        "PUBLIC_BASE_URL": "http://127.0.0.1:9",  # callbacks go nowhere; harmless
+        "LOG_LEVEL": "WARNING",
+    }
+    # Each API request takes 0.2 s, so kills land while requests are in flight.
+    local_twilio.hang(0.2)
+    rng = random.Random(7)
+    stale_seen = 0
+    # Kill the oldest worker whenever texts are mid-send (rows claimed), and any worker
+    # after 8 s regardless; starting a worker takes 2-4 s on a busy 2-core machine.
+    workers = {_worker(env): time.monotonic() for _ in range(WORKERS)}
+    kills = 0
+    deadline = time.monotonic() + 240
+    last_sweep = 0.0
+    try:
+        while time.monotonic() < deadline:
+            time.sleep(rng.uniform(0.2, 0.5))
+            workers = {w: born for w, born in workers.items() if w.poll() is None}
+            oldest = min(workers, key=workers.get, default=None)
+            if oldest is not None and kills < 12:
+                age = time.monotonic() - workers[oldest]
+                if (age > 2 and _claimed_now(services)) or age > 8:
+                    os.killpg(oldest.pid, signal.SIGKILL)
+                    oldest.wait()
+                    del workers[oldest]
+                    kills += 1
+            while len(workers) < WORKERS:
+                workers[_worker(env)] = time.monotonic()
+            if time.monotonic() - last_sweep > 1:
+                stale_seen += _stale_claims(services)
+                outbox.sweep(services)  # what the cron does every 30 s
+                last_sweep = time.monotonic()
+            with services.sessions() as session:
+                open_rows = session.exec(
+                    select(Message.id).where(
+                        Message.direction == "out", Message.status.in_(("pending", "claimed"))
+                    )
+                ).all()
+            if not open_rows and kills >= 5:
+                break
+    finally:
+        for w in list(workers):
+            if w.poll() is None:
+                os.killpg(w.pid, signal.SIGKILL)
+                w.wait()
+
+    assert kills >= 5, "the run ended before enough workers were killed"
+    assert stale_seen > 0, "no kill interrupted a send: the test proved nothing"
+    received = Counter(m["to"] for m in local_twilio.messages())
+    doubles = {to: n for to, n in received.items() if n > 1}
+    assert doubles == {}
+    assert len(received) == SIZE
+    with services.sessions() as session:
+        statuses = Counter(
+            session.exec(select(Message.status).where(Message.direction == "out")).all()
+        )
+        assert set(statuses) <= {"queued", "sent", "delivered"}, statuses
+        assert len(session.exec(select(CheckIn)).all()) == SIZE
