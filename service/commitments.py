@@ -176,6 +176,3 @@ def send_for_agreement(
     )
     return [listed, ask]
 
-
-def first_name(participant: Participant) -> str:
-    return (participant.name or "").split(" ")[0]
