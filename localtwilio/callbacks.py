@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import heapq
+import ipaddress
 import itertools
 import logging
 import threading
@@ -11,6 +12,7 @@ import time
 from collections import deque
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from urllib.parse import urlsplit
 
 import requests
 from twilio.request_validator import RequestValidator
@@ -20,6 +22,17 @@ from service.redact import mask_url
 log = logging.getLogger("localtwilio.callbacks")
 
 Job = Callable[[], None]
+
+
+def is_local(url: str) -> bool:
+    """True for loopback hosts: the only places this stand-in posts callbacks to."""
+    host = urlsplit(url).hostname or ""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 class CallbackSender:
@@ -56,6 +69,11 @@ class CallbackSender:
     def post(self, url: str, params: dict[str, str]) -> None:
         """POST one form callback signed like Twilio; failures are logged, never raised."""
         entry: dict = {"url": url, "params": params, "status": None, "error": None}
+        if not is_local(url):
+            # A local stand-in never reaches off this machine (tests use example hosts).
+            entry["error"] = "skipped: not a local address"
+            self.log.append(entry)
+            return
         try:
             signature = self.validator.compute_signature(url, params)
             response = self._session().post(
