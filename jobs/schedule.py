@@ -9,3 +9,7 @@ from jobs import tasks
 cron.register(tasks.sweep, "default", interval=30, job_timeout=300)
 # Check-ins are due on whole minutes (cadence times are HH:MM).
 cron.register(tasks.tick, "default", cron="* * * * *", job_timeout=300)
+# Due and retried outbound calls, and recordings still to download or delete at Twilio.
+cron.register(tasks.sweep_voice, "default", interval=30, job_timeout=300)
+# Facilitators' daily digests go out at 09:00 in each program's zone: check hourly.
+cron.register(tasks.daily_digests, "default", cron="5 * * * *", job_timeout=300)

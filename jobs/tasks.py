@@ -6,6 +6,7 @@ Arguments are ids only, so no phone number or message text lands in Redis or in 
 from __future__ import annotations
 
 from jobs.context import current
+from jobs.voice import place_call, settle_recording, sweep_voice  # noqa: F401 (task names)
 from service import outbox
 
 
@@ -37,3 +38,15 @@ def sweep() -> dict:
 
     services = current()
     return {"outbox": outbox.sweep(services), "inbound": conversation.sweep_inbound(services)}
+
+
+def daily_digests() -> int:
+    """Once-a-day digests to facilitators who asked for one."""
+    from service import digest
+
+    services = current()
+    with services.sessions() as session:
+        messages = digest.queue_digests(session, services.now())
+        session.commit()
+    outbox.enqueue_sends(services, messages)
+    return len(messages)

@@ -34,6 +34,11 @@ def run_migrations_offline() -> None:
 def run_migrations_online() -> None:
     engine = make_engine(url)
     with engine.connect() as connection:
+        if connection.dialect.name == "sqlite":
+            # Batch mode rebuilds tables; with foreign keys enforced, dropping the old copy
+            # of a referenced table fails as soon as rows point at it.
+            connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+            connection.commit()  # end the implicit transaction so Alembic's own one commits
         # Batch mode lets ALTER TABLE work on SQLite too.
         context.configure(connection=connection, **OPTIONS)
         with context.begin_transaction():

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import io
+import json
+import zipfile
 from datetime import datetime
+from pathlib import Path
 
 from sqlmodel import Session, select
 
@@ -123,12 +127,38 @@ def export_participant(session: Session, participant: Participant) -> dict:
         "participant": _plain(participant),
         "program": _plain(session.get(Program, participant.program_id)),
         "statements": rows(Statement, Statement.participant_id == pid, order=Statement.id),
-        "reflections": rows(Reflection, Reflection.participant_id == pid, order=Reflection.id),
+        "reflections": [
+            {**r, "audio": audio_name(r) if r["storage_path"] else None}
+            for r in rows(Reflection, Reflection.participant_id == pid, order=Reflection.id)
+        ],
         "commitments": rows(Commitment, Commitment.participant_id == pid, order=Commitment.id),
         "checkins": checkins,
         "messages": rows(Message, Message.participant_id == pid, order=Message.id),
         "calls": rows(Call, Call.participant_id == pid, order=Call.id),
     }
+
+
+def audio_name(reflection: dict) -> str:
+    """Where a recording's audio sits inside the export archive."""
+    return f"recordings/{reflection['id']}-{reflection['purpose']}.wav"
+
+
+def export_archive(session: Session, participant: Participant) -> bytes:
+    """The export as a zip: `participant.json` plus every stored recording's audio.
+
+    A recording not downloaded yet (or whose file is gone) is listed with `"audio": null`.
+    """
+    data = export_participant(session, participant)
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for reflection in data["reflections"]:
+            path = Path(reflection["storage_path"]) if reflection["storage_path"] else None
+            if path is None or not path.is_file():
+                reflection["audio"] = None
+                continue
+            archive.write(path, reflection["audio"])
+        archive.writestr("participant.json", json.dumps(data, indent=2, ensure_ascii=False))
+    return buffer.getvalue()
 
 
 def _plain(obj) -> dict:

@@ -1,0 +1,26 @@
+"""RQ jobs for voice: place a call, settle a recording, and the voice sweep."""
+
+from __future__ import annotations
+
+from jobs.context import current
+from service import recordings, voice_calls, voice_steps
+
+
+def place_call(call_id: int) -> str:
+    """Place one due outbound call (at most once per attempt)."""
+    return voice_calls.place(current(), call_id)
+
+
+def settle_recording(reflection_id: int) -> str:
+    """Download a kept recording and delete Twilio's copy, as far as is due."""
+    return recordings.settle(current(), reflection_id)
+
+
+def sweep_voice() -> dict:
+    """Due and retried calls, recordings nobody chose for, and unsettled recordings."""
+    services = current()
+    return {
+        "calls": voice_calls.sweep(services),
+        "kept_undecided": voice_steps.keep_undecided(services),
+        "recordings": recordings.sweep(services),
+    }

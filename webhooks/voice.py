@@ -1,0 +1,179 @@
+"""Twilio voice webhooks: the call script (TwiML) and the recording/call callbacks.
+
+POST /twilio/voice                the call is connected (a call in, or ours answered)
+POST /twilio/voice/menu           menu answer (keys or speech)
+POST /twilio/voice/recorded       the <Record> action
+POST /twilio/voice/keep           keep it, or record again
+POST /twilio/voice/checkin        one answer of a voice check-in
+POST /twilio/voice/recording      recordingStatusCallback (the audio is ready)
+POST /twilio/voice/transcription  transcribeCallback
+POST /twilio/voice/status         call status callback
+
+Every route is signed. Each answers from the database alone; downloads and deletes are jobs.
+"""
+
+from __future__ import annotations
+
+import logging
+from functools import wraps
+
+from flask import Blueprint, current_app, request
+from twilio.twiml.voice_response import VoiceResponse
+
+from service import recordings, voice, voice_calls
+from service.voice import VoiceRequest
+from service.voice_texts import say, voice_for
+from webhooks.signature import twilio_signed
+
+log = logging.getLogger(__name__)
+
+bp = Blueprint("voice", __name__, url_prefix="/twilio/voice")
+
+
+def _services():
+    return current_app.extensions["realign"]
+
+
+def twiml(xml: str):
+    return current_app.response_class(xml, 200, mimetype="application/xml")
+
+
+def no_content():
+    return current_app.response_class("", 204)
+
+
+def _int(name: str) -> int | None:
+    value = request.args.get(name, "")
+    return int(value) if value.isdigit() else None
+
+
+def spoken(view):
+    """A failure on our side is apologised for in words, never Twilio's generic error."""
+
+    @wraps(view)
+    def wrapped(*args, **kwargs):
+        try:
+            return view(*args, **kwargs)
+        except Exception:
+            log.exception("voice webhook %s failed", request.path)
+            response = VoiceResponse()
+            name, language = voice_for("en")
+            response.say(say("sorry_error", "en"), voice=name, language=language)
+            response.hangup()
+            return twiml(str(response))
+
+    return wrapped
+
+
+@bp.post("")
+@twilio_signed
+@spoken
+def incoming():
+    req = VoiceRequest.from_form(request.form)
+    return twiml(voice.answer(_services(), req, call_id=_int("call")))
+
+
+@bp.post("/menu")
+@twilio_signed
+@spoken
+def menu():
+    req = VoiceRequest.from_form(request.form)
+    return twiml(voice.menu_choice(_services(), req, misses=_int("misses") or 0))
+
+
+@bp.post("/recorded")
+@twilio_signed
+@spoken
+def recorded():
+    form = request.form
+    duration = form.get("RecordingDuration", "")
+    return twiml(
+        voice.recorded(
+            _services(),
+            VoiceRequest.from_form(form),
+            purpose=request.args.get("purpose", ""),
+            transcribe=request.args.get("tx") == "1",
+            recording_sid=(form.get("RecordingSid") or "")[:64],
+            duration=int(duration) if duration.isdigit() else None,
+            url=form.get("RecordingUrl") or None,
+        )
+    )
+
+
+@bp.post("/keep")
+@twilio_signed
+@spoken
+def keep():
+    return twiml(
+        voice.keep_choice(
+            _services(),
+            VoiceRequest.from_form(request.form),
+            reflection_id=_int("reflection") or 0,
+            misses=_int("misses") or 0,
+        )
+    )
+
+
+@bp.post("/checkin")
+@twilio_signed
+@spoken
+def checkin():
+    return twiml(
+        voice.checkin_choice(
+            _services(),
+            VoiceRequest.from_form(request.form),
+            checkin_id=_int("checkin") or 0,
+            given=request.args.get("given", "")[:20],
+            misses=_int("misses") or 0,
+        )
+    )
+
+
+@bp.post("/recording")
+@twilio_signed
+def recording_status():
+    form = request.form
+    sid = (form.get("RecordingSid") or "")[:64]
+    if sid:
+        duration = form.get("RecordingDuration", "")
+        recordings.recording_status(
+            _services(),
+            call_sid=(form.get("CallSid") or "")[:64],
+            recording_sid=sid,
+            status=form.get("RecordingStatus", ""),
+            duration=int(duration) if duration.isdigit() else None,
+            url=form.get("RecordingUrl") or None,
+            purpose=request.args.get("purpose", ""),
+            transcribe=request.args.get("tx") == "1",
+        )
+    return no_content()
+
+
+@bp.post("/transcription")
+@twilio_signed
+def transcription():
+    form = request.form
+    sid = (form.get("RecordingSid") or "")[:64]
+    if sid:
+        recordings.transcription(
+            _services(),
+            recording_sid=sid,
+            status=form.get("TranscriptionStatus", ""),
+            text=form.get("TranscriptionText"),
+        )
+    return no_content()
+
+
+@bp.post("/status")
+@twilio_signed
+def status():
+    sid = (request.form.get("CallSid") or "")[:64]
+    if sid:
+        voice_calls.apply_status(
+            _services(),
+            call_sid=sid,
+            status=request.form.get("CallStatus", ""),
+            call_id=_int("call"),
+            attempt=_int("attempt"),
+        )
+    return no_content()
