@@ -23,14 +23,16 @@ from sqlalchemy.orm import scoped_session, sessionmaker
 
 from admin import security
 from admin.auth import init_auth, is_admin_path
+from admin.dashboard import DashboardView
+from admin.participants import register as register_participants
+from admin.programs import ProgramView
+from admin.queues import QueueHealthView
+from admin.simulator import SimulatorView
 from admin.views import (
     AuditEventView,
-    DashboardView,
     FacilitatorView,
-    ParticipantView,
-    ProgramView,
 )
-from service.models import AuditEvent, Facilitator, Participant, Program
+from service.models import AuditEvent, Facilitator, Program
 
 
 def init_admin(app, services) -> Admin:
@@ -39,8 +41,17 @@ def init_admin(app, services) -> Admin:
     )
     app.teardown_appcontext(lambda exc: db.remove())
 
-    # Our templates (realign/*.html); registered before Flask-Admin's own blueprints.
-    app.register_blueprint(Blueprint("realign_admin", __name__, template_folder="templates"))
+    # Our templates (realign/*.html) and static files (CSS, the segment counter script);
+    # registered before Flask-Admin's own blueprints.
+    app.register_blueprint(
+        Blueprint(
+            "realign_admin",
+            __name__,
+            template_folder="templates",
+            static_folder="static",
+            static_url_path="/admin/_realign",
+        )
+    )
     app.jinja_env.globals["admin_csrf_token"] = security.csrf_token
     init_auth(app, services, db)
 
@@ -58,8 +69,10 @@ def init_admin(app, services) -> Admin:
         csp_nonce_generator=security.csp_nonce,
     )
     admin.add_view(ProgramView(Program, db, name="Programs", endpoint="programs"))
-    admin.add_view(ParticipantView(Participant, db, name="Participants", endpoint="participants"))
+    register_participants(admin, app, db)
     admin.add_view(FacilitatorView(Facilitator, db, name="Facilitators", endpoint="facilitators"))
     admin.add_view(AuditEventView(AuditEvent, db, name="Audit log", endpoint="audit"))
+    admin.add_view(SimulatorView(db, services, name="Simulator", endpoint="simulator"))
+    admin.add_view(QueueHealthView(db, services, name="Queue health", endpoint="queues"))
     app.extensions["realign_admin"] = admin
     return admin

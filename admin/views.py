@@ -1,4 +1,7 @@
-"""The admin's pages: dashboard, programs, participants, facilitators, audit log.
+"""The admin's model pages: participants, facilitators, audit log.
+
+The dashboard is in admin/dashboard.py, programs in admin/programs.py, the simulator in
+admin/simulator.py and queue health in admin/queues.py.
 
 Everything participants or facilitators wrote is rendered through Jinja's autoescape (no
 formatter here returns Markup), and phone numbers are masked but for the last two digits.
@@ -8,44 +11,18 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 from flask import current_app, flash
-from flask_admin import expose
 from flask_login import current_user, login_user
 from wtforms import PasswordField, SelectField
 from wtforms.fields import SelectChoice
 
-from admin.auth import AdminUser, AuthIndexView
-from admin.base import ScopedModelView, visible_program_ids
+from admin.auth import AdminUser
+from admin.base import ScopedModelView
 from service import accounts, audit
-from service.models import Facilitator, Participant, Program
-from service.redact import mask_phone
+from service.models import Facilitator, Program
 
 
 def now():
     return current_app.extensions["realign"].now()
-
-
-class DashboardView(AuthIndexView):
-    @expose("/")
-    def index(self):
-        return self.render("realign/dashboard.html", programs=program_summaries(self.db))
-
-
-def program_summaries(db) -> list[dict]:
-    """The facilitator's programs with how many participants each has (and how many active)."""
-    active = sa.func.sum(sa.case((Participant.status == "active", 1), else_=0))
-    stmt = (
-        sa.select(Program.id, Program.name, Program.status, sa.func.count(Participant.id), active)
-        .outerjoin(Participant, Participant.program_id == Program.id)
-        .group_by(Program.id, Program.name, Program.status)
-        .order_by(Program.name, Program.id)
-    )
-    ids = visible_program_ids(db)
-    if ids is not None:
-        stmt = stmt.where(Program.id.in_(ids))
-    return [
-        {"id": pid, "name": name, "status": status, "participants": n, "active": a or 0}
-        for pid, name, status, n, a in db.execute(stmt)
-    ]
 
 
 class AuditedModelView(ScopedModelView):
@@ -58,27 +35,6 @@ class AuditedModelView(ScopedModelView):
         audit.record(self.session, current_user.actor, action, model, now=now(), detail=detail)
 
 
-class ProgramView(AuditedModelView):
-    can_create = False
-    can_delete = False
-    can_view_details = True
-    column_list = ("name", "owner_id", "status", "timezone", "cadence", "created_at")
-    column_details_list = (
-        "name", "owner_id", "status", "outcome", "timezone", "language", "cadence",
-        "quiet_start", "quiet_end", "pacing", "start_date", "end_date", "created_at",
-        "closed_at",
-    )  # fmt: skip
-    column_labels = {"owner_id": "Owner"}
-    column_searchable_list = ("name",)
-    column_filters = ("status", "timezone")
-    column_default_sort = "name"
-    form_columns = ("name",)
-    column_formatters = {"owner_id": lambda v, c, m, n: owner_name(v.session, m.owner_id)}
-
-    def scope_clause(self, program_ids):
-        return Program.id.in_(program_ids)
-
-
 def owner_name(db, facilitator_id: int) -> str:
     owner = db.get(Facilitator, facilitator_id)  # identity map: one query per owner
     return owner.name if owner else ""
@@ -87,29 +43,6 @@ def owner_name(db, facilitator_id: int) -> str:
 def program_name(db, program_id: int) -> str:
     program = db.get(Program, program_id)
     return program.name if program else ""
-
-
-class ParticipantView(AuditedModelView):
-    can_create = False
-    can_delete = False
-    can_view_details = True
-    column_list = ("name", "program_id", "step", "status", "phone")
-    column_details_list = (
-        "name", "program_id", "step", "status", "phone", "timezone", "language",
-        "consent_at", "last_inbound_at", "created_at",
-    )  # fmt: skip
-    column_labels = {"program_id": "Program"}
-    column_searchable_list = ("name",)
-    column_filters = ("status", "step")
-    column_default_sort = "name"
-    form_columns = ("name",)
-    column_formatters = {
-        "program_id": lambda v, c, m, n: program_name(v.session, m.program_id),
-        "phone": lambda v, c, m, n: mask_phone(m.phone),
-    }
-
-    def scope_clause(self, program_ids):
-        return Participant.program_id.in_(program_ids)
 
 
 class FacilitatorView(ScopedModelView):

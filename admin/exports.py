@@ -1,0 +1,87 @@
+"""One participant's export as a single zip download.
+
+`participant.json` is the domain's full export (`service.enrollment.export_participant`);
+beside it, CSV files of the statements, messages, check-ins (one row per answer) and
+commitments for a spreadsheet, and every stored recording's audio under `recordings/`.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+import zipfile
+from pathlib import Path
+
+from service.enrollment import export_participant
+
+CSV_FILES = {
+    "statements.csv": ("statements", ("id", "step", "kind", "channel", "created_at", "body")),
+    "messages.csv": (
+        "messages",
+        ("id", "direction", "created_at", "sent_at", "status", "error_code", "template", "body"),
+    ),
+    "commitments.csv": (
+        "commitments",
+        ("id", "status", "text", "sign", "proposed_by", "agreed_at", "live_at", "created_at"),
+    ),
+}
+CHECKIN_COLUMNS = (
+    "id", "kind", "due_at", "status", "sent_at", "answered_at", "answer_raw", "note",
+    "commitment_id", "result",
+)  # fmt: skip
+
+
+def _csv(rows: list[dict], columns) -> str:
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=list(columns), extrasaction="ignore")
+    writer.writeheader()
+    for row in rows:
+        writer.writerow({k: _cell(row.get(k)) for k in columns})
+    return out.getvalue()
+
+
+def _cell(value):
+    """Spreadsheets run cells starting with = + - @ as formulas: defuse them."""
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return "" if value is None else value
+
+
+def checkin_rows(checkins: list[dict]) -> list[dict]:
+    rows = []
+    for checkin in checkins:
+        answers = checkin.get("answers") or [{}]
+        for answer in answers:
+            rows.append(
+                {
+                    **checkin,
+                    "commitment_id": answer.get("commitment_id"),
+                    "result": answer.get("result"),
+                }
+            )
+    return rows
+
+
+def participant_zip(session, participant) -> io.BytesIO:
+    data = export_participant(session, participant)
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for reflection in data["reflections"]:
+            path = Path(reflection["storage_path"]) if reflection["storage_path"] else None
+            if path is None or not path.is_file():
+                reflection["audio"] = None
+                continue
+            archive.write(path, reflection["audio"])
+        archive.writestr("participant.json", json.dumps(data, indent=2, ensure_ascii=False))
+        for name, (key, columns) in CSV_FILES.items():
+            archive.writestr(name, _csv(data[key], columns))
+        archive.writestr("checkins.csv", _csv(checkin_rows(data["checkins"]), CHECKIN_COLUMNS))
+    buffer.seek(0)
+    return buffer
+
+
+def filename(participant) -> str:
+    slug = re.sub(r"[^A-Za-z0-9]+", "-", participant.name).strip("-").lower() or "participant"
+    return f"realign-{participant.id}-{slug}.zip"

@@ -1,0 +1,496 @@
+"""Programs in the admin: every setting, co-facilitators, texts per language, closure.
+
+* The create/edit form is our own (`ProgramForm`): a friendly cadence (kind, weekdays,
+  every-N, time) that becomes the stored cadence string, quiet hours, pacing, language,
+  dates, and every option in `service.programs.DEFAULT_OPTIONS`. What the form cannot
+  check, `validate_program` does; its `ProgramError` is shown on the form (never a 500).
+* Texts: one page per program with every template in every language. An empty box means
+  "use the default"; anything else is checked with `texts.validate_override` and shown
+  with its problems, and nothing is saved while any box has one. A static script
+  (admin/static/realign/segments.js, mirroring service/segments.py) counts characters,
+  encoding and segments as the facilitator types.
+* Closure: outcome + closing message; every open participant is closed through
+  `service.checkins.close` (closing text once, schedules stopped), then the program.
+"""
+
+from __future__ import annotations
+
+import zoneinfo
+
+import sqlalchemy as sa
+from flask import abort, flash, redirect, request, url_for
+from flask_admin import expose
+from flask_admin.form import SecureForm
+from flask_login import current_user
+from markupsafe import Markup
+from wtforms import (
+    BooleanField,
+    DateField,
+    IntegerField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    widgets,
+)
+from wtforms.fields import SelectChoice
+from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
+
+from admin.base import ScopedModelView
+from service import audit, checkins, schedule, texts
+from service.models import Facilitator, Participant, Program, ProgramFacilitator
+from service.programs import DEFAULT_OPTIONS, ProgramError, option, parse_hhmm, validate_program
+
+WEEKDAY_NAMES = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+CADENCE_KINDS = (
+    (schedule.DAILY, "Every day"),
+    (schedule.WEEKDAYS, "Weekdays (Mon–Fri)"),
+    (schedule.DAYS, "On chosen weekdays"),
+    (schedule.EVERY_N_DAYS, "Every N days"),
+)
+OPTION_FIELDS = (
+    "nudge_delay_minutes", "max_nudges", "adaptive_cadence", "ladder_step", "two_sided",
+    "milestones", "weekly_summary", "daily_digest", "recording_max_seconds",
+    "delete_recordings_at_twilio", "call_retries",
+)  # fmt: skip
+OUTCOMES = (("restored", "Restored: trust is repaired"), ("ended", "A clear ending"))
+
+
+def now():
+    from flask import current_app
+
+    return current_app.extensions["realign"].now()
+
+
+class MultiCheckboxField(SelectMultipleField):
+    widget = widgets.ListWidget(prefix_label=False)
+    option_widget = widgets.CheckboxInput()
+
+
+def hhmm(form, field):
+    try:
+        parse_hhmm(field.data)
+    except ValueError as exc:
+        raise ValidationError(str(exc)) from None
+
+
+def parse_milestones(text: str) -> list[int]:
+    days = []
+    for part in (text or "").replace(";", ",").split(","):
+        part = part.strip()
+        if not part:
+            continue
+        if not part.isdigit() or not 1 <= int(part) <= 3650:
+            raise ValueError(f"{part!r} is not a number of days between 1 and 3650")
+        days.append(int(part))
+    return sorted(set(days))
+
+
+class ProgramForm(SecureForm):
+    name = StringField("Name", validators=[InputRequired(), Length(max=120)])
+    sender_number = StringField(
+        "Sender number",
+        validators=[Optional(), Length(max=32)],
+        description="The Twilio number participants text, in +E.164 form. Or use a "
+        "messaging service below.",
+    )
+    messaging_service_sid = StringField(
+        "Messaging service SID",
+        validators=[Optional(), Length(max=34)],
+        description="MG… (instead of, or with, a sender number).",
+    )
+    timezone = SelectField("Time zone", default="UTC")
+    language = SelectField(
+        "Language", choices=[SelectChoice("en", "English"), SelectChoice("es", "Español")]
+    )
+    cadence_kind = SelectField(
+        "Check-ins",
+        choices=[SelectChoice(v, label) for v, label in CADENCE_KINDS],
+        default=schedule.DAILY,
+    )
+    cadence_days = MultiCheckboxField(
+        "On these weekdays",
+        choices=[SelectChoice(str(i), n) for i, n in enumerate(WEEKDAY_NAMES)],
+        description="Only for “On chosen weekdays”.",
+    )
+    cadence_every = IntegerField(
+        "Every N days",
+        default=2,
+        validators=[Optional(), NumberRange(1, schedule.MAX_EVERY)],
+        description="Only for “Every N days” (counted from the start date).",
+    )
+    cadence_time = StringField(
+        "At (local time)", default="19:00", validators=[InputRequired(), hhmm]
+    )
+    quiet_start = StringField(
+        "Waking hours from", default="08:00", validators=[InputRequired(), hhmm]
+    )
+    quiet_end = StringField(
+        "Waking hours until", default="21:00", validators=[InputRequired(), hhmm]
+    )
+    pacing = SelectField(
+        "Pacing",
+        choices=[
+            SelectChoice("immediate", "Next prompt right after an answer"),
+            SelectChoice("morning", "Next prompt the next morning"),
+        ],
+    )
+    start_date = DateField("Start date", validators=[Optional()])
+    end_date = DateField("End date", validators=[Optional()])
+    nudge_delay_minutes = IntegerField(
+        "Nudge after (minutes)", validators=[InputRequired(), NumberRange(5, 24 * 60)]
+    )
+    max_nudges = IntegerField(
+        "Nudges per check-in", validators=[InputRequired(), NumberRange(0, 5)]
+    )
+    adaptive_cadence = BooleanField("Adaptive cadence (space check-ins out as promises are kept)")
+    ladder_step = IntegerField(
+        "Ladder step (kept check-ins per step)", validators=[InputRequired(), NumberRange(1, 100)]
+    )
+    two_sided = BooleanField("Two-sided check-ins (partners confirm each other, where they agree)")
+    milestones = StringField(
+        "Streak milestones (days)",
+        validators=[Optional(), Length(max=120)],
+        description="Comma separated, e.g. 7, 30, 90.",
+    )
+    weekly_summary = BooleanField("Weekly summary to participants")
+    daily_digest = BooleanField("Daily digest to facilitators")
+    recording_max_seconds = IntegerField(
+        "Longest recording (seconds)", validators=[InputRequired(), NumberRange(10, 3600)]
+    )
+    delete_recordings_at_twilio = BooleanField("Delete recordings at Twilio once stored")
+    call_retries = IntegerField("Call retries", validators=[InputRequired(), NumberRange(0, 5)])
+    co_facilitators = MultiCheckboxField("Co-facilitators", coerce=int)
+
+    def validate_milestones(self, field):
+        try:
+            parse_milestones(field.data)
+        except ValueError as exc:
+            raise ValidationError(str(exc)) from None
+
+    def validate_cadence_days(self, field):
+        if self.cadence_kind.data == schedule.DAYS and not field.data:
+            raise ValidationError("Choose at least one weekday.")
+
+
+def cadence_string(form: ProgramForm) -> str:
+    at = parse_hhmm(form.cadence_time.data)
+    kind = form.cadence_kind.data
+    if kind == schedule.DAYS:
+        cadence = schedule.Cadence.on_days((int(d) for d in form.cadence_days.data), at)
+    elif kind == schedule.EVERY_N_DAYS:
+        cadence = schedule.Cadence.every(form.cadence_every.data or 1, at)
+    else:
+        cadence = schedule.Cadence(kind, at)
+    return str(cadence)
+
+
+def timezone_choices() -> list[SelectChoice]:
+    zones = sorted(z for z in zoneinfo.available_timezones() if "/" in z or z == "UTC")
+    return [SelectChoice(z, z) for z in zones]
+
+
+class ProgramView(ScopedModelView):
+    can_create = True
+    can_edit = True
+    can_delete = False  # close instead: statements and check-ins stay with the program
+    can_view_details = True
+    form = ProgramForm
+    column_list = ("name", "owner_id", "status", "timezone", "cadence", "created_at")
+    column_details_list = (
+        "name", "owner_id", "status", "outcome", "sender_number", "messaging_service_sid",
+        "timezone", "language", "cadence", "quiet_start", "quiet_end", "pacing",
+        "start_date", "end_date", "options", "created_at", "closed_at",
+    )  # fmt: skip
+    column_labels = {"owner_id": "Owner", "quiet_start": "Waking from", "quiet_end": "Waking until"}
+    column_searchable_list = ("name",)
+    column_filters = ("status", "timezone")
+    column_default_sort = "name"
+    column_formatters = {
+        "owner_id": lambda v, c, m, n: owner_name(v.session, m.owner_id),
+        "options": lambda v, c, m, n: options_summary(m),
+    }
+    details_template = "realign/program_details.html"
+
+    def scope_clause(self, program_ids):
+        return Program.id.in_(program_ids)
+
+    # The form ---------------------------------------------------------------------------
+
+    def _prepare(self, form, program: Program | None):
+        form.timezone.choices = timezone_choices()
+        people = self.session.scalars(
+            sa.select(Facilitator).where(Facilitator.is_active.is_(True)).order_by(Facilitator.name)
+        )
+        owner_id = program.owner_id if program else current_user.id
+        form.co_facilitators.choices = [
+            SelectChoice(f.id, f.name) for f in people if f.id != owner_id
+        ]
+        return form
+
+    def create_form(self, obj=None):
+        form = self._prepare(self.form(request.form if request.method == "POST" else None), None)
+        if request.method != "POST":
+            for name in OPTION_FIELDS:
+                value = DEFAULT_OPTIONS[name]
+                getattr(form, name).data = (
+                    ", ".join(map(str, value)) if name == "milestones" else value
+                )
+        return form
+
+    def edit_form(self, obj=None):
+        form = self.form(request.form if request.method == "POST" else None)
+        self._prepare(form, obj)
+        if request.method != "POST" and obj is not None:
+            self._fill(form, obj)
+        return form
+
+    def _fill(self, form, program: Program):
+        for name in (
+            "name",
+            "sender_number",
+            "messaging_service_sid",
+            "timezone",
+            "language",
+            "quiet_start",
+            "quiet_end",
+            "pacing",
+            "start_date",
+            "end_date",
+        ):
+            getattr(form, name).data = getattr(program, name)
+        try:
+            cadence = schedule.Cadence.parse(program.cadence)
+            form.cadence_kind.data = cadence.kind
+            form.cadence_days.data = [str(d) for d in sorted(cadence.days)]
+            form.cadence_every.data = cadence.n
+            form.cadence_time.data = f"{cadence.at:%H:%M}"
+        except ValueError:
+            pass
+        for name in OPTION_FIELDS:
+            value = option(program, name)
+            getattr(form, name).data = ", ".join(map(str, value)) if name == "milestones" else value
+        form.co_facilitators.data = list(
+            self.session.scalars(
+                sa.select(ProgramFacilitator.facilitator_id).where(
+                    ProgramFacilitator.program_id == program.id
+                )
+            )
+        )
+
+    def _apply(self, form, program: Program) -> None:
+        for name in (
+            "name",
+            "timezone",
+            "language",
+            "quiet_start",
+            "quiet_end",
+            "pacing",
+            "start_date",
+            "end_date",
+        ):
+            value = getattr(form, name).data
+            setattr(program, name, value.strip() if isinstance(value, str) else value)
+        program.sender_number = (form.sender_number.data or "").strip() or None
+        program.messaging_service_sid = (form.messaging_service_sid.data or "").strip() or None
+        program.cadence = cadence_string(form)
+        options = dict(program.options or {})
+        for name in OPTION_FIELDS:
+            value = getattr(form, name).data
+            options[name] = parse_milestones(value) if name == "milestones" else value
+        program.options = options
+
+    def _save(self, form, program: Program, is_created: bool):
+        try:
+            self._apply(form, program)
+            validate_program(program)
+        except (ProgramError, ValueError) as exc:
+            self.session.rollback()
+            message = str(exc)
+            form.form_errors.append(message[:1].upper() + message[1:] + ".")
+            flash(f"The program was not saved: {message}.", "error")
+            return None
+        if is_created:
+            program.owner_id = current_user.id
+            program.created_at = now()
+        changed = sorted(a.key for a in sa.inspect(program).attrs if a.history.has_changes())
+        self.session.add(program)
+        self.session.flush()
+        self._set_co_facilitators(program, form.co_facilitators.data or [])
+        audit.record(
+            self.session,
+            current_user.actor,
+            "program.create" if is_created else "program.update",
+            program,
+            now=now(),
+            detail={"fields": changed},
+        )
+        self.session.commit()
+        return program
+
+    def _set_co_facilitators(self, program: Program, wanted: list[int]):
+        valid = set(
+            self.session.scalars(
+                sa.select(Facilitator.id).where(
+                    Facilitator.is_active.is_(True), Facilitator.id != program.owner_id
+                )
+            )
+        )
+        wanted = {i for i in wanted if i in valid}
+        self.session.execute(
+            sa.delete(ProgramFacilitator).where(ProgramFacilitator.program_id == program.id)
+        )
+        for fid in sorted(wanted):
+            self.session.add(ProgramFacilitator(program_id=program.id, facilitator_id=fid))
+
+    def create_model(self, form):
+        program = Program(name="", owner_id=current_user.id)
+        return self._save(form, program, True) or False
+
+    def update_model(self, form, model):
+        return bool(self._save(form, model, False))
+
+    # Texts per language -------------------------------------------------------------------
+
+    @expose("/texts/", methods=("GET", "POST"))
+    def texts_view(self):
+        program = self.get_one(request.args.get("id"))
+        overrides = {k: dict(v) for k, v in (program.text_overrides or {}).items()}
+        errors: dict[str, list[str]] = {}
+        if request.method == "POST":
+            if program.status != "active":
+                abort(409)
+            new: dict[str, dict[str, str]] = {}
+            for key in texts.TEMPLATES:
+                for lang in texts.LANGUAGES:
+                    raw = request.form.get(f"text-{key}-{lang}", "")
+                    text = raw.replace("\r\n", "\n").strip()
+                    default = texts.TEMPLATES[key].get(lang, "")
+                    if not text or text == default:
+                        continue
+                    problems = texts.validate_override(key, text)
+                    if problems:
+                        errors[f"{key}-{lang}"] = problems
+                    new.setdefault(key, {})[lang] = text
+            if errors:
+                flash("Nothing was saved: some texts need changes (see below).", "error")
+                overrides = new
+            else:
+                changed = sorted(
+                    f"{k}.{lang}"
+                    for k in set(new) | set(overrides)
+                    for lang in texts.LANGUAGES
+                    if (new.get(k) or {}).get(lang) != (overrides.get(k) or {}).get(lang)
+                )
+                program.text_overrides = new
+                audit.record(
+                    self.session,
+                    current_user.actor,
+                    "program.texts",
+                    program,
+                    now=now(),
+                    detail={"texts": changed},
+                )
+                self.session.commit()
+                flash(f"Texts saved ({len(changed)} changed).", "success")
+                return redirect(url_for(".texts_view", id=program.id))
+        rows = [
+            {
+                "key": key,
+                "lang": lang,
+                "default": texts.TEMPLATES[key].get(lang, ""),
+                "value": (overrides.get(key) or {}).get(lang, ""),
+                "placeholders": sorted(texts.placeholders(key)),
+                "errors": errors.get(f"{key}-{lang}", []),
+                "variable": key in texts.VARIABLE_LENGTH,
+            }
+            for key in texts.TEMPLATES
+            for lang in texts.LANGUAGES
+        ]
+        return self.render(
+            "realign/program_texts.html",
+            program=program,
+            rows=rows,
+            samples=texts.SAMPLE_VALUES,
+            languages=texts.LANGUAGES,
+        )
+
+    # Closure --------------------------------------------------------------------------------
+
+    @expose("/close/", methods=("GET", "POST"))
+    def close_view(self):
+        program = self.get_one(request.args.get("id"))
+        error = None
+        if request.method == "POST":
+            outcome = request.form.get("outcome", "")
+            message = (request.form.get("closing_message") or "").strip()
+            if program.status == "closed":
+                error = "This program is already closed."
+            elif outcome not in dict(OUTCOMES):
+                error = "Choose an outcome."
+            elif len(message) > 1000:
+                error = "The closing message is too long (1,000 characters at most)."
+            else:
+                closed = self._close(program, outcome, message or None)
+                flash(f"The program is closed; {closed} participant(s) were closed.", "success")
+                return redirect(url_for(".details_view", id=program.id))
+        open_count = self.session.scalar(
+            sa.select(sa.func.count(Participant.id)).where(
+                Participant.program_id == program.id, Participant.status != "closed"
+            )
+        )
+        page = self.render(
+            "realign/program_close.html",
+            program=program,
+            outcomes=OUTCOMES,
+            error=error,
+            open_count=open_count,
+        )
+        return (page, 400) if error else page
+
+    def _close(self, program: Program, outcome: str, message: str | None) -> int:
+        from flask import current_app
+
+        services = current_app.extensions["realign"]
+        ids = list(
+            self.session.scalars(
+                sa.select(Participant.id).where(
+                    Participant.program_id == program.id, Participant.status != "closed"
+                )
+            )
+        )
+        self.session.commit()  # release our read before the service's own transactions
+        for pid in ids:
+            checkins.close(
+                services, pid, outcome=outcome, actor=current_user.actor, message=message
+            )
+        program = self.session.get(Program, program.id)
+        self.session.refresh(program)
+        program.status = "closed"
+        program.outcome = outcome
+        program.closing_message = message
+        program.closed_at = services.now()
+        audit.record(
+            self.session,
+            current_user.actor,
+            "program.close",
+            program,
+            now=services.now(),
+            detail={"outcome": outcome, "participants": len(ids)},
+        )
+        self.session.commit()
+        return len(ids)
+
+
+def owner_name(db, facilitator_id: int) -> str:
+    owner = db.get(Facilitator, facilitator_id)
+    return owner.name if owner else ""
+
+
+def options_summary(program: Program) -> Markup:
+    from markupsafe import escape
+
+    parts = [
+        f"{escape(name.replace('_', ' '))}: {escape(option(program, name))}"
+        for name in DEFAULT_OPTIONS
+    ]
+    return Markup("<br>".join(parts))

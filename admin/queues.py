@@ -1,0 +1,121 @@
+"""Queue health, for admins: RQ's queues, registries, workers and failed jobs.
+
+rq-dashboard (locked in uv.lock) cannot be mounted with rq 3.0 here: it fails at import
+(`from six import string_types`; six is not installed, and rq-dashboard's pages also rely
+on inline scripts the admin's CSP forbids). This page reads the same registries with RQ's
+own API instead, behind the admin's login (anonymous: sign-in page; facilitators: 403).
+A failed job can be requeued (POST + CSRF). Job arguments are ids only (jobs/tasks.py), so
+nothing here shows a phone number or a message.
+"""
+
+from __future__ import annotations
+
+from flask import abort, flash, redirect, url_for
+from flask_admin import BaseView, expose
+from flask_login import current_user
+from redis.exceptions import RedisError
+from rq import Queue, Worker
+from rq.exceptions import NoSuchJobError
+from rq.job import Job
+
+from admin.base import deny, is_allowed
+from jobs.dispatch import QUEUE
+from service import audit
+
+FAILED_SHOWN = 50
+
+
+def last_line(text: str | None) -> str:
+    lines = [line for line in (text or "").strip().splitlines() if line.strip()]
+    return lines[-1][:300] if lines else ""
+
+
+def queue_stats(redis) -> dict:
+    queues = Queue.all(connection=redis) or [Queue(QUEUE, connection=redis)]
+    names = {q.name for q in queues}
+    if QUEUE not in names:
+        queues.append(Queue(QUEUE, connection=redis))
+    rows, failed = [], []
+    for q in sorted(queues, key=lambda q: q.name):
+        rows.append(
+            {
+                "name": q.name,
+                "queued": q.count,
+                "started": q.started_job_registry.count,
+                "scheduled": q.scheduled_job_registry.count,
+                "deferred": q.deferred_job_registry.count,
+                "failed": q.failed_job_registry.count,
+                "finished": q.finished_job_registry.count,
+                "canceled": q.canceled_job_registry.count,
+            }
+        )
+        ids = q.failed_job_registry.get_job_ids(0, FAILED_SHOWN - 1)
+        for job in Job.fetch_many(ids, connection=redis):
+            if job is None:
+                continue
+            failed.append(
+                {
+                    "queue": q.name,
+                    "id": job.id,
+                    "func": job.func_name,
+                    "ended_at": job.ended_at,
+                    "error": last_line(job.exc_info),
+                }
+            )
+    workers = [
+        {
+            "name": w.name,
+            "state": w.get_state(),
+            "queues": ", ".join(w.queue_names()),
+            "job": w.get_current_job_id() or "",
+            "heartbeat": w.last_heartbeat,
+            "done": w.successful_job_count,
+            "failed": w.failed_job_count,
+        }
+        for w in Worker.all(connection=redis)
+    ]
+    return {"queues": rows, "failed": failed, "workers": workers}
+
+
+class QueueHealthView(BaseView):
+    def __init__(self, db, services, **kwargs):
+        super().__init__(**kwargs)
+        self.db, self.services = db, services
+
+    def is_accessible(self) -> bool:
+        return is_allowed(admin_only=True)
+
+    def inaccessible_callback(self, name, **kwargs):
+        return deny()
+
+    @expose("/")
+    def index(self):
+        try:
+            stats, error = queue_stats(self.services.redis), None
+        except RedisError as exc:
+            stats, error = {"queues": [], "failed": [], "workers": []}, str(exc)
+        page = self.render("realign/queues.html", error=error, **stats)
+        return (page, 503) if error else page
+
+    @expose("/requeue/<job_id>", methods=("POST",))
+    def requeue(self, job_id: str):
+        redis = self.services.redis
+        try:
+            job = Job.fetch(job_id, connection=redis)
+            queue = Queue(job.origin, connection=redis)
+            queue.failed_job_registry.requeue(job_id)
+        except (NoSuchJobError, ValueError, TypeError):
+            abort(404)
+        except RedisError:
+            abort(503)
+        audit.record(
+            self.db,
+            current_user.actor,
+            "queue.requeue",
+            None,
+            now=self.services.now(),
+            detail={"job": job_id},
+        )
+        self.db.commit()
+        flash("The job was put back on its queue.", "success")
+        return redirect(url_for(".index"))

@@ -1,0 +1,375 @@
+"""The simulator: text (or call) as a participant or a test persona, from the browser.
+
+Each text goes to the real webhook (`POST /twilio/sms`) with a valid Twilio signature
+(computed with the webhook token over PUBLIC_BASE_URL + path, exactly as Twilio would), via
+an in-process test client, so signature checking, storage and queueing are the production
+path. Replies are written to the outbox and sent by RQ jobs; rather than wait for a worker,
+the simulator runs the same job functions for this one conversation in-process
+(`conversation.handle_inbound`, `outbox.deliver`). Both claim their row atomically, so the
+queued jobs a worker picks up later find nothing left to do: nothing is sent twice.
+
+Test personas are participants named "Test persona …" with numbers in the fictional range
++1 202 555-0100…0199. Their texts never go to a carrier: they are delivered through a
+console gateway (status 'console') and their waking-hours delays are skipped, so a
+facilitator can walk through consent and steps 1–2 in a minute. Texting as a real
+participant goes through the real gateway and respects their waking hours.
+
+Calls: "Call" posts to `/twilio/voice` (when the voice webhooks are mounted) and shows what
+would be said; keys and speech are posted to the Gather action the TwiML names.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import uuid
+import xml.etree.ElementTree as ET
+from urllib.parse import urlsplit
+
+import sqlalchemy as sa
+from flask import abort, current_app, flash, redirect, request, session, url_for
+from flask_admin import BaseView, expose
+from flask_login import current_user
+from twilio.request_validator import RequestValidator
+
+from admin.base import deny, is_allowed, visible_program_ids
+from service import audit, conversation, outbox
+from service.enrollment import EnrollmentError, enroll
+from service.gateway import ConsoleGateway
+from service.models import Message, Participant, Program, Statement
+
+PERSONA_PREFIX = "+1202555"
+PERSONA_NAME = "Test persona"
+MAX_BODY = 1600
+
+
+def is_persona(participant: Participant) -> bool:
+    number = participant.phone or ""
+    return (
+        number.startswith(PERSONA_PREFIX + "01")
+        and len(number) == 12
+        and participant.name.startswith(PERSONA_NAME)
+    )
+
+
+def signed_post(path: str, form: dict[str, str]):
+    """POST `form` to our own webhook at `path`, signed as Twilio signs it."""
+    services = current_app.extensions["realign"]
+    base = services.settings.public_base_url
+    url = base + path
+    signature = RequestValidator(services.extras["webhook_token"]).compute_signature(url, form)
+    parts = urlsplit(url)
+    client = current_app.test_client()
+    return client.post(
+        parts.path + (f"?{parts.query}" if parts.query else ""),
+        data=form,
+        headers={"X-Twilio-Signature": signature},
+        base_url=f"{parts.scheme}://{parts.netloc}",
+    )
+
+
+class SimulatorView(BaseView):
+    def __init__(self, db, services, **kwargs):
+        super().__init__(**kwargs)
+        self.db, self.services = db, services
+        self.console = ConsoleGateway()
+
+    def is_accessible(self) -> bool:
+        return is_allowed(admin_only=False)
+
+    def inaccessible_callback(self, name, **kwargs):
+        return deny()
+
+    # Scope --------------------------------------------------------------------------------
+
+    def _programs(self) -> list[Program]:
+        ids = visible_program_ids(self.db)
+        query = sa.select(Program).where(Program.status == "active").order_by(Program.name)
+        if ids is not None:
+            query = query.where(Program.id.in_(ids))
+        return list(self.db.scalars(query))
+
+    def _program(self, program_id) -> Program:
+        try:
+            pid = int(program_id)
+        except (TypeError, ValueError):
+            abort(404)
+        ids = visible_program_ids(self.db)
+        program = self.db.get(Program, pid)
+        if program is None or (ids is not None and pid not in ids):
+            abort(404)
+        return program
+
+    def _participant(self, participant_id) -> Participant:
+        try:
+            pid = int(participant_id)
+        except (TypeError, ValueError):
+            abort(404)
+        participant = self.db.get(Participant, pid)
+        ids = visible_program_ids(self.db)
+        if participant is None or (ids is not None and participant.program_id not in ids):
+            abort(404)
+        return participant
+
+    # Pages --------------------------------------------------------------------------------
+
+    @expose("/")
+    def index(self):
+        programs = self._programs()
+        program = participant = None
+        if request.args.get("participant_id"):
+            participant = self._participant(request.args["participant_id"])
+            program = self.db.get(Program, participant.program_id)
+        elif request.args.get("program_id"):
+            program = self._program(request.args["program_id"])
+        people = []
+        if program is not None:
+            people = list(
+                self.db.scalars(
+                    sa.select(Participant)
+                    .where(Participant.program_id == program.id)
+                    .order_by(Participant.name, Participant.id)
+                )
+            )
+        thread, statements = [], []
+        if participant is not None:
+            thread = list(
+                self.db.scalars(
+                    sa.select(Message)
+                    .where(Message.participant_id == participant.id)
+                    .order_by(Message.created_at, Message.id)
+                )
+            )
+            statements = list(
+                self.db.scalars(
+                    sa.select(Statement)
+                    .where(Statement.participant_id == participant.id)
+                    .order_by(Statement.id)
+                )
+            )
+        call = session.get("simulator_call")
+        if call and participant is not None and call.get("participant_id") != participant.id:
+            call = None
+        return self.render(
+            "realign/simulator.html",
+            programs=programs,
+            program=program,
+            people=people,
+            participant=participant,
+            persona=participant is not None and is_persona(participant),
+            thread=thread,
+            statements=statements,
+            call=call,
+            voice=self._has_voice(),
+            max_body=MAX_BODY,
+        )
+
+    @expose("/persona", methods=("POST",))
+    def persona(self):
+        program = self._program(request.form.get("program_id"))
+        if program.status != "active":
+            abort(409)
+        used = set(
+            self.db.scalars(
+                sa.select(Participant.phone).where(
+                    Participant.program_id == program.id,
+                    Participant.phone.startswith(PERSONA_PREFIX + "01"),
+                )
+            )
+        )
+        free = [n for n in range(100, 200) if f"{PERSONA_PREFIX}0{n}" not in used]
+        if not free:
+            flash("This program already has 100 test personas.", "error")
+            return redirect(url_for(".index", program_id=program.id))
+        number = f"{PERSONA_PREFIX}0{free[0]}"
+        now = self.services.now()
+        self.db.commit()  # end our read transaction before the service writes
+        with self.services.sessions() as s:
+            try:
+                participant, _ = enroll(
+                    s,
+                    s.get(Program, program.id),
+                    name=f"{PERSONA_NAME} {free[0] - 99}",
+                    phone=number,
+                    now=now,
+                    actor=current_user.actor,
+                    language=request.form.get("language") or None,
+                )
+            except EnrollmentError as exc:
+                s.rollback()
+                flash(f"Could not add a test persona: {exc}.", "error")
+                return redirect(url_for(".index", program_id=program.id))
+            audit.record(s, current_user.actor, "simulator.persona", participant, now=now)
+            s.commit()
+            s.refresh(participant)
+            s.expunge(participant)
+        self._deliver(participant)
+        flash(f"{participant.name} was enrolled and invited. Reply YES to consent.", "success")
+        return redirect(url_for(".index", participant_id=participant.id))
+
+    @expose("/text", methods=("POST",))
+    def text(self):
+        participant = self._participant(request.form.get("participant_id"))
+        body = (request.form.get("body") or "").strip()
+        if not body:
+            flash("Type a text to send.", "error")
+            return redirect(url_for(".index", participant_id=participant.id))
+        program = self.db.get(Program, participant.program_id)
+        sid = "SM" + uuid.uuid4().hex
+        form = {
+            "MessageSid": sid,
+            "SmsSid": sid,
+            "AccountSid": "AC" + "0" * 32,
+            "From": participant.phone,
+            "To": program.sender_number or "",
+            "Body": body[:MAX_BODY],
+            "NumMedia": "0",
+        }
+        if program.messaging_service_sid:
+            form["MessagingServiceSid"] = program.messaging_service_sid
+        self.db.commit()  # end our read transaction before the webhook writes
+        response = signed_post("/twilio/sms", form)
+        if response.status_code != 200:
+            flash(f"The SMS webhook answered {response.status_code}.", "error")
+            return redirect(url_for(".index", participant_id=participant.id))
+        self._run_conversation(sid)
+        self._deliver(participant)
+        return redirect(url_for(".index", participant_id=participant.id) + "#thread")
+
+    # Voice --------------------------------------------------------------------------------
+
+    def _has_voice(self) -> bool:
+        return any(r.rule == "/twilio/voice" for r in current_app.url_map.iter_rules())
+
+    @expose("/call", methods=("POST",))
+    def call(self):
+        participant = self._participant(request.form.get("participant_id"))
+        if not self._has_voice():
+            abort(404)
+        program = self.db.get(Program, participant.program_id)
+        call = {
+            "participant_id": participant.id,
+            "sid": "CA" + uuid.uuid4().hex,
+            "from": participant.phone,
+            "to": program.sender_number or "",
+            "said": [],
+            "action": None,
+        }
+        self.db.commit()
+        self._voice_step(call, "/twilio/voice", {})
+        return redirect(url_for(".index", participant_id=participant.id) + "#call")
+
+    @expose("/call/answer", methods=("POST",))
+    def call_answer(self):
+        participant = self._participant(request.form.get("participant_id"))
+        call = session.get("simulator_call")
+        if not call or call.get("participant_id") != participant.id or not call.get("action"):
+            abort(409)
+        extra = {}
+        if request.form.get("digits"):
+            extra["Digits"] = request.form["digits"].strip()[:8]
+        if request.form.get("speech"):
+            extra["SpeechResult"] = request.form["speech"].strip()[:500]
+        self.db.commit()
+        self._voice_step(call, call["action"], extra)
+        self._deliver(participant)
+        return redirect(url_for(".index", participant_id=participant.id) + "#call")
+
+    @expose("/call/hangup", methods=("POST",))
+    def call_hangup(self):
+        participant = self._participant(request.form.get("participant_id"))
+        session.pop("simulator_call", None)
+        return redirect(url_for(".index", participant_id=participant.id))
+
+    def _voice_step(self, call: dict, target: str, extra: dict) -> None:
+        base = self.services.settings.public_base_url
+        path = target[len(base) :] if target.startswith(base) else target
+        if not path.startswith("/twilio/voice"):
+            abort(400)
+        form = {
+            "CallSid": call["sid"],
+            "AccountSid": "AC" + "0" * 32,
+            "From": call["from"],
+            "To": call["to"],
+            "Direction": "inbound",
+            "CallStatus": "in-progress",
+            **extra,
+        }
+        response = signed_post(path, form)
+        said, action = parse_twiml(response.get_data(as_text=True))
+        if extra:
+            call["said"].append({"who": "caller", "text": " ".join(extra.values())})
+        call["said"].extend({"who": "line", "text": s} for s in said)
+        call["said"] = call["said"][-30:]
+        call["action"] = action
+        session["simulator_call"] = call
+
+    # Running the queued work for this conversation ---------------------------------------
+
+    def _run_conversation(self, sid: str) -> None:
+        with self.services.sessions() as s:
+            message_id = s.scalar(sa.select(Message.id).where(Message.twilio_sid == sid))
+        if message_id is not None:
+            conversation.handle_inbound(self.services, message_id)
+
+    def _deliver(self, participant: Participant) -> None:
+        persona = is_persona(participant)
+        services = self.services
+        now = services.now()
+        with services.sessions() as s:
+            if persona:  # a test persona is always awake: no waking-hours delay
+                s.execute(
+                    sa.update(Message)
+                    .where(
+                        Message.participant_id == participant.id,
+                        Message.direction == "out",
+                        Message.status == "pending",
+                        Message.send_after > now,
+                    )
+                    .values(send_after=now)
+                )
+                s.execute(  # the prompt counts as asked once it is delivered
+                    sa.update(Participant)
+                    .where(Participant.id == participant.id, Participant.prompt_due_at > now)
+                    .values(prompt_due_at=now)
+                )
+                s.commit()
+            ids = list(
+                s.scalars(
+                    sa.select(Message.id)
+                    .where(
+                        Message.participant_id == participant.id,
+                        Message.direction == "out",
+                        Message.status == "pending",
+                        sa.or_(Message.send_after.is_(None), Message.send_after <= now),
+                    )
+                    .order_by(Message.id)
+                )
+            )
+        if persona:
+            services = dataclasses.replace(services, gateway=self.console)
+        for message_id in ids:
+            outbox.deliver(services, message_id)
+        self.db.expire_all()
+
+
+def parse_twiml(xml: str) -> tuple[list[str], str | None]:
+    """What a caller would hear, and where their answer goes (Gather/Record action)."""
+    try:
+        root = ET.fromstring(xml)
+    except ET.ParseError:
+        return ["(no answer from the voice webhook)"], None
+    said, action = [], None
+    for node in root.iter():
+        if node.tag == "Say" and node.text:
+            said.append(node.text.strip())
+        elif node.tag == "Play":
+            said.append("(audio)")
+        elif node.tag in ("Gather", "Record") and node.get("action"):
+            action = node.get("action")
+            if node.tag == "Record":
+                said.append("(recording… the simulator cannot record audio)")
+        elif node.tag == "Redirect" and node.text:
+            action = node.text.strip()
+        elif node.tag == "Hangup":
+            said.append("(the call ends)")
+    return said, action
