@@ -12,7 +12,12 @@ from sqlmodel import Session
 
 
 def make_engine(url: str, **kwargs) -> sa.Engine:
-    """An engine tuned for the dialect (SQLite: WAL, foreign keys, busy wait)."""
+    """An engine tuned for the dialect (SQLite: WAL, foreign keys, busy wait).
+
+    Bound values stay out of error messages: a failed INSERT of a text would otherwise
+    carry its phone number and body into every traceback and log line.
+    """
+    kwargs.setdefault("hide_parameters", True)
     if url.startswith("sqlite"):
         path = url.split("///", 1)[-1]
         if path and path != ":memory:":

@@ -16,12 +16,15 @@ PHONE = re.compile(r"(?<![\w.])(?:(?:\+|%2B)\d{7,15}|\d{10,15})(?!\w)")
 # Any URL that points at a recording, media or a message resource, and query strings.
 SENSITIVE_URL = re.compile(r"https?://\S*(?:Recordings|Media|Messages)\S*", re.IGNORECASE)
 QUERY = re.compile(r"(https?://[^\s?]+)\?\S+")
+# The same resources as a bare path, as urllib3 logs a request ('"GET /2010-04-01/…" 200').
+RESOURCE_PATH = re.compile(r"/[^\s\"']*/(?:Recordings|Media)\b[^\s\"']*")
 
 
 def redact(text: str) -> str:
     """Mask numbers and sensitive URLs in one log line."""
     text = SENSITIVE_URL.sub(lambda m: _mask_url(m.group(0)), text)
     text = QUERY.sub(r"\1?…", text)
+    text = RESOURCE_PATH.sub("/…", text)
     return PHONE.sub(lambda m: _mask_number(m.group(0)), text)
 
 
@@ -44,7 +47,18 @@ class RedactingFilter(logging.Filter):
             message = str(record.msg)
         record.msg = redact(message)
         record.args = ()
+        # A traceback is written after the message: an exception's text can hold a number
+        # or a URL too. Formatters use exc_text as is once it is set.
+        if record.exc_info and not record.exc_text:
+            record.exc_text = _TRACEBACKS.formatException(record.exc_info)
+        if record.exc_text:
+            record.exc_text = redact(record.exc_text)
+        if record.stack_info:
+            record.stack_info = redact(record.stack_info)
         return True
+
+
+_TRACEBACKS = logging.Formatter()
 
 
 def install_redaction(level: str = "INFO") -> None:

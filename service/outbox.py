@@ -224,6 +224,7 @@ def deliver(services, message_id: int) -> str:
             return _failed_send(services, session, message, participant, exc, now)
         message.twilio_sid = result.sid
         message.status = result.status if result.status in STATUS_RANK else "queued"
+        message.error_code = result.error_code  # not an earlier, retried attempt's error
         message.sent_at = now
         message.updated_at = now
         session.commit()
