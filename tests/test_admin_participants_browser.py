@@ -16,7 +16,7 @@ from service.models import Message, Participant, Reflection, Statement
 from tests.admin_fixtures import *  # noqa: F403  (the fixtures)
 from tests.admin_fixtures import PASSWORD
 from tests.browser import ConsoleLog, chromium_page, missing_chromium, screenshot, serve
-from tests.test_admin_participants import WAV, admin_redis_url  # noqa: F401  (fixture)
+from tests.test_admin_participants import WAV
 
 pytestmark = pytest.mark.skipif(missing_chromium() is not None, reason=missing_chromium() or "")
 
