@@ -9,12 +9,9 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 import re
-import zipfile
-from pathlib import Path
 
-from service.enrollment import export_participant
+from service.enrollment import export_archive
 
 CSV_FILES = {
     "statements.csv": ("statements", ("id", "step", "kind", "channel", "created_at", "body")),
@@ -64,22 +61,14 @@ def checkin_rows(checkins: list[dict]) -> list[dict]:
     return rows
 
 
+def csv_files(data: dict) -> dict[str, str]:
+    files = {name: _csv(data[key], columns) for name, (key, columns) in CSV_FILES.items()}
+    files["checkins.csv"] = _csv(checkin_rows(data["checkins"]), CHECKIN_COLUMNS)
+    return files
+
+
 def participant_zip(session, participant) -> io.BytesIO:
-    data = export_participant(session, participant)
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        for reflection in data["reflections"]:
-            path = Path(reflection["storage_path"]) if reflection["storage_path"] else None
-            if path is None or not path.is_file():
-                reflection["audio"] = None
-                continue
-            archive.write(path, reflection["audio"])
-        archive.writestr("participant.json", json.dumps(data, indent=2, ensure_ascii=False))
-        for name, (key, columns) in CSV_FILES.items():
-            archive.writestr(name, _csv(data[key], columns))
-        archive.writestr("checkins.csv", _csv(checkin_rows(data["checkins"]), CHECKIN_COLUMNS))
-    buffer.seek(0)
-    return buffer
+    return io.BytesIO(export_archive(session, participant, extra_files=csv_files))
 
 
 def filename(participant) -> str:

@@ -143,10 +143,12 @@ def audio_name(reflection: dict) -> str:
     return f"recordings/{reflection['id']}-{reflection['purpose']}.wav"
 
 
-def export_archive(session: Session, participant: Participant) -> bytes:
+def export_archive(session: Session, participant: Participant, extra_files=None) -> bytes:
     """The export as a zip: `participant.json` plus every stored recording's audio.
 
     A recording not downloaded yet (or whose file is gone) is listed with `"audio": null`.
+    `extra_files(data) -> {name: text}` adds more files made from the same data (the
+    admin's CSV files).
     """
     data = export_participant(session, participant)
     buffer = io.BytesIO()
@@ -158,6 +160,8 @@ def export_archive(session: Session, participant: Participant) -> bytes:
                 continue
             archive.write(path, reflection["audio"])
         archive.writestr("participant.json", json.dumps(data, indent=2, ensure_ascii=False))
+        for name, text in (extra_files(data) if extra_files else {}).items():
+            archive.writestr(name, text)
     return buffer.getvalue()
 
 
