@@ -170,26 +170,38 @@ def _due_checkin(session, program, participant, now, result: TickResult) -> None
     if not commitments:
         result.skipped += 1
         return
-    checkin = _insert_checkin(
-        session,
-        CheckIn(
-            participant_id=participant.id,
-            kind="self",
-            due_at=due_at,
-            status="open",
-            sent_at=due_at,
-            commitment_ids=[c.id for c in commitments],
-            next_nudge_at=_first_nudge(program, participant, due_at),
-            closes_at=schedule.local_end_of_day(due_at, participant.timezone, quiet),
-            created_at=now,
-        ),
+    checkin = CheckIn(
+        participant_id=participant.id,
+        kind="self",
+        next_nudge_at=_first_nudge(program, participant, due_at),
+        closes_at=schedule.local_end_of_day(due_at, participant.timezone, quiet),
     )
-    if checkin is None:
+    if not _send_checkin(session, program, participant, checkin, commitments, due_at, now, result):
         return  # this due instant was already handled
+    if _local_date(due_at, participant.timezone).weekday() == 6:
+        result.messages.append(_weekly_summary(session, program, participant, due_at, now))
+
+
+TEMPLATE = {"self": "checkin", "partner": "partner_checkin"}
+
+
+def _send_checkin(session, program, participant, checkin, commitments, due_at, now, result):
+    """Insert the check-in (unique per due instant) and queue its text; False if it exists."""
+    checkin.due_at = checkin.sent_at = due_at
+    checkin.status = "open"
+    checkin.commitment_ids = [c.id for c in commitments]
+    checkin.created_at = now
+    try:
+        with session.begin_nested():
+            session.add(checkin)
+    except sa.exc.IntegrityError as exc:
+        if not is_unique_violation(exc):
+            raise
+        return False
     message = outbox.queue_text(
         session,
         participant,
-        "checkin",
+        TEMPLATE[checkin.kind],
         key=f"checkin:{checkin.id}",
         now=now,
         program=program,
@@ -199,19 +211,7 @@ def _due_checkin(session, program, participant, now, result: TickResult) -> None
     checkin.message_id = message.id if message is not None else None
     result.created += 1
     result.messages.append(message)
-    if _local_date(due_at, participant.timezone).weekday() == 6:
-        result.messages.append(_weekly_summary(session, program, participant, due_at, now))
-
-
-def _insert_checkin(session, checkin: CheckIn) -> CheckIn | None:
-    try:
-        with session.begin_nested():
-            session.add(checkin)
-    except sa.exc.IntegrityError as exc:
-        if not is_unique_violation(exc):
-            raise
-        return None
-    return checkin
+    return True
 
 
 def _first_nudge(program, participant, sent_at):
@@ -243,35 +243,13 @@ def _partner_checkin(session, program, participant, now, result: TickResult) -> 
     quiet = quiet_for(program, participant)
     if schedule.local_end_of_day(due_at, participant.timezone, quiet) <= now:
         return
-    checkin = _insert_checkin(
-        session,
-        CheckIn(
-            participant_id=participant.id,
-            kind="partner",
-            subject_id=partner.id,
-            due_at=due_at,
-            status="open",
-            sent_at=due_at,
-            commitment_ids=[c.id for c in shared],
-            closes_at=schedule.local_end_of_day(due_at, participant.timezone, quiet),
-            created_at=now,
-        ),
+    checkin = CheckIn(
+        participant_id=participant.id,
+        kind="partner",
+        subject_id=partner.id,
+        closes_at=schedule.local_end_of_day(due_at, participant.timezone, quiet),
     )
-    if checkin is None:
-        return
-    message = outbox.queue_text(
-        session,
-        participant,
-        "partner_checkin",
-        key=f"checkin:{checkin.id}",
-        now=now,
-        program=program,
-        values={"items": texts.format_items(c.text for c in shared)},
-        allow_paused=False,
-    )
-    checkin.message_id = message.id if message is not None else None
-    result.created += 1
-    result.messages.append(message)
+    _send_checkin(session, program, participant, checkin, shared, due_at, now, result)
 
 
 def _nudges(session, now, result: TickResult, limit: int) -> None:
