@@ -19,9 +19,16 @@ from sqlmodel import Session, select
 from service import outbox, schedule, texts
 from service.answers import parse_checkin_answer
 from service.audit import record
-from service.commitments import active_commitments
-from service.db import is_unique_violation
-from service.models import CheckIn, CheckInAnswer, Commitment, Message, Participant, Program
+from service.db import insert_new, row_values
+from service.models import (
+    CheckIn,
+    CheckInAnswer,
+    Commitment,
+    Facilitator,
+    Message,
+    Participant,
+    Program,
+)
 from service.programs import option, parse_hhmm
 
 log = logging.getLogger(__name__)
@@ -115,7 +122,11 @@ class TickResult:
 
 
 def tick(services, *, limit: int = 1000) -> TickResult:
-    """Create due check-ins, nudges and misses; returns the outbox rows to send."""
+    """Create due check-ins, nudges and misses; returns the outbox rows to send.
+
+    Work is read and written in batches (a few statements per tick, not per person), so
+    a tick's cost follows how many are due.
+    """
     now = services.now()
     result = TickResult()
     with services.sessions() as session:
@@ -126,8 +137,22 @@ def tick(services, *, limit: int = 1000) -> TickResult:
             .limit(limit)
         ).all()
         programs = _programs(session, due)
+        # What every text mentions (facilitator, partner), loaded once and held here.
+        held = _load(session, Facilitator, {p.owner_id for p in programs.values()})
+        held += _load(session, Participant, {p.partner_id for p in due} - {None})
+        active = _active_commitments(session, [p.id for p in due])
+        pending = []
         for participant in due:
-            _due_checkin(session, programs[participant.program_id], participant, now, result)
+            checkin = _due_checkin(
+                programs[participant.program_id], participant, active.get(participant.id), now
+            )
+            if checkin is None:
+                result.skipped += 1
+            else:
+                pending.append((programs[participant.program_id], participant, checkin))
+        sent = _send_checkins(session, pending, active, now, result)
+        _weekly_summaries(session, sent, now, result)
+
         partners = session.exec(
             select(Participant)
             .where(Participant.next_partner_checkin_at <= now)
@@ -135,8 +160,16 @@ def tick(services, *, limit: int = 1000) -> TickResult:
             .limit(limit)
         ).all()
         programs.update(_programs(session, partners))
+        held += _load(session, Facilitator, {p.owner_id for p in programs.values()})
+        held += _load(session, Participant, {p.partner_id for p in partners} - {None})
+        active = _active_commitments(session, [p.partner_id for p in partners if p.partner_id])
+        pending = []
         for participant in partners:
-            _partner_checkin(session, programs[participant.program_id], participant, now, result)
+            program = programs[participant.program_id]
+            checkin = _partner_checkin(session, program, participant, active, now)
+            if checkin is not None:
+                pending.append((program, participant, checkin))
+        _send_checkins(session, pending, active, now, result)
         _nudges(session, now, result, limit)
         _misses(session, now, result, limit)
         session.commit()
@@ -150,68 +183,105 @@ def _programs(session, participants) -> dict[int, Program]:
     return {p.id: p for p in session.exec(select(Program).where(Program.id.in_(ids)))}
 
 
-def _due_checkin(session, program, participant, now, result: TickResult) -> None:
+def _load(session, model, ids) -> list:
+    """Bring these rows into the session in one query, so `session.get` finds them there
+    (while the caller holds the list: the session's identity map keeps weak references)."""
+    return session.exec(select(model).where(model.id.in_(ids))).all() if ids else []
+
+
+def _active_commitments(session, participant_ids) -> dict[int, list[Commitment]]:
+    """Each participant's active commitments (as `active_commitments`), in one query."""
+    found: dict[int, list[Commitment]] = {}
+    if participant_ids:
+        rows = session.exec(
+            select(Commitment)
+            .where(Commitment.participant_id.in_(set(participant_ids)))
+            .where(Commitment.status == "active")
+            .order_by(Commitment.id)
+        )
+        for commitment in rows:
+            found.setdefault(commitment.participant_id, []).append(commitment)
+    return found
+
+
+def _due_checkin(program, participant, commitments, now) -> CheckIn | None:
+    """Move the participant's next-due time on; the check-in to send now, if any."""
     due_at = participant.next_checkin_at
     participant.next_checkin_at = next_due_after(program, participant, max(due_at, now))
-    session.add(participant)
     if participant.status in ("opted_out", "undeliverable", "closed") or participant.step < 5:
         participant.next_checkin_at = None  # nothing more until they are back
-        result.skipped += 1
-        return
+        return None
     quiet = quiet_for(program, participant)
-    if (
-        participant.status == "paused"
-        or schedule.local_end_of_day(due_at, participant.timezone, quiet) <= now
-    ):
+    closes_at = schedule.local_end_of_day(due_at, participant.timezone, quiet)
+    if participant.status == "paused" or closes_at <= now:
         # Paused, or the day it was due is over (e.g. after an outage): never sent late.
-        result.skipped += 1
-        return
-    commitments = active_commitments(session, participant)
+        return None
     if not commitments:
-        result.skipped += 1
-        return
-    checkin = CheckIn(
+        return None
+    return CheckIn(
         participant_id=participant.id,
         kind="self",
+        due_at=due_at,
         next_nudge_at=_first_nudge(program, participant, due_at),
-        closes_at=schedule.local_end_of_day(due_at, participant.timezone, quiet),
+        closes_at=closes_at,
+        commitment_ids=[c.id for c in commitments],
     )
-    if not _send_checkin(session, program, participant, checkin, commitments, due_at, now, result):
-        return  # this due instant was already handled
-    if _local_date(due_at, participant.timezone).weekday() == 6:
-        result.messages.append(_weekly_summary(session, program, participant, due_at, now))
 
 
 TEMPLATE = {"self": "checkin", "partner": "partner_checkin"}
 
 
-def _send_checkin(session, program, participant, checkin, commitments, due_at, now, result):
-    """Insert the check-in (unique per due instant) and queue its text; False if it exists."""
-    checkin.due_at = checkin.sent_at = due_at
-    checkin.status = "open"
-    checkin.commitment_ids = [c.id for c in commitments]
-    checkin.created_at = now
-    try:
-        with session.begin_nested():
-            session.add(checkin)
-    except sa.exc.IntegrityError as exc:
-        if not is_unique_violation(exc):
-            raise
-        return False
-    message = outbox.queue_text(
-        session,
-        participant,
-        TEMPLATE[checkin.kind],
-        key=f"checkin:{checkin.id}",
-        now=now,
-        program=program,
-        values={"items": texts.format_items(c.text for c in commitments)},
-        allow_paused=False,
-    )
-    checkin.message_id = message.id if message is not None else None
-    result.created += 1
-    result.messages.append(message)
-    return True
+def _send_checkins(session, pending, active, now, result: TickResult) -> list:
+    """Insert the check-ins (unique per participant, kind and due instant) and queue their
+    texts, each in one statement; returns [(program, participant, check-in)] for those
+    inserted. A due instant already handled (a tick run twice) is left alone."""
+    rows = []
+    for _program, _participant, checkin in pending:
+        checkin.sent_at = checkin.due_at
+        checkin.status = "open"
+        checkin.created_at = now
+        rows.append(row_values(checkin))
+    inserted = {
+        (c.participant_id, c.kind): c
+        for c in insert_new(session, CheckIn, rows, ("participant_id", "kind", "due_at"))
+    }
+    sent, texts_ = [], []
+    for program, participant, checkin in pending:
+        stored = inserted.get((participant.id, checkin.kind))
+        if stored is None:
+            continue
+        asked = set(stored.commitment_ids)
+        items = [c for c in active.get(stored.subject_id or participant.id, []) if c.id in asked]
+        texts_.append(
+            outbox.compose_text(
+                session,
+                participant,
+                TEMPLATE[stored.kind],
+                key=f"checkin:{stored.id}",
+                now=now,
+                program=program,
+                values={"items": texts.format_items(c.text for c in items)},
+                allow_paused=False,
+            )
+        )
+        sent.append((program, participant, stored))
+    for (_program, _participant, stored), message in zip(
+        sent, outbox.insert_all(session, texts_), strict=True
+    ):
+        stored.message_id = message.id if message is not None else None
+        result.created += 1
+        result.messages.append(message)
+    return sent
+
+
+def _weekly_summaries(session, sent, now, result: TickResult) -> None:
+    """On a participant's local Sunday, their check-in comes with the week's summary."""
+    summaries = [
+        _weekly_summary(session, program, participant, checkin.due_at, now)
+        for program, participant, checkin in sent
+        if _local_date(checkin.due_at, participant.timezone).weekday() == 6
+    ]
+    result.messages.extend(outbox.insert_all(session, [m for m in summaries if m is not None]))
 
 
 def _first_nudge(program, participant, sent_at):
@@ -223,7 +293,8 @@ def _first_nudge(program, participant, sent_at):
     )
 
 
-def _partner_checkin(session, program, participant, now, result: TickResult) -> None:
+def _partner_checkin(session, program, participant, active, now) -> CheckIn | None:
+    """Move the weekly partner question on; the one to ask now, if any."""
     due_at = participant.next_partner_checkin_at
     participant.next_partner_checkin_at = _next_weekly(program, participant, max(due_at, now))
     partner = session.get(Participant, participant.partner_id) if participant.partner_id else None
@@ -236,20 +307,22 @@ def _partner_checkin(session, program, participant, now, result: TickResult) -> 
     )
     if not eligible:
         participant.next_partner_checkin_at = None
-        return
-    shared = [c for c in active_commitments(session, partner) if c.shared_key]
+        return None
+    shared = [c for c in active.get(partner.id, []) if c.shared_key]
     if not shared:
-        return
+        return None
     quiet = quiet_for(program, participant)
-    if schedule.local_end_of_day(due_at, participant.timezone, quiet) <= now:
-        return
-    checkin = CheckIn(
+    closes_at = schedule.local_end_of_day(due_at, participant.timezone, quiet)
+    if closes_at <= now:
+        return None
+    return CheckIn(
         participant_id=participant.id,
         kind="partner",
         subject_id=partner.id,
-        closes_at=schedule.local_end_of_day(due_at, participant.timezone, quiet),
+        due_at=due_at,
+        closes_at=closes_at,
+        commitment_ids=[c.id for c in shared],
     )
-    _send_checkin(session, program, participant, checkin, shared, due_at, now, result)
 
 
 def _nudges(session, now, result: TickResult, limit: int) -> None:
@@ -259,35 +332,41 @@ def _nudges(session, now, result: TickResult, limit: int) -> None:
         .order_by(CheckIn.next_nudge_at)
         .limit(limit)
     ).all()
+    held = _load(session, Participant, {c.participant_id for c in rows})
+    held += _load(session, Program, {p.program_id for p in held})
+    messages = []
     for checkin in rows:
         checkin.next_nudge_at = None
         participant = session.get(Participant, checkin.participant_id)
         program = session.get(Program, participant.program_id)
         if checkin.status != "open" or participant.status != "active":
             continue
-        message = outbox.queue_text(
-            session,
-            participant,
-            "checkin_nudge",
-            key=f"nudge:{checkin.id}:{checkin.nudges_sent + 1}",
-            now=now,
-            program=program,
-            allow_paused=False,
+        messages.append(
+            outbox.compose_text(
+                session,
+                participant,
+                "checkin_nudge",
+                key=f"nudge:{checkin.id}:{checkin.nudges_sent + 1}",
+                now=now,
+                program=program,
+                allow_paused=False,
+            )
         )
         checkin.nudges_sent += 1
         result.nudged += 1
-        result.messages.append(message)
         if checkin.nudges_sent < min(option(program, "max_nudges"), 2):
             delay = timedelta(minutes=option(program, "nudge_delay_minutes"))
             checkin.next_nudge_at = schedule.nudge_time(
                 now, delay, participant.timezone, quiet_for(program, participant)
             )
+    result.messages.extend(outbox.insert_all(session, messages))
 
 
 def _misses(session, now, result: TickResult, limit: int) -> None:
     rows = session.exec(
         select(CheckIn).where(CheckIn.closes_at <= now).order_by(CheckIn.closes_at).limit(limit)
     ).all()
+    people = {p.id: p for p in _load(session, Participant, {c.participant_id for c in rows})}
     for checkin in rows:
         checkin.closes_at = None
         checkin.next_nudge_at = None
@@ -295,9 +374,8 @@ def _misses(session, now, result: TickResult, limit: int) -> None:
             continue
         checkin.status = "missed"
         result.missed += 1
-        participant = session.get(Participant, checkin.participant_id)
         if checkin.kind == "self":
-            _after_result(session, participant, now)
+            _after_result(session, people[checkin.participant_id], now)
 
 
 # Answers --------------------------------------------------------------------------------
@@ -524,7 +602,7 @@ def _weekly_summary(session, program, participant, due_at, now):
     if ratio is None:
         return None
     week = _local_date(due_at, participant.timezone).isocalendar()
-    return outbox.queue_text(
+    return outbox.compose_text(
         session,
         participant,
         "weekly_summary",

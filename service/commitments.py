@@ -175,4 +175,3 @@ def send_for_agreement(
         session, participant, "commitment_agree_prompt", key=f"{key}:ask", now=now, reply=reply
     )
     return [listed, ask]
-

@@ -67,3 +67,34 @@ def is_unique_violation(exc: sa.exc.IntegrityError) -> bool:
     if sqlstate:
         return sqlstate == "23505"
     return "UNIQUE constraint failed" in str(orig)
+
+
+def insert_new(session: Session, model, rows: list[dict], unique: tuple[str, ...]) -> list:
+    """INSERT `rows` in one statement, skipping those whose `unique` columns already exist
+    (ON CONFLICT DO NOTHING); returns the rows inserted, as ORM objects of this session.
+
+    One round trip for a whole batch, where a savepoint per row costs three: the tick
+    writes thousands of check-ins and texts this way.
+    """
+    if not rows:
+        return []
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    elif dialect == "sqlite":
+        from sqlalchemy.dialects.sqlite import insert
+    else:  # pragma: no cover - the project runs on these two
+        raise NotImplementedError(f"insert_new on {dialect}")
+    statement = insert(model).on_conflict_do_nothing(index_elements=list(unique)).returning(model)
+    # executemany form: SQLAlchemy's "insertmanyvalues" sends multi-row VALUES pages from
+    # one cached compilation, where .values(rows) would compile a new statement per size.
+    return list(session.scalars(statement, rows))
+
+
+def row_values(obj) -> dict:
+    """An unsaved model object as column values for an INSERT (its id left to the database)."""
+    return {
+        column.key: getattr(obj, column.key)
+        for column in obj.__table__.columns
+        if not (column.primary_key and getattr(obj, column.key) is None)
+    }

@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from sqlmodel import Session, select
 
 from service import programs, schedule, texts
-from service.db import is_unique_violation
+from service.db import insert_new, is_unique_violation, row_values
 from service.gateway import GatewayError
 from service.models import AttentionItem, Facilitator, Message, Participant, Program
 from service.redact import mask_phone
@@ -60,6 +60,19 @@ def backoff(attempts: int) -> timedelta:
 
 
 def queue_text(
+    session: Session, participant: Participant, template: str, **kwargs
+) -> Message | None:
+    """Write one outbound text for `participant` into the caller's transaction.
+
+    `reply=True` marks an answer to a text the participant just sent: it may leave at
+    once. Anything we start ourselves waits for their local waking hours. Returns the
+    existing row when `key` was already used, and None when they must not be texted.
+    """
+    message = compose_text(session, participant, template, **kwargs)
+    return None if message is None else insert_once(session, message)
+
+
+def compose_text(
     session: Session,
     participant: Participant,
     template: str,
@@ -73,12 +86,7 @@ def queue_text(
     allow_paused: bool = True,
     values: dict | None = None,
 ) -> Message | None:
-    """Write one outbound text for `participant` into the caller's transaction.
-
-    `reply=True` marks an answer to a text the participant just sent: it may leave at
-    once. Anything we start ourselves waits for their local waking hours. Returns the
-    existing row when `key` was already used, and None when they must not be texted.
-    """
+    """The row `queue_text` writes, not yet added (None when they must not be texted)."""
     if participant.status in NO_TEXT_STATUSES:
         return None
     if participant.status == "paused" and not allow_paused:
@@ -91,7 +99,7 @@ def queue_text(
         quiet = programs.quiet_hours(program)
         earliest = max(send_after or now, now)
         send_after = schedule.next_allowed(earliest, participant.timezone, quiet)
-    message = Message(
+    return Message(
         direction="out",
         program_id=program.id,
         participant_id=participant.id,
@@ -106,7 +114,6 @@ def queue_text(
         created_at=now,
         updated_at=now,
     )
-    return insert_once(session, message)
 
 
 def common_values(session: Session, participant: Participant, program: Program) -> dict:
@@ -142,6 +149,23 @@ def insert_once(session: Session, message: Message) -> Message:
     return message
 
 
+def insert_all(session: Session, messages: list[Message | None]) -> list[Message | None]:
+    """`insert_once` for a batch, in one INSERT: the rows as stored, in the same order
+    (a key already used gives the existing row; None stays None)."""
+    new = [m for m in messages if m is not None]
+    stored = {
+        m.idempotency_key: m
+        for m in insert_new(session, Message, [row_values(m) for m in new], ("idempotency_key",))
+    }
+    taken = [m.idempotency_key for m in new if m.idempotency_key not in stored]
+    if taken:
+        stored.update(
+            (m.idempotency_key, m)
+            for m in session.exec(select(Message).where(Message.idempotency_key.in_(taken)))
+        )
+    return [None if m is None else stored[m.idempotency_key] for m in messages]
+
+
 def enqueue_sends(services, messages) -> None:
     """After commit: hand new rows to the queue (the sweeper covers a queue that is down)."""
     if services.dispatcher is None:
@@ -161,77 +185,130 @@ def enqueue_sends(services, messages) -> None:
 # Sending ------------------------------------------------------------------------------
 
 
-def claim(session: Session, message_id: int, now: datetime) -> bool:
-    """Atomically take a pending, due row for this worker. False: someone else has it."""
-    result = session.execute(
+def claim(session: Session, message_ids: list[int], now: datetime) -> list[Message]:
+    """Atomically take the pending, due rows among these for this worker, in one UPDATE,
+    and commit. Rows someone else has (or that are done) are not returned."""
+    claimed = session.scalars(
         sa.update(Message)
         .where(
-            Message.id == message_id,
+            Message.id.in_(set(message_ids)),
             Message.status == "pending",
             sa.or_(Message.send_after.is_(None), Message.send_after <= now),
         )
         .values(status="claimed", claimed_at=now, attempts=Message.attempts + 1, updated_at=now)
-    )
+        .returning(Message)
+        .execution_options(synchronize_session=False)
+    ).all()
     session.commit()
-    return result.rowcount == 1
-
-
-def deliver_many(services, message_ids: list[int], *, concurrency: int | None = None) -> dict:
-    """Send a batch concurrently over the pooled Twilio client, each row at most once."""
-    from concurrent.futures import ThreadPoolExecutor
-
-    concurrency = concurrency or services.settings.send_concurrency
-    results: dict[str, int] = {}
-    if len(message_ids) <= 1 or concurrency <= 1:
-        outcomes = [deliver(services, i) for i in message_ids]
-    else:
-        with ThreadPoolExecutor(max_workers=min(concurrency, len(message_ids))) as pool:
-            outcomes = list(pool.map(lambda i: deliver(services, i), message_ids))
-    for outcome in outcomes:
-        results[outcome] = results.get(outcome, 0) + 1
-    return results
+    return sorted(claimed, key=lambda m: m.id)
 
 
 def deliver(services, message_id: int) -> str:
     """Send one outbox row at most once. Returns what happened (for logs and tests)."""
+    [(outcome, _count)] = deliver_many(services, [message_id], concurrency=1).items()
+    return outcome
+
+
+def deliver_many(services, message_ids: list[int], *, concurrency: int | None = None) -> dict:
+    """Send a batch, each row at most once; returns how many ended which way.
+
+    The database is touched a few times per batch, not per text: one UPDATE claims every
+    row (committed before any request leaves, so a crash can only leave rows claimed,
+    for `reconcile`), then only the Twilio requests run concurrently over the pooled
+    client, then one flush records what Twilio answered.
+    """
+    concurrency = concurrency or services.settings.send_concurrency
     now = services.now()
+    results: dict[str, int] = {}
+
+    def count(outcome: str, k: int = 1) -> None:
+        if k:
+            results[outcome] = results.get(outcome, 0) + k
+
     with services.sessions() as session:
-        if not claim(session, message_id, now):
-            return "skipped"
-        message = session.get(Message, message_id)
-        participant = (
-            session.get(Participant, message.participant_id) if message.participant_id else None
+        claimed = claim(session, message_ids, now)
+        count("skipped", len(message_ids) - len(claimed))
+        people = _participants(session, claimed)
+        sends = []
+        for message in claimed:
+            participant = people.get(message.participant_id)
+            if participant is not None and not may_receive(participant, message):
+                message.status = "cancelled"
+                message.updated_at = now
+                count("cancelled")
+            else:
+                sends.append((message, participant))
+        session.commit()
+
+        callback = (
+            None
+            if services.settings.twilio_console_mode
+            else services.settings.public_base_url + "/twilio/sms/status"
         )
-        if participant is not None and not may_receive(participant, message):
-            _finish(session, message, "cancelled", now)
-            return "cancelled"
-        callback = services.settings.public_base_url + "/twilio/sms/status"
-        sender = message.from_number or message.messaging_service_sid or "default"
-        limiter = services.extras.get("rate_limit")
+        answers = _send_all(services, [m for m, _ in sends], callback, concurrency)
+        failures = []
+        for (message, participant), answer in zip(sends, answers, strict=True):
+            if isinstance(answer, GatewayError):
+                failures.append((message, participant, answer))
+                continue
+            message.twilio_sid = answer.sid
+            message.status = answer.status if answer.status in STATUS_RANK else "queued"
+            message.error_code = answer.error_code  # not an earlier, retried attempt's error
+            message.sent_at = now
+            message.updated_at = now
+            count(message.status)
+            log.info(
+                "sent message %s to %s (%s)",
+                message.id,
+                mask_phone(message.to_number),
+                message.status,
+            )
+        session.commit()
+        for message, participant, exc in failures:
+            count(_failed_send(services, session, message, participant, exc, now))
+    return results
+
+
+def _participants(session, messages) -> dict[int, Participant]:
+    ids = {m.participant_id for m in messages if m.participant_id}
+    if not ids:
+        return {}
+    return {p.id: p for p in session.exec(select(Participant).where(Participant.id.in_(ids)))}
+
+
+def _send_all(services, messages: list[Message], callback, concurrency: int) -> list:
+    """One Twilio request per row, `concurrency` at a time; each answer, or its error."""
+    limiter = services.extras.get("rate_limit")
+    settings = services.settings
+    requests = [
+        dict(
+            to=m.to_number,
+            body=m.body,
+            from_=m.from_number or settings.twilio_from_number or None,
+            messaging_service_sid=m.messaging_service_sid
+            or settings.twilio_messaging_service_sid
+            or None,
+            status_callback=callback,
+            sender=m.from_number or m.messaging_service_sid or "default",
+        )
+        for m in messages
+    ]
+
+    def send(request: dict):
+        sender = request.pop("sender")
         if limiter is not None:
             limiter.acquire(sender)
         try:
-            result = services.gateway.send_message(
-                to=message.to_number,
-                body=message.body,
-                from_=message.from_number or services.settings.twilio_from_number or None,
-                messaging_service_sid=message.messaging_service_sid
-                or services.settings.twilio_messaging_service_sid
-                or None,
-                status_callback=None if services.settings.twilio_console_mode else callback,
-            )
+            return services.gateway.send_message(**request)
         except GatewayError as exc:
-            return _failed_send(services, session, message, participant, exc, now)
-        message.twilio_sid = result.sid
-        message.status = result.status if result.status in STATUS_RANK else "queued"
-        message.error_code = result.error_code  # not an earlier, retried attempt's error
-        message.sent_at = now
-        message.updated_at = now
-        session.commit()
-        log.info(
-            "sent message %s to %s (%s)", message.id, mask_phone(message.to_number), message.status
-        )
-        return message.status
+            return exc
+
+    if len(requests) <= 1 or concurrency <= 1:
+        return [send(r) for r in requests]
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=min(concurrency, len(requests))) as pool:
+        return list(pool.map(send, requests))
 
 
 def _failed_send(services, session, message, participant, exc: GatewayError, now) -> str:
