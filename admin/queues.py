@@ -1,10 +1,10 @@
 """Queue health, for admins: RQ's queues, registries, workers and failed jobs.
 
 rq-dashboard 0.9 cannot be mounted with rq 3.0: it fails at import (`from six import
-string_types`), and its pages rely on inline scripts the admin's CSP forbids. This page reads the same registries with RQ's
-own API instead, behind the admin's login (anonymous: sign-in page; facilitators: 403).
-A failed job can be requeued (POST + CSRF). Job arguments are ids only (jobs/tasks.py), so
-nothing here shows a phone number or a message.
+string_types`), and its pages rely on inline scripts the admin's CSP forbids. This page
+reads the same registries with RQ's own API instead, behind the admin's login (anonymous:
+sign-in page; facilitators: 403). A failed job can be requeued (POST + CSRF). Job arguments
+are ids only (jobs/tasks.py), so nothing here shows a phone number or a message.
 """
 
 from __future__ import annotations
