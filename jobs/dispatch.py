@@ -33,7 +33,10 @@ class RQDispatcher:
         retry = Retry(max=3, interval=[2, 10, 30])
         try:
             if at is None:
-                self.queue.enqueue(func, *args, retry=retry, job_id=job_id)
+                # One round trip: RQ otherwise sends its queue-set update on its own first.
+                with self.queue.connection.pipeline() as pipe:
+                    self.queue.enqueue(func, *args, retry=retry, job_id=job_id, pipeline=pipe)
+                    pipe.execute()
             else:
                 self.queue.enqueue_at(at, func, *args, retry=retry, job_id=job_id)
         except RedisError as exc:

@@ -69,23 +69,30 @@ def is_unique_violation(exc: sa.exc.IntegrityError) -> bool:
     return "UNIQUE constraint failed" in str(orig)
 
 
-def insert_new(session: Session, model, rows: list[dict], unique: tuple[str, ...]) -> list:
-    """INSERT `rows` in one statement, skipping those whose `unique` columns already exist
-    (ON CONFLICT DO NOTHING); returns the rows inserted, as ORM objects of this session.
-
-    One round trip for a whole batch, where a savepoint per row costs three: the tick
-    writes thousands of check-ins and texts this way.
-    """
-    if not rows:
-        return []
-    dialect = session.get_bind().dialect.name
+def insert_ignoring(bind, target, unique: tuple[str, ...]):
+    """INSERT into `target` (a model or table) that skips a row whose `unique` columns
+    already exist (ON CONFLICT DO NOTHING): no error, no rollback, just no row back.
+    `bind` is a session, or a dialect name."""
+    dialect = bind.get_bind().dialect.name if isinstance(bind, Session) else bind
     if dialect == "postgresql":
         from sqlalchemy.dialects.postgresql import insert
     elif dialect == "sqlite":
         from sqlalchemy.dialects.sqlite import insert
     else:  # pragma: no cover - the project runs on these two
-        raise NotImplementedError(f"insert_new on {dialect}")
-    statement = insert(model).on_conflict_do_nothing(index_elements=list(unique)).returning(model)
+        raise NotImplementedError(f"insert_ignoring on {dialect}")
+    return insert(target).on_conflict_do_nothing(index_elements=list(unique))
+
+
+def insert_new(session: Session, model, rows: list[dict], unique: tuple[str, ...]) -> list:
+    """INSERT `rows`, skipping those whose `unique` columns already exist; returns the rows
+    inserted, as ORM objects of this session.
+
+    One round trip per page of rows, where a savepoint per row costs three: the tick
+    writes thousands of check-ins and texts this way.
+    """
+    if not rows:
+        return []
+    statement = insert_ignoring(session, model, unique).returning(model)
     # executemany form: SQLAlchemy's "insertmanyvalues" sends multi-row VALUES pages from
     # one cached compilation, where .values(rows) would compile a new statement per size.
     return list(session.scalars(statement, rows))

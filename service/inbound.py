@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 from dataclasses import dataclass
 
 import sqlalchemy as sa
-from sqlmodel import select
 
 from service import outbox
-from service.db import is_unique_violation
+from service.db import insert_ignoring
 from service.models import Message
 from service.redact import mask_phone
 
@@ -55,11 +55,18 @@ def _clean(value, limit: int | None) -> str:
     return text[:limit] if limit else text
 
 
-def receive_sms(services, sms: InboundSms) -> Message:
+@functools.cache
+def _insert_inbound(dialect: str):
+    table = Message.__table__
+    return insert_ignoring(dialect, table, ("twilio_sid",)).returning(table.c.id)
+
+
+def receive_sms(services, sms: InboundSms) -> int:
     """Store an inbound text once (the database enforces one row per MessageSid), then
-    queue the conversation turn. A retried delivery returns the stored row."""
+    queue the conversation turn; returns the stored row's id. A retried delivery
+    queues nothing more."""
     now = services.now()
-    message = Message(
+    row = dict(
         direction="in",
         twilio_sid=sms.sid or None,
         from_number=sms.from_number,
@@ -68,24 +75,24 @@ def receive_sms(services, sms: InboundSms) -> Message:
         body=sms.body,
         media_urls=list(sms.media_urls),
         status="received",
+        attempts=0,
         created_at=now,
         updated_at=now,
     )
-    with services.sessions() as session:
-        session.add(message)
-        try:
-            session.commit()
-        except sa.exc.IntegrityError as exc:
-            session.rollback()
-            if not is_unique_violation(exc):
-                raise
-            existing = session.exec(select(Message).where(Message.twilio_sid == sms.sid)).one()
-            log.info("duplicate delivery of inbound message %s", existing.id)
-            return existing
-    log.info("inbound message %s from %s", message.id, mask_phone(sms.from_number))
+    table = Message.__table__
+    # Core, one statement built once, no exception on a duplicate: this runs for every text.
+    with services.engine.begin() as conn:
+        message_id = conn.execute(_insert_inbound(conn.dialect.name), row).scalar()
+        if message_id is None:
+            message_id = conn.execute(
+                sa.select(table.c.id).where(table.c.twilio_sid == sms.sid)
+            ).scalar_one()
+            log.info("duplicate delivery of inbound message %s", message_id)
+            return message_id
+    log.info("inbound message %s from %s", message_id, mask_phone(sms.from_number))
     if services.dispatcher is not None:
-        services.dispatcher.enqueue("handle_inbound", message.id)
-    return message
+        services.dispatcher.enqueue("handle_inbound", message_id)
+    return message_id
 
 
 def receive_status(services, *, sid: str, status: str, error_code) -> Message | None:

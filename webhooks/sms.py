@@ -15,8 +15,8 @@ def _services():
     return current_app.extensions["realign"]
 
 
-def twiml(response: MessagingResponse):
-    return current_app.response_class(str(response), 200, mimetype="application/xml")
+# Replies go out through the outbox (idempotent, status-tracked), never as TwiML.
+EMPTY_TWIML = str(MessagingResponse())
 
 
 @bp.post("")
@@ -24,8 +24,7 @@ def twiml(response: MessagingResponse):
 def incoming():
     """Store the text first, queue the conversation turn, answer at once."""
     inbound.receive_sms(_services(), inbound.InboundSms.from_form(request.form))
-    # Replies go out through the outbox (idempotent, status-tracked), never as TwiML.
-    return twiml(MessagingResponse())
+    return current_app.response_class(EMPTY_TWIML, 200, mimetype="application/xml")
 
 
 @bp.post("/status")
