@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import sys
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -214,6 +215,13 @@ class _Server(ThreadingHTTPServer):
     daemon_threads = True  # a hung request must not keep the process alive
     request_queue_size = 128  # bursts from a 20-thread pool all connect at once
     app: LocalTwilio
+
+    def handle_error(self, request, client_address) -> None:
+        # A client that went away mid-request (a killed worker, a closed pool) is normal
+        # here; anything else is printed as the standard library does.
+        if isinstance(sys.exc_info()[1], ConnectionError):
+            return
+        super().handle_error(request, client_address)
 
 
 class _Handler(BaseHTTPRequestHandler):
