@@ -114,6 +114,9 @@ def init_auth(app, services, db) -> None:
         return None
 
 
+SEEN_EVERY = 60  # seconds
+
+
 def expire_idle_session(db, services) -> None:
     """Sign out a session idle too long; otherwise note this request as activity."""
     if "_user_id" not in session:
@@ -122,7 +125,11 @@ def expire_idle_session(db, services) -> None:
     minutes = current_app.config["ADMIN_IDLE_MINUTES"]
     seen = session.get("admin_seen")
     if seen is not None and now - seen <= minutes * 60:
-        session["admin_seen"] = now
+        # Noted at most once a minute: each write re-sends the session cookie, and a
+        # background request's cookie (the import's progress poll) would otherwise
+        # overwrite one a concurrent request just set, with its flash message.
+        if now - seen >= SEEN_EVERY:
+            session["admin_seen"] = now
         return
     fid = str(session.get("_user_id", "")).partition(":")[0]
     logout_user()

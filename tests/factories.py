@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+
 from sqlmodel import select
 
 from service.accounts import create_facilitator
@@ -13,6 +15,23 @@ from service.programs import create_program
 PROGRAM_NUMBER = "+12015550100"
 ANA = "+12015550123"
 BEN = "+12015550124"
+
+
+class FakeClock:
+    """A clock tests move by hand."""
+
+    def __init__(self, start: datetime):
+        self.current = start
+
+    def __call__(self) -> datetime:
+        return self.current
+
+    def advance(self, **kwargs) -> datetime:
+        self.current += timedelta(**kwargs)
+        return self.current
+
+    def set(self, when: datetime) -> None:
+        self.current = when
 
 
 def make_program(services, *, email="coach@example.org", name="Founders Reset", **kwargs):

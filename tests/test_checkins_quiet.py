@@ -42,9 +42,9 @@ CADENCES = ["daily@07:00", "daily@02:30", "daily@20:59", "weekdays@12:00", "ever
     window=st.sampled_from([("08:00", "21:00"), ("02:00", "04:00"), ("10:30", "19:15")]),
 )
 def test_no_text_outside_waking_hours(app, services, clock, zone, start, cadence, window):
-    from tests.conftest import _empty
+    from tests.servers import empty_tables
 
-    _empty(services.engine)
+    empty_tables(services.engine)
     clock.set(start)
     program = make_program(
         services,
