@@ -1,10 +1,10 @@
 """Queue health, for admins: RQ's queues, registries, workers and failed jobs.
 
-rq-dashboard 0.9 cannot be mounted with rq 3.0: it fails at import (`from six import
-string_types`), and its pages rely on inline scripts the admin's CSP forbids. This page
-reads the same registries with RQ's own API instead, behind the admin's login (anonymous:
-sign-in page; facilitators: 403). A failed job can be requeued (POST + CSRF). Job arguments
-are ids only (jobs/tasks.py), so nothing here shows a phone number or a message.
+A summary on one admin page, read with RQ's own API, behind the admin's login (anonymous:
+sign-in page; facilitators: 403), that says so plainly when Redis is down; a failed job can
+be requeued (POST + CSRF). It links to rq-dashboard (admin/queue_dashboard.py) for browsing
+jobs and registries. Job arguments are ids only (jobs/tasks.py), so nothing here shows a
+phone number or a message.
 """
 
 from __future__ import annotations

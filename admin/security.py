@@ -23,6 +23,7 @@ import secrets
 
 from flask import abort, g, request
 from flask_admin.form import SecureForm
+from werkzeug.datastructures import MultiDict
 
 # The inline handlers and javascript: URLs in Flask-Admin 2.2.1's bootstrap4 templates
 # (English texts; a new action needs `return modelActions.execute('<name>');` here).
@@ -65,8 +66,26 @@ def content_security_policy(nonce: str) -> str:
     )
 
 
-def add_security_headers(response, *, static: bool):
-    response.headers["Content-Security-Policy"] = content_security_policy(csp_nonce())
+def rq_dashboard_policy(nonce: str) -> str:
+    """rq-dashboard's pages (admins only; see admin/queue_dashboard.py): underscore.js
+    templates need 'unsafe-eval', and a few of its buttons carry style attributes."""
+    return "; ".join(
+        (
+            "default-src 'self'",
+            f"script-src 'self' 'nonce-{nonce}' 'unsafe-eval'",
+            "style-src 'self' 'unsafe-inline'",
+            "img-src 'self' data:",
+            "connect-src 'self'",
+            "object-src 'none'",
+            "base-uri 'self'",
+            "form-action 'self'",
+            "frame-ancestors 'none'",
+        )
+    )
+
+
+def add_security_headers(response, *, static: bool, policy=content_security_policy):
+    response.headers["Content-Security-Policy"] = policy(csp_nonce())
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["X-Frame-Options"] = "DENY"
     response.headers["Referrer-Policy"] = "same-origin"
@@ -82,7 +101,9 @@ def csrf_token() -> str:
 
 
 def check_csrf() -> None:
-    """Abort with 400 unless the POST carries a valid token for this session."""
-    form = SecureForm(formdata=request.form)
+    """Abort with 400 unless the POST carries a valid token for this session (a form
+    field, or the X-CSRFToken header that rq-dashboard's scripts send)."""
+    header = request.headers.get("X-CSRFToken")
+    form = SecureForm(formdata=MultiDict({"csrf_token": header}) if header else request.form)
     if not form.validate():
         abort(400, description="The form expired or was not sent from this site. Please reload.")

@@ -21,7 +21,7 @@ from flask_admin import Admin
 from flask_admin.theme import Bootstrap4Theme
 from sqlalchemy.orm import scoped_session, sessionmaker
 
-from admin import security
+from admin import queue_dashboard, security
 from admin.auth import init_auth, is_admin_path
 from admin.dashboard import DashboardView
 from admin.participants import register as register_participants
@@ -53,12 +53,20 @@ def init_admin(app, services) -> Admin:
         )
     )
     app.jinja_env.globals["admin_csrf_token"] = security.csrf_token
+    app.jinja_env.globals["admin_csp_nonce"] = security.csp_nonce
     init_auth(app, services, db)
 
     @app.after_request
     def admin_headers(response):
         if is_admin_path(request.path):
-            security.add_security_headers(response, static=request.endpoint == "admin.static")
+            rq_pages = request.blueprint == queue_dashboard.BLUEPRINT
+            security.add_security_headers(
+                response,
+                static=request.endpoint in ("admin.static", "rq_dashboard.static"),
+                policy=security.rq_dashboard_policy
+                if rq_pages
+                else security.content_security_policy,
+            )
         return response
 
     admin = Admin(
@@ -74,5 +82,6 @@ def init_admin(app, services) -> Admin:
     admin.add_view(AuditEventView(AuditEvent, db, name="Audit log", endpoint="audit"))
     admin.add_view(SimulatorView(db, services, name="Simulator", endpoint="simulator"))
     admin.add_view(QueueHealthView(db, services, name="Queue health", endpoint="queues"))
+    queue_dashboard.mount(app, services)
     app.extensions["realign_admin"] = admin
     return admin

@@ -25,7 +25,24 @@ from tests.admin_fixtures import PASSWORD
 TOKEN = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 SECRET = "BEN-SECRET"  # in every text of Ben's-only records: must never reach Ana
 PUBLIC = {"admin.login", "admin.static"}
-STATIC = {"admin.static", "realign_admin.static", "realign_participants.static"}
+STATIC = {
+    "admin.static",
+    "realign_admin.static",
+    "realign_participants.static",
+    "rq_dashboard.static",
+}
+# Path arguments that are not record ids (rq-dashboard's instance, queue, registry, paging).
+PATH_VALUES = {
+    "export_type": "csv",
+    "job_id": "no-such-job",
+    "filename": "x",
+    "instance_number": "0",
+    "queue_name": "default",
+    "registry_name": "failed",
+    "per_page": "8",
+    "page": "1",
+    "order": "asc",
+}
 
 
 @dataclass
@@ -147,9 +164,7 @@ def url_for_rule(rule, ben: BenRecords) -> str:
     """The rule's URL with path arguments and every id-like query argument set to Ben's."""
     path = rule.rule
     for name in rule.arguments:
-        value = {"export_type": "csv", "job_id": "no-such-job", "filename": "x"}.get(
-            name, str(record_id(rule.endpoint, ben))
-        )
+        value = PATH_VALUES.get(name, str(record_id(rule.endpoint, ben)))
         path = re.sub(rf"<(?:[^:<>]+:)?{name}>", value, path)
     rid = record_id(rule.endpoint, ben)
     query = (

@@ -97,3 +97,32 @@ def test_admin_pages_work_under_the_csp(admin_app, world):
         page.goto(f"{base}/admin/participants/details/?id={world.ben_participant}")
         assert "Bo Ben-side" in page.content()
         assert_clean(log)
+
+
+def test_rq_dashboard_works_under_its_policy(admin_app, world):
+    """rq-dashboard renders its tables with its own scripts and deletes a job through its
+    confirmation dialog (a POST that carries the admin's CSRF token)."""
+    from rq import Queue
+
+    redis = admin_app.extensions["realign"].redis
+    job = Queue("default", connection=redis).enqueue("jobs.tasks.sweep")
+    with serve(admin_app) as base, chromium_page() as page:
+        log = ConsoleLog(page)
+        sign_in(page, base, "root@example.org")
+        page.goto(f"{base}/admin/queues/")
+        page.click("#rq-dashboard-link")
+        page.wait_for_url(f"{base}/admin/rq/")
+        row = page.locator("tr[data-role=queue]")
+        row.wait_for()
+        assert row.locator("td").first.inner_text() == "default"
+        assert row.locator("td").nth(1).inner_text().strip() == "1"
+        screenshot(page, "admin-07-rq-dashboard")
+        page.click("#navbar-dashboard >> text=Jobs")
+        page.locator(f"tr[data-job-id='{job.id}']").wait_for()
+        page.click(f"tr[data-job-id='{job.id}'] [data-role=delete-job-btn]")
+        page.click("#confirmation-modal-yes")
+        page.locator(f"tr[data-job-id='{job.id}']").wait_for(state="detached")
+        assert Queue("default", connection=redis).count == 0
+        page.click("#back-to-admin")
+        page.wait_for_url(f"{base}/admin/queues/")
+        assert_clean(log)

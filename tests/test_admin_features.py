@@ -387,6 +387,40 @@ def test_queue_health_is_for_admins_only(admin_app, client, world):
     assert "No worker is running" in page.text
 
 
+def test_rq_dashboard_is_mounted_for_admins_only(admin_app, client, world):
+    from rq import Queue
+
+    redis = admin_app.extensions["realign"].redis
+    job = Queue("default", connection=redis).enqueue("jobs.tasks.sweep")
+    assert client.get("/admin/rq/").status_code == 302  # anonymous: the sign-in page
+    login(client, "ana@example.org")
+    assert client.get("/admin/rq/").status_code == 403
+    assert client.get("/admin/rq/0/data/queues.json").status_code == 403
+    client.post("/admin/logout", data={"csrf_token": csrf(client, "/admin/")})
+
+    login(client, "root@example.org")
+    page = client.get("/admin/rq/")
+    assert page.status_code == 200 and 'id="back-to-admin"' in page.text
+    policy = page.headers["Content-Security-Policy"]
+    assert (
+        "'unsafe-eval'" in policy
+        and "'nonce-" in policy
+        and "'unsafe-inline'" not in (policy.split("script-src", 1)[1].split(";")[0])
+    )
+    assert "'unsafe-eval'" not in client.get("/admin/").headers["Content-Security-Policy"]
+    queues = client.get("/admin/rq/0/data/queues.json").get_json()["queues"]
+    assert [(q["name"], q["count"]) for q in queues] == [("default", 1)]
+    assert client.get(f"/admin/rq/0/data/job/{job.id}.json").get_json()["id"] == job.id
+    assert client.get("/admin/rq/0/data/job/gone.json").status_code == 404  # not a 500
+
+    # Its buttons POST with the token in a header; without it nothing happens.
+    assert client.post(f"/admin/rq/job/{job.id}/delete").status_code == 400
+    token = csrf(client, "/admin/")
+    deleted = client.post(f"/admin/rq/job/{job.id}/delete", headers={"X-CSRFToken": token})
+    assert deleted.status_code == 200
+    assert client.get("/admin/rq/0/data/queues.json").get_json()["queues"][0]["count"] == 0
+
+
 def test_simulator_calls_the_voice_webhook(admin_app, client, world):
     login(client, "ana@example.org")
     page = f"/admin/simulator/?program_id={world.ana_program}"
