@@ -20,9 +20,7 @@ def tick() -> dict:
     from service import checkins
 
     services = current()
-    result = checkins.tick(services)
-    outbox.enqueue_sends(services, result.messages)
-    return {"created": result.created, "nudged": result.nudged, "missed": result.missed}
+    return checkins.tick_until_done(services, lambda texts: outbox.enqueue_sends(services, texts))
 
 
 def handle_inbound(message_id: int) -> str:

@@ -6,6 +6,7 @@ from datetime import datetime, timedelta
 
 from sqlmodel import select
 
+from service import commitments, conversation
 from service.accounts import create_facilitator
 from service.enrollment import enroll, link_partners
 from service.models import Message, Participant
@@ -117,3 +118,32 @@ def sms_form(body, *, sid, from_=ANA, to=PROGRAM_NUMBER, **extra):
     }
     form.update(extra)
     return form
+
+
+def due_population(services, size: int) -> None:
+    """`size` participants in step 5 whose check-in is due now (fast bulk set-up)."""
+    # A fixed noon in New York keeps every text inside waking hours whatever the real time.
+    program = make_program(services, timezone="UTC", quiet_start="00:00", quiet_end="23:59")
+    now = services.now()
+    with services.sessions() as session:
+        people = [
+            Participant(
+                program_id=program.id,
+                name=f"P{i}",
+                phone=f"+1201555{i:04d}",
+                timezone="UTC",
+                status="active",
+                consent_at=now,
+                step=4,
+                created_at=now,
+            )
+            for i in range(size)
+        ]
+        session.add_all(people)
+        session.flush()
+        for person in people:
+            commitments.add_commitment(session, person, "Show up on time", now=now)
+            commitments.agree(session, person, now=now)
+            conversation.enter_step5(session, person, now)
+            person.next_checkin_at = now - timedelta(seconds=30)
+        session.commit()

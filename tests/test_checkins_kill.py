@@ -23,9 +23,9 @@ from pathlib import Path
 import pytest
 from sqlmodel import select
 
-from service import checkins, commitments, conversation, outbox
-from service.models import CheckIn, Message, Participant
-from tests.factories import make_program
+from service import checkins, outbox
+from service.models import CheckIn, Message
+from tests.factories import due_population
 from tests.fixtures_twilio import ACCOUNT_SID, AUTH_TOKEN, local_twilio  # noqa: F401
 
 SIZE = int(os.environ.get("KILL_TEST_SIZE", "1000"))
@@ -60,35 +60,6 @@ def gateway(local_twilio):
     return TwilioGateway(ACCOUNT_SID, AUTH_TOKEN, api_base_url=local_twilio.base_url, timeout=1)
 
 
-def _due_population(services, size: int) -> None:
-    """`size` participants in step 5 whose check-in is due now (fast bulk set-up)."""
-    # A fixed noon in New York keeps every text inside waking hours whatever the real time.
-    program = make_program(services, timezone="UTC", quiet_start="00:00", quiet_end="23:59")
-    now = services.now()
-    with services.sessions() as session:
-        people = [
-            Participant(
-                program_id=program.id,
-                name=f"P{i}",
-                phone=f"+1201555{i:04d}",
-                timezone="UTC",
-                status="active",
-                consent_at=now,
-                step=4,
-                created_at=now,
-            )
-            for i in range(size)
-        ]
-        session.add_all(people)
-        session.flush()
-        for person in people:
-            commitments.add_commitment(session, person, "Show up on time", now=now)
-            commitments.agree(session, person, now=now)
-            conversation.enter_step5(session, person, now)
-            person.next_checkin_at = now - timedelta(seconds=30)
-        session.commit()
-
-
 def _stale_claims(services) -> int:
     """Rows a killed worker left claimed (older than the stale window)."""
     cutoff = services.now() - timedelta(seconds=services.settings.claim_stale_seconds)
@@ -119,7 +90,7 @@ def _worker(env) -> subprocess.Popen:
 
 
 def test_sigkilled_workers_send_each_checkin_exactly_once(app, services, local_twilio, tmp_path):
-    _due_population(services, SIZE)
+    due_population(services, SIZE)
     result = checkins.tick(services, limit=SIZE)
     assert result.created == SIZE
     outbox.enqueue_sends(services, result.messages)
