@@ -69,11 +69,9 @@ def is_unique_violation(exc: sa.exc.IntegrityError) -> bool:
     return "UNIQUE constraint failed" in str(orig)
 
 
-def insert_ignoring(bind, target, unique: tuple[str, ...]):
+def insert_ignoring(dialect: str, target, unique: tuple[str, ...]):
     """INSERT into `target` (a model or table) that skips a row whose `unique` columns
-    already exist (ON CONFLICT DO NOTHING): no error, no rollback, just no row back.
-    `bind` is a session, or a dialect name."""
-    dialect = bind.get_bind().dialect.name if isinstance(bind, Session) else bind
+    already exist (ON CONFLICT DO NOTHING): no error, no rollback, just no row back."""
     if dialect == "postgresql":
         from sqlalchemy.dialects.postgresql import insert
     elif dialect == "sqlite":
@@ -92,7 +90,7 @@ def insert_new(session: Session, model, rows: list[dict], unique: tuple[str, ...
     """
     if not rows:
         return []
-    statement = insert_ignoring(session, model, unique).returning(model)
+    statement = insert_ignoring(session.get_bind().dialect.name, model, unique).returning(model)
     # executemany form: SQLAlchemy's "insertmanyvalues" sends multi-row VALUES pages from
     # one cached compilation, where .values(rows) would compile a new statement per size.
     return list(session.scalars(statement, rows))

@@ -11,6 +11,7 @@ never blindly repeated.
 from __future__ import annotations
 
 import logging
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
@@ -277,36 +278,37 @@ def _participants(session, messages) -> dict[int, Participant]:
 
 
 def _send_all(services, messages: list[Message], callback, concurrency: int) -> list:
-    """One Twilio request per row, `concurrency` at a time; each answer, or its error."""
+    """One Twilio request per row, `concurrency` at a time; each answer, or its error.
+    The threads get plain values, never the session's objects."""
     limiter = services.extras.get("rate_limit")
     settings = services.settings
     requests = [
-        dict(
-            to=m.to_number,
-            body=m.body,
-            from_=m.from_number or settings.twilio_from_number or None,
-            messaging_service_sid=m.messaging_service_sid
-            or settings.twilio_messaging_service_sid
-            or None,
-            status_callback=callback,
-            sender=m.from_number or m.messaging_service_sid or "default",
+        (
+            m.from_number or m.messaging_service_sid or "default",  # whose MPS cap
+            dict(
+                to=m.to_number,
+                body=m.body,
+                from_=m.from_number or settings.twilio_from_number or None,
+                messaging_service_sid=m.messaging_service_sid
+                or settings.twilio_messaging_service_sid
+                or None,
+                status_callback=callback,
+            ),
         )
         for m in messages
     ]
 
-    def send(request: dict):
-        sender = request.pop("sender")
+    def send(request: tuple[str, dict]):
+        sender, options = request
         if limiter is not None:
             limiter.acquire(sender)
         try:
-            return services.gateway.send_message(**request)
+            return services.gateway.send_message(**options)
         except GatewayError as exc:
             return exc
 
     if len(requests) <= 1 or concurrency <= 1:
         return [send(r) for r in requests]
-    from concurrent.futures import ThreadPoolExecutor
-
     with ThreadPoolExecutor(max_workers=min(concurrency, len(requests))) as pool:
         return list(pool.map(send, requests))
 
