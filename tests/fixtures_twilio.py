@@ -99,6 +99,23 @@ def callback_receiver() -> Iterator[CallbackReceiver]:
     receiver.close()
 
 
+def local_gateway(api, timeout: float = 2.0) -> TwilioGateway:
+    """The real twilio client, talking to a local Twilio-compatible API."""
+    return TwilioGateway(ACCOUNT_SID, AUTH_TOKEN, api_base_url=api.base_url, timeout=timeout)
+
+
+def with_local_twilio(settings, api, **more):
+    """`settings` with this account's credentials, sending to a local API (so not in
+    console mode: sends ask for status callbacks)."""
+    update = {
+        "twilio_account_sid": ACCOUNT_SID,
+        "twilio_auth_token": AUTH_TOKEN,
+        "twilio_api_base_url": api.base_url,
+        **more,
+    }
+    return settings.model_copy(update=update)
+
+
 @pytest.fixture
 def gateway(local_twilio: LocalTwilio) -> TwilioGateway:
-    return TwilioGateway(ACCOUNT_SID, AUTH_TOKEN, api_base_url=local_twilio.base_url, timeout=2.0)
+    return local_gateway(local_twilio)

@@ -26,7 +26,13 @@ from sqlmodel import select
 from service import checkins, outbox
 from service.models import CheckIn, Message
 from tests.factories import due_population
-from tests.fixtures_twilio import ACCOUNT_SID, AUTH_TOKEN, local_twilio  # noqa: F401
+from tests.fixtures_twilio import (  # noqa: F401
+    ACCOUNT_SID,
+    AUTH_TOKEN,
+    local_gateway,
+    local_twilio,
+    with_local_twilio,
+)
 
 SIZE = int(os.environ.get("KILL_TEST_SIZE", "1000"))
 WORKERS = 3
@@ -41,23 +47,14 @@ def clock():
 
 @pytest.fixture
 def settings(settings, local_twilio):
-    return settings.model_copy(
-        update={
-            "twilio_account_sid": ACCOUNT_SID,
-            "twilio_auth_token": AUTH_TOKEN,
-            "twilio_api_base_url": local_twilio.base_url,
-            "twilio_timeout": 1.0,
-            "claim_stale_seconds": 3,
-            "sender_mps": 0,
-        }
+    return with_local_twilio(
+        settings, local_twilio, twilio_timeout=1.0, claim_stale_seconds=3, sender_mps=0
     )
 
 
 @pytest.fixture
 def gateway(local_twilio):
-    from service.gateway import TwilioGateway
-
-    return TwilioGateway(ACCOUNT_SID, AUTH_TOKEN, api_base_url=local_twilio.base_url, timeout=1)
+    return local_gateway(local_twilio, timeout=1)
 
 
 def _stale_claims(services) -> int:

@@ -18,18 +18,11 @@ from jobs import tasks
 from service import checkins, commitments, conversation, outbox
 from service.models import AttentionItem, CheckIn, CheckInAnswer, Participant
 from tests.factories import ANA, BEN, make_pair, make_program, sms_form
-from tests.fixtures_twilio import ACCOUNT_SID, AUTH_TOKEN, local_twilio  # noqa: F401
+from tests.fixtures_twilio import ACCOUNT_SID, AUTH_TOKEN, gateway, local_twilio  # noqa: F401
 
 NY = ZoneInfo("America/New_York")
 CHI = ZoneInfo("America/Chicago")
 _sids = itertools.count(1)
-
-
-@pytest.fixture
-def gateway(local_twilio):
-    from service.gateway import TwilioGateway
-
-    return TwilioGateway(ACCOUNT_SID, AUTH_TOKEN, api_base_url=local_twilio.base_url, timeout=2)
 
 
 @pytest.fixture

@@ -17,39 +17,31 @@ import pytest
 from sqlmodel import select
 
 from service import outbox
-from service.config import load_settings
 from service.gateway import TwilioGateway
 from service.models import AttentionItem, Message, Participant
 from service.ratelimit import SenderRateLimit
 from tests.factories import ANA, BEN, PROGRAM_NUMBER, get, make_participant, make_program, outbound
-from tests.fixtures_twilio import ACCOUNT_SID, AUTH_TOKEN, local_twilio  # noqa: F401
+from tests.fixtures_twilio import (  # noqa: F401
+    ACCOUNT_SID,
+    AUTH_TOKEN,
+    local_gateway,
+    local_twilio,
+    with_local_twilio,
+)
 
 TIMEOUT = 1.0  # the gateway's read timeout; hangs below outlast it
 STATUS_CALLBACK = "https://realign.example.org/twilio/sms/status"
 
 
 @pytest.fixture
-def settings(tmp_path, database_url, redis_url, local_twilio):
+def settings(settings, local_twilio):
     """Twilio credentials configured: not console mode, so sends ask for status callbacks."""
-    return load_settings(
-        database_url=database_url,
-        redis_url=redis_url,
-        secret_key="test-secret",
-        instance_dir=tmp_path / "instance",
-        public_base_url="https://realign.example.org",
-        twilio_from_number=PROGRAM_NUMBER,
-        twilio_account_sid=ACCOUNT_SID,
-        twilio_auth_token=AUTH_TOKEN,
-        twilio_api_base_url=local_twilio.base_url,
-        twilio_timeout=TIMEOUT,
-    )
+    return with_local_twilio(settings, local_twilio, twilio_timeout=TIMEOUT)
 
 
 @pytest.fixture
 def gateway(local_twilio):
-    return TwilioGateway(
-        ACCOUNT_SID, AUTH_TOKEN, api_base_url=local_twilio.base_url, timeout=TIMEOUT
-    )
+    return local_gateway(local_twilio, timeout=TIMEOUT)
 
 
 @pytest.fixture

@@ -17,8 +17,6 @@ import pytest
 import sqlalchemy as sa
 from twilio.http.http_client import TwilioHttpClient
 
-from service.config import load_settings
-from service.gateway import TwilioGateway
 from service.logs import RedactingFilter, install_redaction, redact
 from service.models import Message
 from tests.factories import (
@@ -30,7 +28,13 @@ from tests.factories import (
     outbound,
     sms_form,
 )
-from tests.fixtures_twilio import ACCOUNT_SID, AUTH_TOKEN, local_twilio  # noqa: F401
+from tests.fixtures_twilio import (  # noqa: F401
+    ACCOUNT_SID,
+    AUTH_TOKEN,
+    gateway,
+    local_twilio,
+    with_local_twilio,
+)
 
 _sids = itertools.count(1)
 MEDIA_URL = (
@@ -58,24 +62,9 @@ class Capture(logging.Handler):
 
 
 @pytest.fixture
-def settings(tmp_path, database_url, redis_url, local_twilio):
+def settings(settings, local_twilio):
     """Twilio credentials set, so sends go through the real client with status callbacks."""
-    return load_settings(
-        database_url=database_url,
-        redis_url=redis_url,
-        secret_key="test-secret",
-        instance_dir=tmp_path / "instance",
-        public_base_url="https://realign.example.org",
-        twilio_from_number=PROGRAM_NUMBER,
-        twilio_account_sid=ACCOUNT_SID,
-        twilio_auth_token=AUTH_TOKEN,
-        twilio_api_base_url=local_twilio.base_url,
-    )
-
-
-@pytest.fixture
-def gateway(local_twilio):
-    return TwilioGateway(ACCOUNT_SID, AUTH_TOKEN, api_base_url=local_twilio.base_url, timeout=2)
+    return with_local_twilio(settings, local_twilio)
 
 
 @pytest.fixture

@@ -17,18 +17,12 @@ from twilio.request_validator import RequestValidator
 
 from service import conversation, outbox
 from service.app import create_app
-from service.gateway import TwilioGateway
 from service.models import Message, Participant
 from tests.factories import ANA, get, inbound, make_participant, make_program, outbound, sms_form
-from tests.fixtures_twilio import ACCOUNT_SID, AUTH_TOKEN, local_twilio  # noqa: F401
+from tests.fixtures_twilio import ACCOUNT_SID, AUTH_TOKEN, gateway, local_twilio  # noqa: F401
 
 _sids = itertools.count(1)
 DEAD_REDIS = "redis://127.0.0.1:1/0"  # port 1: connection refused at once
-
-
-@pytest.fixture
-def gateway(local_twilio):
-    return TwilioGateway(ACCOUNT_SID, AUTH_TOKEN, api_base_url=local_twilio.base_url, timeout=2)
 
 
 @pytest.fixture

@@ -20,11 +20,10 @@ import jobs.tasks
 from localtwilio import LocalTwilio
 from service import voice_calls
 from service.config import load_settings
-from service.gateway import TwilioGateway
 from service.models import AttentionItem, Call, Participant
 from tests.conftest import FROM_NUMBER
 from tests.factories import ANA, PROGRAM_NUMBER, get, make_participant, make_program, sms_form
-from tests.fixtures_twilio import ACCOUNT_SID, AUTH_TOKEN, free_port
+from tests.fixtures_twilio import ACCOUNT_SID, AUTH_TOKEN, free_port, local_gateway
 from tests.voice_helpers import at_step, path_of, said, twiml, voice_form
 
 _sms = itertools.count(1)
@@ -58,7 +57,7 @@ def settings(tmp_path, database_url, redis_url, port):
 
 @pytest.fixture
 def gateway(twilio_api):
-    return TwilioGateway(ACCOUNT_SID, AUTH_TOKEN, api_base_url=twilio_api.base_url, timeout=2.0)
+    return local_gateway(twilio_api)
 
 
 @pytest.fixture

@@ -29,7 +29,7 @@ from service.models import (
     Statement,
 )
 from tests.factories import ANA, BEN, make_pair, make_program
-from tests.fixtures_twilio import ACCOUNT_SID, AUTH_TOKEN, free_port
+from tests.fixtures_twilio import ACCOUNT_SID, AUTH_TOKEN, free_port, local_gateway
 from tests.voice_helpers import PhoneCall, at_step, recording_callback
 
 
@@ -41,7 +41,7 @@ def twilio_api():
 
 @pytest.fixture
 def gateway(twilio_api):
-    return TwilioGateway(ACCOUNT_SID, AUTH_TOKEN, api_base_url=twilio_api.base_url, timeout=2.0)
+    return local_gateway(twilio_api)
 
 
 @pytest.fixture

@@ -30,7 +30,7 @@ from service.models import (
     Statement,
 )
 from tests.factories import ANA, get, make_participant, make_program, outbound
-from tests.fixtures_twilio import ACCOUNT_SID, AUTH_TOKEN
+from tests.fixtures_twilio import ACCOUNT_SID, AUTH_TOKEN, local_gateway
 from tests.voice_helpers import (
     PhoneCall,
     at_step,
@@ -69,7 +69,7 @@ def twilio_api(wav):
 
 @pytest.fixture
 def gateway(twilio_api):
-    return TwilioGateway(ACCOUNT_SID, AUTH_TOKEN, api_base_url=twilio_api.base_url, timeout=2.0)
+    return local_gateway(twilio_api)
 
 
 @pytest.fixture
