@@ -120,8 +120,10 @@ def test_rq_dashboard_works_under_its_policy(admin_app, world):
         page.click("#navbar-dashboard >> text=Jobs")
         page.locator(f"tr[data-job-id='{job.id}']").wait_for()
         page.click(f"tr[data-job-id='{job.id}'] [data-role=delete-job-btn]")
-        page.click("#confirmation-modal-yes")
+        # Answer while the dialog is still fading in, as a quick hand does: it must close.
+        page.evaluate("document.getElementById('confirmation-modal-yes').click()")
         page.locator(f"tr[data-job-id='{job.id}']").wait_for(state="detached")
+        page.locator("#confirmation-modal").wait_for(state="hidden")
         assert Queue("default", connection=redis).count == 0
         page.click("#back-to-admin")
         page.wait_for_url(f"{base}/admin/queues/")
