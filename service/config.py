@@ -117,8 +117,12 @@ class Settings(BaseSettings):
                 raise ValueError("DATABASE_URL must be set in production")
             if not self.redis_url:
                 raise ValueError("REDIS_URL must be set in production")
-        if self.claim_stale_seconds <= self.twilio_timeout:
-            raise ValueError("CLAIM_STALE_SECONDS must be longer than TWILIO_TIMEOUT")
+        if self.claim_stale_seconds <= 2 * self.twilio_timeout + 1:
+            # A send may start only while its claim has time left for the request to end
+            # (outbox.send_deadline): connect and read can each take TWILIO_TIMEOUT.
+            raise ValueError(
+                "CLAIM_STALE_SECONDS must be longer than twice TWILIO_TIMEOUT plus one second"
+            )
         if bool(self.twilio_account_sid) != bool(self.twilio_auth_token):
             raise ValueError("TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN go together")
         return self

@@ -46,6 +46,8 @@ FINAL = {"delivered", "read", "undelivered", "failed", "cancelled", "canceled", 
 NO_TEXT_STATUSES = {"opted_out", "undeliverable", "closed"}
 MAX_ATTEMPTS = 6
 BATCH = 100  # rows per send job: one job per text would cap throughput near 50/s
+LEASE_SLACK_S = 1.0  # see send_deadline
+NOT_STARTED = object()  # a send the claim's lease left no time for
 
 
 def may_receive(participant: Participant, message: Message) -> bool:
@@ -210,13 +212,49 @@ def deliver(services, message_id: int) -> str:
     return outcome
 
 
+def send_deadline(settings, claimed_at: datetime) -> datetime:
+    """The last moment a worker may start a request for a row it claimed at `claimed_at`.
+
+    A claim is a lease: after `claim_stale_seconds` the sweeper takes it for abandoned and
+    settles it against Twilio. Every request must be over before then, so none may start
+    later than the lease minus the longest a request can take (the timeout applies to the
+    connect and to the read, so twice over) and a second of slack for clocks and threads.
+    Without this, a batch held back by a sender's MPS cap or a slow API outlives its lease,
+    the sweeper requeues rows not yet sent, and two workers send them.
+    """
+    reserve = 2 * settings.twilio_timeout + LEASE_SLACK_S
+    return claimed_at + timedelta(seconds=settings.claim_stale_seconds - reserve)
+
+
+def release(session: Session, message_ids: list[int], claimed_at: datetime, now) -> list[int]:
+    """Give back rows this worker claimed at `claimed_at` but did not send in time, so
+    they go out at once; a row the sweeper has already settled is no longer ours and is
+    left alone. Returns the ids given back."""
+    if not message_ids:
+        return []
+    released = session.scalars(
+        sa.update(Message)
+        .where(
+            Message.id.in_(message_ids),
+            Message.status == "claimed",
+            Message.claimed_at == claimed_at,
+        )
+        .values(status="pending", send_after=now, attempts=Message.attempts - 1, updated_at=now)
+        .returning(Message.id)
+        .execution_options(synchronize_session=False)
+    ).all()
+    session.commit()
+    return sorted(released)
+
+
 def deliver_many(services, message_ids: list[int], *, concurrency: int | None = None) -> dict:
     """Send a batch, each row at most once; returns how many ended which way.
 
     The database is touched a few times per batch, not per text: one UPDATE claims every
     row (committed before any request leaves, so a crash can only leave rows claimed,
     for `reconcile`), then only the Twilio requests run concurrently over the pooled
-    client, then one flush records what Twilio answered.
+    client, then one flush records what Twilio answered. Rows whose lease ran out before
+    their request could start are given back and queued again.
     """
     concurrency = concurrency or services.settings.send_concurrency
     now = services.now()
@@ -246,9 +284,13 @@ def deliver_many(services, message_ids: list[int], *, concurrency: int | None = 
             if services.settings.twilio_console_mode
             else services.settings.public_base_url + "/twilio/sms/status"
         )
-        answers = _send_all(services, [m for m, _ in sends], callback, concurrency)
-        failures = []
+        deadline = send_deadline(services.settings, now)
+        answers = _send_all(services, [m for m, _ in sends], callback, concurrency, deadline)
+        failures, late = [], []
         for (message, participant), answer in zip(sends, answers, strict=True):
+            if answer is NOT_STARTED:
+                late.append(message.id)
+                continue
             if isinstance(answer, GatewayError):
                 failures.append((message, participant, answer))
                 continue
@@ -267,6 +309,12 @@ def deliver_many(services, message_ids: list[int], *, concurrency: int | None = 
         session.commit()
         for message, participant, exc in failures:
             count(_failed_send(services, session, message, participant, exc, now))
+        if late:
+            released = release(session, late, now, services.now())
+            count("released", len(released))
+            log.warning("lease ran out before %d sends could start; queued again", len(late))
+            if released and services.dispatcher is not None:
+                services.dispatcher.enqueue("send_messages", released)
     return results
 
 
@@ -277,8 +325,10 @@ def _participants(session, messages) -> dict[int, Participant]:
     return {p.id: p for p in session.exec(select(Participant).where(Participant.id.in_(ids)))}
 
 
-def _send_all(services, messages: list[Message], callback, concurrency: int) -> list:
-    """One Twilio request per row, `concurrency` at a time; each answer, or its error.
+def _send_all(services, messages: list[Message], callback, concurrency: int, deadline) -> list:
+    """One Twilio request per row, `concurrency` at a time; each answer, its error, or
+    NOT_STARTED when its turn (behind the sender's MPS cap or a slow API) came after the
+    claim's `deadline`.
     The threads get plain values, never the session's objects."""
     limiter = services.extras.get("rate_limit")
     settings = services.settings
@@ -302,6 +352,8 @@ def _send_all(services, messages: list[Message], callback, concurrency: int) -> 
         sender, options = request
         if limiter is not None:
             limiter.acquire(sender)
+        if services.now() > deadline:
+            return NOT_STARTED
         try:
             return services.gateway.send_message(**options)
         except GatewayError as exc:

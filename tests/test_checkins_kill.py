@@ -48,7 +48,7 @@ def clock():
 @pytest.fixture
 def settings(settings, local_twilio):
     return with_local_twilio(
-        settings, local_twilio, twilio_timeout=1.0, claim_stale_seconds=3, sender_mps=0
+        settings, local_twilio, twilio_timeout=1.0, claim_stale_seconds=6, sender_mps=0
     )
 
 
@@ -110,7 +110,7 @@ def test_sigkilled_workers_send_each_checkin_exactly_once(app, services, local_t
         "TWILIO_API_BASE_URL": local_twilio.base_url,
         "TWILIO_FROM_NUMBER": "+12015550100",
         "TWILIO_TIMEOUT": "1",
-        "CLAIM_STALE_SECONDS": "3",
+        "CLAIM_STALE_SECONDS": "6",  # sends may start until 3 s after a claim
         "SENDER_MPS": "0",
         "PUBLIC_BASE_URL": "http://127.0.0.1:9",  # callbacks go nowhere; harmless
         "LOG_LEVEL": "WARNING",

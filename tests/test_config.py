@@ -59,6 +59,8 @@ def test_dev_secret_key_is_generated_once_and_kept(tmp_path):
         ({"LOG_LEVEL": "LOUD"}, "LOG_LEVEL"),
         ({"REALIGN_ENV": "staging"}, "REALIGN_ENV"),
         ({"TWILIO_ACCOUNT_SID": "AC" + "0" * 32}, "TWILIO_AUTH_TOKEN"),
+        # A claim must outlast a whole request (connect + read timeouts) with room to start one.
+        ({"TWILIO_TIMEOUT": "30", "CLAIM_STALE_SECONDS": "60"}, "CLAIM_STALE_SECONDS"),
     ],
 )
 def test_wrong_values_fail_naming_the_variable(monkeypatch, env, named):

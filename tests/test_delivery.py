@@ -483,3 +483,66 @@ def test_sending_holds_back_only_the_busy_sender(services, run_jobs, local_twili
     # The second program's number waited for nobody: no sleep after the busy sender's.
     assert len(fake.sleeps) == 2
     assert Counter(s for s, _ in limiter.granted) == {PROGRAM_NUMBER: 5, "+12015550199": 2}
+
+
+# A claim is a lease --------------------------------------------------------------------
+
+
+class SlowSenderLimit:
+    """A sender's MPS cap that holds each send back 30 s (on the test's clock)."""
+
+    def __init__(self, clock):
+        self.clock = clock
+
+    def acquire(self, sender: str) -> None:
+        self.clock.advance(seconds=30)
+
+
+def test_a_batch_that_outlives_its_claim_sends_no_row_twice(
+    services, program, run_jobs, local_twilio, clock
+):
+    """Held back by a busy sender, a batch must not start sends the sweeper may already
+    have settled: what it could not start in time is queued again and sent once."""
+    people = [
+        make_participant(services, program, name=f"P{i}", phone=f"+1201555016{i}") for i in range(6)
+    ]
+    ids = [invitation(services, p.id).id for p in people]  # their send jobs wait in Redis
+    services.extras["rate_limit"] = SlowSenderLimit(clock)
+    start = clock()
+    # CLAIM_STALE_SECONDS 120, TWILIO_TIMEOUT 1: sends may start until +117 s.
+    outcomes = outbox.deliver_many(services, ids, concurrency=1)
+    assert outcomes == {"queued": 3, "released": 3}
+    assert [m["to"] for m in local_twilio.messages()] == [p.phone for p in people[:3]]
+    late = [get(services, Message, i) for i in ids[3:]]
+    assert {(m.status, m.attempts, m.send_after) for m in late} == {("pending", 0, clock())}
+
+    # Past the lease the sweeper finds no claim of this batch left to settle; the queued
+    # jobs (the invitations', the given-back rows', the sweeper's) send each row once.
+    assert clock() - start > timedelta(seconds=services.settings.claim_stale_seconds)
+    services.extras["rate_limit"] = None
+    assert outbox.sweep(services) == {"due": 3, "stale": 0}
+    run_jobs()
+    assert sorted(m["to"] for m in local_twilio.messages()) == sorted(p.phone for p in people)
+    assert creates(local_twilio) == len(people)
+
+
+def test_a_worker_gives_back_only_rows_still_under_its_own_claim(services, program, clock):
+    people = [
+        make_participant(services, program, name=f"R{i}", phone=f"+1201555017{i}") for i in range(3)
+    ]
+    ids = [invitation(services, p.id).id for p in people]
+    first = clock()
+    with services.sessions() as session:
+        assert len(outbox.claim(session, ids, first)) == 3
+    # The sweeper settled the last row as abandoned and another worker claimed it again.
+    second = clock.advance(minutes=3)
+    with services.sessions() as session:
+        session.get(Message, ids[2]).status = "pending"
+        session.commit()
+        assert [m.id for m in outbox.claim(session, ids, second)] == [ids[2]]
+
+    with services.sessions() as session:
+        assert outbox.release(session, ids, first, second) == ids[:2]
+    rows = [get(services, Message, i) for i in ids]
+    assert [r.status for r in rows] == ["pending", "pending", "claimed"]
+    assert rows[2].claimed_at == second
