@@ -2,6 +2,7 @@
 
 
 def init_app(app, services) -> None:
+    from webhooks.sessions import NoSessionForWebhooks
     from webhooks.sms import bp as sms_bp
     from webhooks.voice import bp as voice_bp
 
@@ -9,3 +10,4 @@ def init_app(app, services) -> None:
     services.extras["webhook_token"] = services.settings.webhook_auth_token()
     app.register_blueprint(sms_bp)
     app.register_blueprint(voice_bp)
+    app.session_interface = NoSessionForWebhooks()
