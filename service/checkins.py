@@ -20,6 +20,7 @@ from sqlmodel import Session, select
 from service import outbox, schedule, texts
 from service.answers import parse_checkin_answer
 from service.audit import record
+from service.commitments import active_commitments_of
 from service.db import insert_new, row_values
 from service.models import (
     CheckIn,
@@ -143,7 +144,7 @@ def tick(services, *, limit: int = 1000) -> TickResult:
         # What every text mentions (facilitator, partner), loaded once and held here.
         held = _load(session, Facilitator, {p.owner_id for p in programs.values()})
         held += _load(session, Participant, {p.partner_id for p in due} - {None})
-        active = _active_commitments(session, [p.id for p in due])
+        active = active_commitments_of(session, [p.id for p in due])
         pending = []
         for participant in due:
             checkin = _due_checkin(
@@ -163,10 +164,11 @@ def tick(services, *, limit: int = 1000) -> TickResult:
             .limit(limit)
         ).all()
         result.more |= len(partners) == limit
-        programs.update(_programs(session, partners))
-        held += _load(session, Facilitator, {p.owner_id for p in programs.values()})
+        more_programs = _programs(session, partners, known=programs)
+        programs.update(more_programs)
+        held += _load(session, Facilitator, {p.owner_id for p in more_programs.values()})
         held += _load(session, Participant, {p.partner_id for p in partners} - {None})
-        active = _active_commitments(session, [p.partner_id for p in partners if p.partner_id])
+        active = active_commitments_of(session, [p.partner_id for p in partners if p.partner_id])
         pending = []
         for participant in partners:
             program = programs[participant.program_id]
@@ -197,8 +199,9 @@ def tick_until_done(services, send, *, limit: int = 1000, budget_s: float = 45.0
             return totals
 
 
-def _programs(session, participants) -> dict[int, Program]:
-    ids = {p.program_id for p in participants}
+def _programs(session, participants, known=()) -> dict[int, Program]:
+    """Their programs, in one query (skipping the ids in `known`)."""
+    ids = {p.program_id for p in participants} - set(known)
     if not ids:
         return {}
     return {p.id: p for p in session.exec(select(Program).where(Program.id.in_(ids)))}
@@ -208,21 +211,6 @@ def _load(session, model, ids) -> list:
     """Bring these rows into the session in one query, so `session.get` finds them there
     (while the caller holds the list: the session's identity map keeps weak references)."""
     return session.exec(select(model).where(model.id.in_(ids))).all() if ids else []
-
-
-def _active_commitments(session, participant_ids) -> dict[int, list[Commitment]]:
-    """Each participant's active commitments (as `active_commitments`), in one query."""
-    found: dict[int, list[Commitment]] = {}
-    if participant_ids:
-        rows = session.exec(
-            select(Commitment)
-            .where(Commitment.participant_id.in_(set(participant_ids)))
-            .where(Commitment.status == "active")
-            .order_by(Commitment.id)
-        )
-        for commitment in rows:
-            found.setdefault(commitment.participant_id, []).append(commitment)
-    return found
 
 
 def _due_checkin(program, participant, commitments, now) -> CheckIn | None:

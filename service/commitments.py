@@ -29,7 +29,24 @@ def open_commitments(session: Session, participant: Participant) -> list[Commitm
 
 
 def active_commitments(session: Session, participant: Participant) -> list[Commitment]:
-    return [c for c in open_commitments(session, participant) if c.status == "active"]
+    return active_commitments_of(session, [participant.id]).get(participant.id, [])
+
+
+def active_commitments_of(session: Session, participant_ids) -> dict[int, list[Commitment]]:
+    """Each of these participants' active commitments, oldest first, in one query."""
+    found: dict[int, list[Commitment]] = {}
+    if participant_ids:
+        rows = session.exec(
+            select(Commitment)
+            .where(
+                Commitment.participant_id.in_(set(participant_ids)),
+                Commitment.status == "active",
+            )
+            .order_by(Commitment.id)
+        )
+        for commitment in rows:
+            found.setdefault(commitment.participant_id, []).append(commitment)
+    return found
 
 
 def add_commitment(
