@@ -6,7 +6,7 @@ UV := .tools/bin/uv
 STAMP := .venv/.synced
 export UV_PYTHON_DOWNLOADS := never
 
-.PHONY: dev test bench lint fmt install
+.PHONY: dev test test-fast bench lint fmt install
 .DEFAULT_GOAL := dev
 
 install: $(STAMP)
@@ -26,6 +26,10 @@ dev: $(STAMP)
 # Two workers for two cores: each gets its own database and Redis db (tests/servers.py).
 test: $(STAMP)
 	.venv/bin/pytest -n 2 $(PYTEST_ARGS)
+
+# The pure core's unit tests alone: no database, no Redis, no app (seconds).
+test-fast: $(STAMP)
+	.venv/bin/pytest tests/unit $(PYTEST_ARGS)
 
 # Every bench/*.py, or one with NAME=x.
 bench: $(STAMP)

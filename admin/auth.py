@@ -30,8 +30,8 @@ from wtforms.validators import InputRequired, Length
 from admin.base import deny, is_allowed
 from admin.security import check_csrf
 from admin.throttle import FAILED_LIMIT, LoginThrottle
-from service import accounts, audit
 from service.models import Facilitator
+from service.program import accounts, audit
 
 ADMIN_URL = "/admin"
 PUBLIC_ENDPOINTS = {"admin.login", "admin.static"}

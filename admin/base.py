@@ -28,8 +28,8 @@ from flask_admin.model import filters, typefmt
 from flask_admin.model.form import converts
 from flask_login import current_user
 
-from service import accounts
 from service.models import Participant
+from service.program import accounts
 
 
 def as_utc(value):

@@ -23,7 +23,6 @@ from flask_login import current_user
 
 from admin.auth import AuthIndexView
 from admin.base import visible_program_ids
-from service import audit
 from service.models import (
     AttentionItem,
     CheckIn,
@@ -32,6 +31,7 @@ from service.models import (
     Participant,
     Program,
 )
+from service.program import audit
 
 ATTENTION_LIMIT = 100
 WEEKS = 12
@@ -131,7 +131,7 @@ def attention_list(db, limit: int = ATTENTION_LIMIT) -> list[Attention]:
 
 
 def mask(number: str) -> str:
-    from service.redact import mask_phone
+    from service.core.redact import mask_phone
 
     return mask_phone(number or "")
 

@@ -26,8 +26,9 @@ from wtforms import FileField, Form, SelectField
 from wtforms.fields import SelectChoice
 from wtforms.validators import InputRequired
 
-from service import actions, outbox
+from service.messaging import outbox
 from service.models import Program
+from service.program import actions
 
 log = logging.getLogger(__name__)
 

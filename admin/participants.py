@@ -48,9 +48,10 @@ from wtforms.validators import InputRequired, Length, Optional, ValidationError
 from admin import exports, importer
 from admin.base import visible_program_ids
 from admin.views import AuditedModelView
-from service import actions, audit, checkins, enrollment, outbox, schedule, texts
-from service import commitments as commits
-from service.erasure import ErasureError, erase_participant, was_erased
+from service.core import schedule, texts
+from service.core.phones import normalize_phone
+from service.core.redact import mask_phone
+from service.messaging import outbox
 from service.models import (
     PARTICIPANT_STATUSES,
     AttentionItem,
@@ -64,9 +65,10 @@ from service.models import (
     Reflection,
     Statement,
 )
-from service.phones import normalize_phone
-from service.recordings import AUDIO_MIMETYPE, RecordingNotFound, open_recording
-from service.redact import mask_phone
+from service.program import actions, audit, checkins, enrollment
+from service.program import commitments as commits
+from service.program.erasure import ErasureError, erase_participant, was_erased
+from service.voice.recordings import AUDIO_MIMETYPE, RecordingNotFound, open_recording
 
 assets = Blueprint(
     "realign_participants",

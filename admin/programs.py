@@ -36,9 +36,16 @@ from wtforms.fields import SelectChoice
 from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
 
 from admin.base import ScopedModelView
-from service import audit, checkins, schedule, texts
+from service.core import schedule, texts
 from service.models import Facilitator, Participant, Program, ProgramFacilitator
-from service.programs import DEFAULT_OPTIONS, ProgramError, option, parse_hhmm, validate_program
+from service.program import audit, checkins
+from service.program.programs import (
+    DEFAULT_OPTIONS,
+    ProgramError,
+    option,
+    parse_hhmm,
+    validate_program,
+)
 
 WEEKDAY_NAMES = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 CADENCE_KINDS = (

@@ -19,7 +19,7 @@ from rq.job import Job
 
 from admin.base import deny, is_allowed
 from jobs.dispatch import QUEUE
-from service import audit
+from service.program import audit
 
 FAILED_SHOWN = 50
 

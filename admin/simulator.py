@@ -32,10 +32,11 @@ from flask_login import current_user
 from twilio.request_validator import RequestValidator
 
 from admin.base import deny, is_allowed, visible_program_ids
-from service import audit, conversation, outbox
-from service.enrollment import EnrollmentError, enroll
-from service.gateway import ConsoleGateway
+from service.infra.gateway import ConsoleGateway
+from service.messaging import outbox
 from service.models import Message, Participant, Program, Statement
+from service.program import audit, conversation
+from service.program.enrollment import EnrollmentError, enroll
 
 PERSONA_PREFIX = "+1202555"
 PERSONA_NAME = "Test persona"

@@ -17,8 +17,8 @@ from wtforms.fields import SelectChoice
 
 from admin.auth import AdminUser
 from admin.base import ScopedModelView
-from service import accounts, audit
 from service.models import Facilitator, Program
+from service.program import accounts, audit
 
 
 def now():

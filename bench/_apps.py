@@ -33,7 +33,7 @@ def realign():
 def bare():
     from flask import Flask, request
 
-    from service.db import make_engine
+    from service.infra.db import make_engine
 
     engine = make_engine(os.environ["DATABASE_URL"])
     app = Flask("bare")

@@ -83,9 +83,9 @@ def backend(*, with_redis: bool = True) -> Iterator[Backend]:
     import redis
     import sqlalchemy as sa
 
-    from service import migrate
     from service.config import load_settings
-    from service.db import make_engine
+    from service.infra import migrate
+    from service.infra.db import make_engine
 
     if threading.current_thread() is threading.main_thread():
         # A SIGTERM (e.g. a test timeout) unwinds like an error: servers stop, files go.
@@ -164,8 +164,8 @@ def extra_database(be: Backend, name: str) -> str:
     same database, chosen by search_path; SQLite: another file). Returns its URL."""
     import sqlalchemy as sa
 
-    from service import migrate
-    from service.db import make_engine
+    from service.infra import migrate
+    from service.infra.db import make_engine
 
     if not name.isidentifier():
         raise ValueError(f"bad database name {name!r}")
@@ -328,8 +328,8 @@ def start_localtwilio(be: Backend, logdir: Path) -> tuple[Proc, str]:
 
 def make_program(services, **kwargs):
     """One facilitator and one program, through the service functions."""
-    from service.accounts import create_facilitator
-    from service.programs import create_program
+    from service.program.accounts import create_facilitator
+    from service.program.programs import create_program
 
     now = services.now()
     with services.sessions() as session:

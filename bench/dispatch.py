@@ -73,8 +73,9 @@ def main() -> None:
     from rq import Worker
 
     from jobs.dispatch import RQDispatcher
-    from service import checkins, outbox
-    from service.gateway import TwilioGateway
+    from service.infra.gateway import TwilioGateway
+    from service.messaging import outbox
+    from service.program import checkins
     from service.services import build_services
 
     n = int(os.environ.get("BENCH_DISPATCH_N") or c.size(10_000, 200))

@@ -81,8 +81,8 @@ class Population:
         """One timed due query and one timed tick, each after undoing the last tick."""
         from sqlmodel import select
 
-        from service import checkins
         from service.models import Participant
+        from service.program import checkins
 
         due = len(self.due_ids)
         reset(self.services.engine, self.due_ids)

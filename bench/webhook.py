@@ -277,9 +277,9 @@ def check_stored(be: c.Backend, webhook: Server, sample: int) -> dict:
     from rq import Queue
     from sqlmodel import select
 
-    from service import conversation
-    from service.gateway import ConsoleGateway
+    from service.infra.gateway import ConsoleGateway
     from service.models import Message
+    from service.program import conversation
     from service.services import build_services
 
     services = build_services(c.settings_for(be), gateway=ConsoleGateway())

@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import cache
 
 from service.config import load_settings
-from service.logs import install_redaction
+from service.infra.logs import install_redaction
 from service.services import Services, build_services
 
 

@@ -7,7 +7,7 @@ import logging
 from rq.cron import CronScheduler
 
 from service.config import load_settings
-from service.logs import install_redaction
+from service.infra.logs import install_redaction
 
 
 def main() -> None:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from jobs.context import current
 from jobs.voice import place_call, settle_recording, sweep_voice  # noqa: F401 (task names)
-from service import outbox
+from service.messaging import outbox
 
 
 def send_messages(message_ids: list[int]) -> dict:
@@ -17,7 +17,7 @@ def send_messages(message_ids: list[int]) -> dict:
 
 def tick() -> dict:
     """Due check-ins, nudges and misses; their texts are sent in batches."""
-    from service import checkins
+    from service.program import checkins
 
     services = current()
     return checkins.tick_until_done(services, lambda texts: outbox.enqueue_sends(services, texts))
@@ -25,14 +25,14 @@ def tick() -> dict:
 
 def handle_inbound(message_id: int) -> str:
     """Run one stored inbound text through the conversation."""
-    from service import conversation
+    from service.program import conversation
 
     return conversation.handle_inbound(current(), message_id)
 
 
 def sweep() -> dict:
     """Re-find work a lost job or a Redis outage left behind."""
-    from service import conversation
+    from service.program import conversation
 
     services = current()
     return {"outbox": outbox.sweep(services), "inbound": conversation.sweep_inbound(services)}
@@ -40,7 +40,7 @@ def sweep() -> dict:
 
 def daily_digests() -> int:
     """Once-a-day digests to facilitators who asked for one."""
-    from service import digest
+    from service.program import digest
 
     services = current()
     with services.sessions() as session:

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from jobs.context import current
-from service import recordings, voice_calls, voice_steps
+from service.voice import calls, keeping, recordings
 
 
 def place_call(call_id: int) -> str:
     """Place one due outbound call (at most once per attempt)."""
-    return voice_calls.place(current(), call_id)
+    return calls.place(current(), call_id)
 
 
 def settle_recording(reflection_id: int) -> str:
@@ -20,7 +20,7 @@ def sweep_voice() -> dict:
     """Due and retried calls, recordings nobody chose for, and unsettled recordings."""
     services = current()
     return {
-        "calls": voice_calls.sweep(services),
-        "kept_undecided": voice_steps.keep_undecided(services),
+        "calls": calls.sweep(services),
+        "kept_undecided": keeping.keep_undecided(services),
         "recordings": recordings.sweep(services),
     }

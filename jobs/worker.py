@@ -9,7 +9,7 @@ from rq import Queue, SimpleWorker, Worker
 
 from jobs.dispatch import QUEUE
 from service.config import load_settings
-from service.logs import install_redaction
+from service.infra.logs import install_redaction
 
 
 def main(argv: list[str] | None = None) -> None:

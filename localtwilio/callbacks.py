@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 import requests
 from twilio.request_validator import RequestValidator
 
-from service.redact import mask_url
+from service.core.redact import mask_url
 
 log = logging.getLogger("localtwilio.callbacks")
 

@@ -15,7 +15,7 @@ from localtwilio.callbacks import CallbackSender
 from localtwilio.control import PREFIX, handle_control
 from localtwilio.faults import Faults, call_rule, failure_rule, hang_rule
 from localtwilio.shapes import Reply, error_reply
-from service.redact import mask_phone
+from service.core.redact import mask_phone
 
 log = logging.getLogger("localtwilio")
 

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import format_datetime
 
-from service.segments import segment_info
+from service.core.segments import segment_info
 
 API_VERSION = "2010-04-01"
 ERROR_DOCS = "https://www.twilio.com/docs/errors/"

@@ -6,7 +6,7 @@ from sqlmodel.sql.sqltypes import AutoString
 
 import service.models  # noqa: F401  (registers every table on SQLModel.metadata)
 from service.config import load_settings
-from service.db import make_engine
+from service.infra.db import make_engine
 
 config = context.config
 url = config.get_main_option("sqlalchemy.url") or load_settings().effective_database_url

@@ -8,8 +8,8 @@ from flask import Flask, jsonify
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from service.config import Settings, load_settings
-from service.health import check_health
-from service.logs import install_redaction
+from service.infra.health import check_health
+from service.infra.logs import install_redaction
 from service.services import Services, build_services
 
 

@@ -10,9 +10,9 @@ from flask import current_app
 from flask.cli import FlaskGroup
 from sqlmodel import select
 
-from service import migrate
-from service.enrollment import EnrollmentError, enroll, export_participant
+from service.infra import migrate
 from service.models import Facilitator, Participant, Program
+from service.program.enrollment import EnrollmentError, enroll, export_participant
 
 
 def _app():
@@ -51,7 +51,7 @@ def migrate_cmd(revision: str) -> None:
 @click.option("--contact", default="", help="How participants can reach you (shown in HELP).")
 def create_facilitator_cmd(email, name, password, role, contact) -> None:
     """Create a facilitator account (use --role admin for the first one)."""
-    from service.accounts import create_facilitator
+    from service.program.accounts import create_facilitator
 
     services = _services()
     with services.sessions() as session:
@@ -70,7 +70,7 @@ def create_facilitator_cmd(email, name, password, role, contact) -> None:
 @click.option("--sender", default=None, help="The program's Twilio number (E.164).")
 def create_program_cmd(name, owner_email, timezone, sender) -> None:
     """Create a program owned by a facilitator."""
-    from service.programs import ProgramError, create_program
+    from service.program.programs import ProgramError, create_program
 
     services = _services()
     with services.sessions() as session:
@@ -100,7 +100,7 @@ def create_program_cmd(name, owner_email, timezone, sender) -> None:
 @click.option("--language", default=None, type=click.Choice(["en", "es"]))
 def enroll_cmd(program_ref, name, phone, timezone, language) -> None:
     """Enrol a participant and queue their invitation."""
-    from service.outbox import enqueue_sends
+    from service.messaging.outbox import enqueue_sends
 
     services = _services()
     with services.sessions() as session:
@@ -140,7 +140,7 @@ def export_cmd(participant_id, output) -> None:
 @main.command("seed-demo")
 def seed_demo_cmd() -> None:
     """Load demo data (once): a facilitator, a program and two partnered participants."""
-    from service.demo import seed_demo
+    from service.program.demo import seed_demo
 
     services = _services()
     with services.sessions() as session:

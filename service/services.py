@@ -12,10 +12,10 @@ import sqlalchemy as sa
 from sqlalchemy.orm import sessionmaker
 
 from service.config import Settings
-from service.db import make_engine, session_factory
-from service.gateway import build_gateway
+from service.infra.db import make_engine, session_factory
+from service.infra.gateway import build_gateway
+from service.infra.ratelimit import SenderRateLimit
 from service.models import utcnow
-from service.ratelimit import SenderRateLimit
 
 
 class Dispatcher(Protocol):

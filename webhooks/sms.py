@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, current_app, request
 from twilio.twiml.messaging_response import MessagingResponse
 
-from service import inbound
+from service.messaging import inbound
 from webhooks.signature import twilio_signed
 
 bp = Blueprint("sms", __name__, url_prefix="/twilio/sms")

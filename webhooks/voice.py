@@ -20,9 +20,9 @@ from functools import wraps
 from flask import Blueprint, current_app, request
 from twilio.twiml.voice_response import VoiceResponse
 
-from service import recordings, voice, voice_calls
-from service.voice import VoiceRequest
-from service.voice_texts import say, voice_for
+from service.core.spoken import say, voice_for
+from service.voice import calls, recordings, script
+from service.voice.script import VoiceRequest
 from webhooks.signature import twilio_signed
 
 log = logging.getLogger(__name__)
@@ -70,7 +70,7 @@ def spoken(view):
 @spoken
 def incoming():
     req = VoiceRequest.from_form(request.form)
-    return twiml(voice.answer(_services(), req, call_id=_int("call")))
+    return twiml(script.answer(_services(), req, call_id=_int("call")))
 
 
 @bp.post("/menu")
@@ -78,7 +78,7 @@ def incoming():
 @spoken
 def menu():
     req = VoiceRequest.from_form(request.form)
-    return twiml(voice.menu_choice(_services(), req, misses=_int("misses") or 0))
+    return twiml(script.menu_choice(_services(), req, misses=_int("misses") or 0))
 
 
 @bp.post("/recorded")
@@ -88,7 +88,7 @@ def recorded():
     form = request.form
     duration = form.get("RecordingDuration", "")
     return twiml(
-        voice.recorded(
+        script.recorded(
             _services(),
             VoiceRequest.from_form(form),
             purpose=request.args.get("purpose", ""),
@@ -105,7 +105,7 @@ def recorded():
 @spoken
 def keep():
     return twiml(
-        voice.keep_choice(
+        script.keep_choice(
             _services(),
             VoiceRequest.from_form(request.form),
             reflection_id=_int("reflection") or 0,
@@ -119,7 +119,7 @@ def keep():
 @spoken
 def checkin():
     return twiml(
-        voice.checkin_choice(
+        script.checkin_choice(
             _services(),
             VoiceRequest.from_form(request.form),
             checkin_id=_int("checkin") or 0,
@@ -169,7 +169,7 @@ def transcription():
 def status():
     sid = (request.form.get("CallSid") or "")[:64]
     if sid:
-        voice_calls.apply_status(
+        calls.apply_status(
             _services(),
             call_sid=sid,
             status=request.form.get("CallStatus", ""),

@@ -1,0 +1,403 @@
+"""Every text a participant reads, in English and Spanish, and how it is rendered.
+
+Defaults are short enough to read on a lock screen: each fits one SMS segment when rendered
+with the longest realistic values (`SAMPLE_VALUES`). They stay within the GSM-7 alphabet,
+because a single character outside it (a curly quote, an emoji, or Spanish á í ó ú) sends
+the whole message as UCS-2 and cuts a segment from 160 to 70 characters; the Spanish is
+worded to avoid those accents rather than drop them. Keywords in the Spanish texts are the
+Spanish ones the keyword parser understands (SI, ACEPTO, LLAMAR...); STOP is kept because
+carriers handle it everywhere.
+
+A program may override any text per language (`{key: {lang: text}}`); `render` falls back
+to the default when an override cannot be rendered, and `validate_override` tells the admin
+what is wrong with one before it is saved.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import string
+from collections.abc import Iterable, Mapping
+
+from service.core.keywords import OPT_OUT_WORDS
+from service.core.segments import segment_info
+
+log = logging.getLogger(__name__)
+
+LANGUAGES = ("en", "es")
+DEFAULT_LANGUAGE = "en"
+
+STEP_NAMES: dict[str, dict[int, str]] = {
+    "en": {
+        1: "Naming the misalignment",
+        2: "Taking responsibility",
+        3: "Listening deeply",
+        4: "Agreeing on new commitments",
+        5: "Living the alignment",
+    },
+    "es": {
+        1: "Nombrar el desajuste",
+        2: "Asumir la responsabilidad",
+        3: "Escuchar a fondo",
+        4: "Acordar nuevos compromisos",
+        5: "Vivir lo acordado",
+    },
+}
+
+TEMPLATES: dict[str, dict[str, str]] = {
+    # --- Enrolment ---------------------------------------------------------------------
+    "invite": {
+        "en": "Hi, this is {program} with {facilitator}. Let's repair trust one small step at a "
+        "time, by text. Reply YES to begin, or STOP to opt out.",
+        "es": "Hola, te escribe {program} con {facilitator}. Reparemos la confianza paso a paso, "
+        "por mensaje. Responde SI para empezar o STOP para salir.",
+    },
+    "consent_thanks": {
+        "en": "Thank you for saying yes. There are no right or wrong answers, and you can go "
+        "at your own pace. Your first question is on its way.",
+        "es": "Gracias por aceptar. No hay respuestas correctas ni incorrectas, y puedes ir a "
+        "tu ritmo. Enseguida te llega la primera pregunta.",
+    },
+    "unknown_sender": {
+        "en": "Hi, thanks for your message. We can't find this number on any of our programs. "
+        "If you were invited, please ask your facilitator to check it.",
+        "es": "Hola, gracias por escribir. No encontramos este contacto en nuestros programas. "
+        "Si te invitaron, pide a quien facilita el programa que lo revise.",
+    },
+    # --- Step 1: naming the misalignment -------------------------------------------------
+    "step1_what_happened": {
+        "en": "Step 1. In a few sentences, what happened? Just the facts, as someone who was "
+        "there but took no side might describe them.",
+        "es": "Paso 1. En pocas frases, ¿qué ha pasado? Solo los hechos, sin juzgar, como si "
+        "lo contara un testigo.",
+    },
+    "step1_emotions": {
+        "en": "What did you feel when it happened? And what do you think the other person "
+        "felt? Any words are fine.",
+        "es": "¿Qué sentiste en ese momento? ¿Y qué crees que ha sentido la otra persona? "
+        "Cualquier palabra vale.",
+    },
+    "step1_pattern": {
+        "en": "Does this repeat an older pattern, between you or earlier in your life? Share "
+        "as much or as little as you like.",
+        "es": "¿Esto repite algo que ya ha pasado antes, entre ustedes o en tu vida? Comparte "
+        "tanto o tan poco como quieras.",
+    },
+    # --- Step 2: taking responsibility ---------------------------------------------------
+    "step2_responsibility": {
+        "en": "Step 2. Only your own part: what did you do or not do, and how did it affect "
+        'them? No need to explain why. Think "I see how my action affected you."',
+        "es": "Paso 2. Solo tu parte: ¿qué hiciste o dejaste de hacer, y qué efecto ha "
+        'tenido en la otra persona? Sin justificarte. La idea: "Veo que te ha afectado."',
+    },
+    # --- Step 3: listening deeply --------------------------------------------------------
+    "step3_intro": {
+        "en": "Step 3 is a short call. Call {number} when you're ready, or text CALL and we'll "
+        "call you. You'll record what you heard from the other side.",
+        "es": "El paso 3 es una llamada corta. Llama al {number} cuando quieras, o escribe "
+        "LLAMAR y te llamamos. Vas a grabar lo que escuchaste de la otra parte.",
+    },
+    # --- Between answers -----------------------------------------------------------------
+    "ack_statement": {
+        "en": "Thank you for sharing that. It's saved.",
+        "es": "Gracias por compartirlo. Queda guardado.",
+    },
+    "next_prompt_morning": {
+        "en": "We'll send the next question tomorrow morning. Take care until then.",
+        "es": "Mañana por la mañana te enviamos la siguiente pregunta. Hasta entonces, descansa.",
+    },
+    # --- Step 4: agreeing on new commitments ---------------------------------------------
+    "commitments_list": {
+        "en": "{first_name}, here are your new commitments:\n{items}",
+        "es": "{first_name}, estos son tus nuevos compromisos:\n{items}",
+    },
+    "commitment_agree_prompt": {
+        "en": "Reply AGREE to confirm, or CHANGE followed by your own wording and "
+        "{facilitator} will go over it with you.",
+        "es": "Responde ACEPTO para confirmar, o CAMBIAR seguido de tus propias palabras y "
+        "{facilitator} lo va a revisar contigo.",
+    },
+    "commitments_agreed": {
+        "en": "Thank you, your commitments are agreed. We'll check in on them from here. If "
+        "one is ever at risk, text HEADSUP and a few words.",
+        "es": "Gracias, tus compromisos quedan acordados. Te preguntaremos por ellos. Si "
+        "alguno corre riesgo, escribe AVISO y unas palabras.",
+    },
+    "commitment_change_received": {
+        "en": "Thanks, we've sent your wording to {facilitator}, who will go over it with you.",
+        "es": "Gracias, hemos enviado tus palabras a {facilitator}, que lo va a revisar contigo.",
+    },
+    "commitment_waiting_partner": {
+        "en": "Thank you, you've agreed. We're waiting for {partner} to agree the same "
+        "wording, and we'll let you know.",
+        "es": "Gracias, ya has aceptado. Esperamos a que {partner} acepte el mismo texto y te "
+        "avisaremos.",
+    },
+    "commitment_added": {
+        "en": "Thanks, we've written down your commitment. {facilitator} can see it too.",
+        "es": "Gracias, hemos anotado tu compromiso y {facilitator} ya lo puede ver.",
+    },
+    # --- Keywords ------------------------------------------------------------------------
+    "help": {
+        "en": "{program} with {facilitator}. Contact: {contact}. Text PAUSE for a break, "
+        "STATUS to see where you are, or STOP to opt out.",
+        "es": "{program} con {facilitator}. Contacto: {contact}. Escribe PAUSA para "
+        "descansar, ESTADO para ver tu avance o STOP para salir.",
+    },
+    "resumed": {
+        "en": "Welcome back, your messages are on again. Text STOP any time to end them, or "
+        "HELP for help.",
+        "es": "Hola de nuevo, los mensajes vuelven a estar activos. Escribe STOP cuando "
+        "quieras dejarlos, o AYUDA si necesitas ayuda.",
+    },
+    "paused": {
+        "en": "Okay, we've paused your messages. Text RESUME whenever you're ready to pick up "
+        "again.",
+        "es": "De acuerdo, hemos pausado tus mensajes. Escribe SEGUIR cuando quieras retomarlos.",
+    },
+    "unpaused": {
+        "en": "Welcome back. We'll pick up where you left off.",
+        "es": "Hola de nuevo. Seguimos donde lo dejaste.",
+    },
+    "status": {
+        "en": "Where you are: {step_name}. Active commitments: {commitments_count}. Current "
+        "streak: {streak}.",
+        "es": "Vas por: {step_name}. Compromisos activos: {commitments_count}. Racha actual: "
+        "{streak}.",
+    },
+    "headsup_thanks": {
+        "en": "Thank you for the heads-up. Saying so early is part of keeping your word. "
+        "{facilitator} will see your note.",
+        "es": "Gracias por avisar. Avisar a tiempo es parte de cumplir tu palabra. "
+        "{facilitator} va a ver tu nota.",
+    },
+    "skipped": {
+        "en": "Okay, skipped. We'll move on to the next one.",
+        "es": "De acuerdo, lo saltamos. Seguimos con lo siguiente.",
+    },
+    "media_not_read": {
+        "en": "Thanks. We can only read text here, but we've kept what you sent for "
+        "{facilitator}. Could you put your answer in words?",
+        "es": "Gracias. Solo podemos leer texto, pero guardamos lo que enviaste para "
+        "{facilitator}. ¿Puedes escribir tu respuesta?",
+    },
+    "note_saved": {
+        "en": "Thanks, we've kept your note for {facilitator}. There's no open question right "
+        "now, so nothing else is needed.",
+        "es": "Gracias, guardamos tu nota para {facilitator}. Ahora mismo no hay ninguna "
+        "pregunta pendiente.",
+    },
+    "call_requested": {
+        "en": "Thanks, we'll call you shortly.",
+        "es": "Gracias, te llamamos en unos minutos.",
+    },
+    # --- Step 5: living the alignment ----------------------------------------------------
+    "checkin": {
+        "en": "Check-in time. Did you keep each commitment?\n{items}\nReply Y or N for each, "
+        "e.g. Y N, or P for partly. A note after is welcome.",
+        "es": "Es hora del seguimiento. ¿Cumpliste cada compromiso?\n{items}\nResponde SI o "
+        "NO para cada uno, p. ej. SI NO, o P si fue en parte. Puedes dejar una nota.",
+    },
+    "checkin_clarify": {
+        "en": "Sorry, we didn't quite follow. Please reply one letter per commitment, in "
+        "order: Y kept, N not kept, P partly.",
+        "es": "Perdona, no lo entendimos bien. Responde una letra por compromiso, en orden: S "
+        "cumplido, N no cumplido, P en parte.",
+    },
+    "checkin_thanks": {
+        "en": "Thank you for checking in. Every honest answer helps, whatever it is.",
+        "es": "Gracias por responder. Cada respuesta sincera ayuda, sea cual sea.",
+    },
+    "checkin_nudge": {
+        "en": "A gentle reminder: your check-in is still open. A quick Y, N or P is enough.",
+        "es": "Un pequeño recordatorio: tu seguimiento sigue abierto. Basta con SI, NO o P.",
+    },
+    "checkin_missed": {
+        "en": "We didn't hear back on the last check-in, and that's okay. We'll ask again "
+        "next time.",
+        "es": "No recibimos respuesta al seguimiento anterior, y no pasa nada. Te "
+        "preguntaremos de nuevo en el siguiente.",
+    },
+    "weekly_summary": {
+        "en": "Your week: {kept_7d}% of commitments kept. Current streak: {streak}. Thank "
+        "you for staying with it.",
+        "es": "Tu semana: {kept_7d}% de compromisos cumplidos. Racha actual: {streak}. "
+        "Gracias por seguir adelante.",
+    },
+    "milestone": {
+        "en": "{streak} check-ins in a row with your word kept. That's trust being rebuilt, "
+        "one promise at a time. Well done.",
+        "es": "{streak} seguimientos seguidos cumpliendo tu palabra. La confianza se "
+        "reconstruye promesa a promesa. Bien hecho.",
+    },
+    "partner_checkin": {
+        "en": "From where you stand, did {partner} keep each shared commitment?\n{items}\n"
+        "Reply Y, N or P for each, in order.",
+        "es": "Desde tu punto de vista, ¿ha cumplido {partner} cada compromiso compartido?\n"
+        "{items}\nResponde SI, NO o P para cada uno, en orden.",
+    },
+    # --- Closing -------------------------------------------------------------------------
+    "closing_restored": {
+        "en": "Thank you for the care you've put into this. You've done the work of "
+        "rebuilding trust. Your program is complete, so this is our last message. Take care.",
+        "es": "Gracias por el cuidado que has puesto en esto. Has hecho el trabajo de "
+        "reconstruir la confianza. El programa termina con este mensaje. Te deseamos lo mejor.",
+    },
+    "closing_ended": {
+        "en": "Thank you for your honesty and effort. This program is now closed and we won't "
+        "send more messages. Ending clearly is a form of care too.",
+        "es": "Gracias por tu sinceridad y tu esfuerzo. Este programa ha terminado y no te "
+        "enviaremos mensajes. Cerrar con claridad es otra forma de cuidar.",
+    },
+}
+
+# Templates with a placeholder of unbounded length (a list of commitments): they may run
+# over one segment, so only their fixed part is held to the one-segment rule.
+VARIABLE_LENGTH: frozenset[str] = frozenset({"commitments_list", "checkin", "partner_checkin"})
+
+# The longest values we expect in practice; tests and the admin's live segment counter
+# render with these. The database allows longer names: a text carrying one may then take
+# two segments, which costs money but loses nothing.
+SAMPLE_VALUES: dict[str, str] = {
+    "program": "Northside Team Reset",  # 20 characters
+    "facilitator": "Margaret Oyelaran-Wu",  # 20
+    "first_name": "Christabelle",  # 12
+    "partner": "Constantinos",  # 12
+    "number": "+1 (415) 555-0134",  # 17
+    "contact": "m.oyelaran@northside.org",  # 24
+    "step_name": max((n for names in STEP_NAMES.values() for n in names.values()), key=len),
+    "commitments_count": "12",
+    "streak": "365",
+    "kept_7d": "100",
+    "items": "",  # unbounded; see VARIABLE_LENGTH
+}
+
+# Carrier rules (CTIA) want opt-out instructions in these, so overrides must keep them.
+_MUST_MENTION_OPT_OUT = frozenset({"invite", "help"})
+
+_FORMATTER = string.Formatter()
+
+
+class TemplateError(ValueError):
+    """A template text cannot be rendered (bad braces, unknown placeholder, empty)."""
+
+
+def placeholders(key: str) -> frozenset[str]:
+    """Placeholders the default text for `key` uses (the ones an override may use)."""
+    return frozenset(name for text in TEMPLATES[key].values() for name in _fields(text))
+
+
+def _fields(text: str) -> list[str]:
+    """Placeholder names in `text`; raises TemplateError on anything but plain `{name}`."""
+    names = []
+    try:
+        parsed = list(_FORMATTER.parse(text))
+    except ValueError as exc:
+        raise TemplateError(f"has a stray {{ or }} ({exc})") from None
+    for _, name, spec, conversion in parsed:
+        if name is None:
+            continue
+        # Plain names only: "{program.__class__}" or "{x:>99}" in an override written in
+        # the admin must not reach into Python objects or pad a text past its segment.
+        if not name.isidentifier():
+            raise TemplateError(f"uses {{{name}}}, which is not a placeholder name")
+        if spec or conversion:
+            raise TemplateError(f"adds formatting to {{{name}}}; write a plain {{{name}}}")
+        names.append(name)
+    return names
+
+
+def normalise_language(lang: str | None) -> str:
+    """'es-MX' -> 'es'; unknown or missing -> the default language."""
+    base = (lang or "").strip().lower().replace("_", "-").split("-")[0]
+    return base if base in LANGUAGES else DEFAULT_LANGUAGE
+
+
+def step_name(step: int, lang: str | None = DEFAULT_LANGUAGE) -> str:
+    """The participant-facing name of step 1-5."""
+    return STEP_NAMES[normalise_language(lang)][step]
+
+
+def format_items(items: Iterable[str]) -> str:
+    """Numbered list for `{items}`: '1) ...' one per line."""
+    return "\n".join(f"{i}) {text.strip()}" for i, text in enumerate(items, start=1))
+
+
+def _format(text: str, allowed: frozenset[str], values: Mapping[str, str]) -> str:
+    if not text.strip():
+        raise TemplateError("is empty")
+    names = _fields(text)
+    unknown = sorted(set(names) - allowed)
+    if unknown:
+        raise TemplateError(f"uses unknown placeholder {{{unknown[0]}}}")
+    missing = sorted(set(names) - set(values))
+    if missing:
+        raise TemplateError(f"needs a value for {{{missing[0]}}}")
+    return text.format_map(values)
+
+
+def render(
+    key: str,
+    lang: str | None = DEFAULT_LANGUAGE,
+    overrides: Mapping[str, Mapping[str, str]] | None = None,
+    **values: object,
+) -> str:
+    """The text for `key` in `lang`, with `values` filled in.
+
+    Uses the program's override in that language if it renders, else the default in that
+    language, else the English default. A broken override is logged and skipped, never
+    raised. Raises KeyError for an unknown key or a value missing from a default text
+    (both are bugs in the caller).
+    """
+    defaults = TEMPLATES[key]
+    lang = normalise_language(lang)
+    text_values = {name: str(value) for name, value in values.items()}
+    override = ((overrides or {}).get(key) or {}).get(lang)
+    if isinstance(override, str):
+        try:
+            return _format(override, placeholders(key), text_values)
+        except TemplateError as exc:
+            log.warning("Override for %r (%s) %s; using the default text", key, lang, exc)
+    default = defaults.get(lang) or defaults[DEFAULT_LANGUAGE]
+    try:
+        return default.format_map(text_values)
+    except KeyError as exc:
+        raise KeyError(f"template {key!r} needs a value for {exc.args[0]!r}") from None
+
+
+def validate_override(key: str, text: str) -> list[str]:
+    """Problems with `text` as an override for `key`, as sentences for a form; [] if fine."""
+    if key not in TEMPLATES:
+        return [f"There is no text called {key!r}."]
+    if not text or not text.strip():
+        return ["The text is empty."]
+    allowed = placeholders(key)
+    try:
+        names = _fields(text)
+    except TemplateError as exc:
+        return [f"The text {exc}."]
+    problems = []
+    for name in sorted(set(names) - allowed):
+        choices = ", ".join(f"{{{n}}}" for n in sorted(allowed)) or "none"
+        problems.append(f"Unknown placeholder {{{name}}}; this text can use: {choices}.")
+    if key in _MUST_MENTION_OPT_OUT and not _mentions_opt_out(text):
+        problems.append("The text must say how to opt out, e.g. 'Reply STOP to opt out'.")
+    if not problems:
+        info = segment_info(text.format_map(SAMPLE_VALUES))
+        if info.segments > 1:
+            problems.append(
+                f"With the longest names filled in this is {info.units_used} characters "
+                f"({info.encoding}), more than fit in one text message."
+            )
+            if info.encoding == "UCS-2":
+                problems.append(
+                    "Curly quotes, emoji and letters like á í ó ú cut one text message from "
+                    "160 to 70 characters."
+                )
+    return problems
+
+
+def _mentions_opt_out(text: str) -> bool:
+    words = set(re.findall(r"[^\W_]+", text.casefold()))
+    return any(word in words for word in OPT_OUT_WORDS if " " not in word)

@@ -1,0 +1,1 @@
+"""Adapters: database, Twilio, queue, rate limits, storage, logs."""

@@ -1,0 +1,454 @@
+"""The Twilio gateway: the one place the domain talks to Twilio (or pretends to, locally).
+
+Every failure comes out as `GatewayError` with a `kind` the domain acts on:
+`opted_out`, `undeliverable`, `transient` (retry; if `outcome_unknown`, reconcile first)
+or `permanent`.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import threading
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Literal
+from urllib.parse import urlsplit, urlunsplit
+
+import requests
+from requests.adapters import HTTPAdapter
+from twilio.base.exceptions import TwilioException, TwilioRestException, TwilioServiceException
+from twilio.http.http_client import TwilioHttpClient
+from twilio.http.response import Response
+from twilio.rest import Client
+from urllib3.exceptions import NewConnectionError
+
+from service.core.redact import mask_phone, mask_url
+
+log = logging.getLogger(__name__)
+
+Kind = Literal["opted_out", "undeliverable", "transient", "permanent"]
+
+OPTED_OUT = frozenset({21610})
+# Errors about the recipient's number: it cannot get our texts or calls. Listed one by one
+# because many other 21xxx codes (21603 no From, 21606 bad From, 21408 region not enabled,
+# 217xx service setup) are our own mistakes, and must not mark a person unreachable.
+UNDELIVERABLE = frozenset(
+    {21211, 21214, 21216, 21217, 21401, 21407, 21421, 21612, 21614, 21635}
+    | {30003, 30004, 30005, 30006, 30007}
+)
+# Rate limits and queue overflows: the same request can succeed later.
+TRANSIENT = frozenset({20429, 20500, 20503, 21611, 30001})
+RECORDING_SID = re.compile(r"RE[0-9a-fA-F]{32}")
+PHONE_IN_TEXT = re.compile(r"\+?\d[\d ()-]{6,}\d")
+TWILIO_API = "https://api.twilio.com"
+
+
+@dataclass(frozen=True)
+class SendResult:
+    sid: str
+    status: str
+    error_code: int | None = None
+
+
+@dataclass(frozen=True)
+class CallResult:
+    sid: str
+    status: str
+
+
+class GatewayError(Exception):
+    """A Twilio call failed; `kind` says what the caller should do about it.
+
+    `outcome_unknown` is True when the request may have reached Twilio (a read timeout or a
+    dropped connection after sending): look the message up before sending it again.
+    """
+
+    def __init__(
+        self,
+        code: int | None,
+        http_status: int | None,
+        kind: Kind,
+        message: str,
+        *,
+        outcome_unknown: bool = False,
+    ) -> None:
+        super().__init__(message)
+        self.code = code
+        self.http_status = http_status
+        self.kind = kind
+        self.message = message
+        self.outcome_unknown = outcome_unknown
+
+    def __repr__(self) -> str:
+        return (
+            f"GatewayError(code={self.code!r}, http_status={self.http_status!r}, "
+            f"kind={self.kind!r}, outcome_unknown={self.outcome_unknown!r})"
+        )
+
+
+def classify_error_code(code: int | str | None, http_status: int | None = None) -> Kind:
+    """The kind of a Twilio error code (an API error or a status callback's ErrorCode)."""
+    try:
+        code = int(code) if code not in (None, "") else None
+    except (TypeError, ValueError):
+        code = None
+    if http_status == 429 or (http_status or 0) >= 500 or code in TRANSIENT:
+        return "transient"
+    if code in OPTED_OUT:
+        return "opted_out"
+    if code in UNDELIVERABLE:
+        return "undeliverable"
+    return "permanent"
+
+
+def _redact_text(text: str) -> str:
+    # Twilio puts the number in some messages ("The 'To' number +1555… is not valid").
+    return PHONE_IN_TEXT.sub(lambda m: mask_phone(m.group(0)), text)
+
+
+def _from_twilio(exc: TwilioException) -> GatewayError:
+    if isinstance(exc, TwilioRestException):
+        code, status, text = exc.code, exc.status, exc.msg
+    elif isinstance(exc, TwilioServiceException):  # RFC 9457 bodies: not a TwilioRestException
+        code, status, text = exc.code, exc.status, exc.detail or exc.title
+    elif len(exc.args) > 1 and isinstance(exc.args[1], Response):
+        # A failed list page raises a bare TwilioException("Unable to fetch page", response).
+        response = exc.args[1]
+        code, status, text = _error_code(response.text), response.status_code, exc.args[0]
+    else:
+        code, status, text = None, None, str(exc)
+    code = code if isinstance(code, int) else None
+    return GatewayError(code, status, classify_error_code(code, status), _redact_text(str(text)))
+
+
+def _from_requests(exc: requests.RequestException) -> GatewayError:
+    name = type(exc).__name__
+    if isinstance(exc, requests.exceptions.InvalidURL | requests.exceptions.MissingSchema):
+        return GatewayError(None, None, "permanent", f"bad Twilio URL ({name})")
+    # Before the request left: connect timeout or refused. Anything later may have landed.
+    not_sent = isinstance(exc, requests.exceptions.ConnectTimeout) or (
+        isinstance(exc, requests.ConnectionError) and _refused(exc)
+    )
+    return GatewayError(
+        None, None, "transient", f"Twilio unreachable ({name})", outcome_unknown=not not_sent
+    )
+
+
+def _refused(exc: requests.ConnectionError) -> bool:
+    reason = getattr(exc.args[0], "reason", None) if exc.args else None
+    return isinstance(reason, NewConnectionError | ConnectionRefusedError)
+
+
+class PooledHttpClient(TwilioHttpClient):
+    """TwilioHttpClient with a right-sized pool, a timeout, and optionally another host.
+
+    With `base_url`, every Twilio domain (api., messaging., …) is sent to that scheme and
+    host instead: setting `client.api.base_url` alone would only move one domain.
+    """
+
+    def __init__(self, *, timeout: float, pool_size: int = 20, base_url: str | None = None):
+        super().__init__(pool_connections=True, timeout=timeout)
+        adapter = HTTPAdapter(pool_connections=4, pool_maxsize=pool_size)
+        self.session.mount("https://", adapter)
+        self.session.mount("http://", adapter)
+        self._target = urlsplit(base_url.rstrip("/")) if base_url else None
+
+    def rewrite(self, url: str) -> str:
+        if self._target is None:
+            return url
+        parts = urlsplit(url)
+        path = self._target.path + parts.path
+        return urlunsplit((self._target.scheme, self._target.netloc, path, parts.query, ""))
+
+    def request(
+        self,
+        method,
+        url,
+        params=None,
+        data=None,
+        headers=None,
+        auth=None,
+        timeout=None,
+        allow_redirects=False,
+    ) -> Response:
+        # Not super().request(): it stores each response on `self` (shared by all threads)
+        # and returns it by reading that attribute back, safe only while the GIL cannot
+        # switch in between. It also logs the query (phone numbers) at INFO.
+        kwargs = {"params": params, "headers": headers, "auth": auth}
+        if headers and headers.get("Content-Type") in ("application/json", "application/scim+json"):
+            kwargs["json"] = data
+        else:
+            kwargs["data"] = data
+        response = self.session.request(
+            method.upper(),
+            self.rewrite(url),
+            timeout=timeout or self.timeout,
+            allow_redirects=allow_redirects,
+            **kwargs,
+        )
+        log.debug("twilio %s %s -> %s", method, mask_url(url), response.status_code)
+        return Response(int(response.status_code), response.text, response.headers)
+
+    def download(self, url: str, auth: tuple[str, str]) -> requests.Response:
+        """GET raw bytes (recording audio): Response.text would decode them as text."""
+        return self.session.get(self.rewrite(url), auth=auth, timeout=self.timeout)
+
+
+class TwilioGateway:
+    """The real Twilio, through the official client. Safe to share between threads."""
+
+    def __init__(
+        self,
+        account_sid: str,
+        auth_token: str,
+        *,
+        api_base_url: str | None = None,
+        timeout: float = 10.0,
+        pool_size: int = 20,
+    ) -> None:
+        if timeout <= 0:
+            raise ValueError("timeout must be > 0")
+        self.account_sid = account_sid
+        self._auth_token = auth_token
+        self.api_base_url = api_base_url
+        self.timeout = timeout
+        self.pool_size = pool_size
+        self._client: Client | None = None
+        self._http: PooledHttpClient | None = None
+        self._lock = threading.Lock()
+
+    def __repr__(self) -> str:  # never the token
+        where = mask_url(self.api_base_url) if self.api_base_url else "twilio"
+        return f"TwilioGateway({self.account_sid[:6]}…, {where})"
+
+    @property
+    def client(self) -> Client:
+        """The twilio Client, made on first use (no I/O at import or construction)."""
+        return self._ensure_client()[0]
+
+    def _ensure_client(self) -> tuple[Client, PooledHttpClient]:
+        with self._lock:  # uncontended after the first call; keeps one pool per gateway
+            if self._client is None or self._http is None:
+                self._http = PooledHttpClient(
+                    timeout=self.timeout, pool_size=self.pool_size, base_url=self.api_base_url
+                )
+                self._client = Client(self.account_sid, self._auth_token, http_client=self._http)
+            return self._client, self._http
+
+    def send_message(
+        self,
+        to: str,
+        body: str,
+        *,
+        from_: str | None = None,
+        messaging_service_sid: str | None = None,
+        status_callback: str | None = None,
+        media_url: str | Sequence[str] | None = None,
+    ) -> SendResult:
+        if not (from_ or messaging_service_sid):
+            raise GatewayError(21603, None, "permanent", "a From number or a Messaging Service")
+        options: dict = {"to": to, "body": body}
+        if from_:
+            options["from_"] = from_
+        if messaging_service_sid:
+            options["messaging_service_sid"] = messaging_service_sid
+        if status_callback:
+            options["status_callback"] = status_callback
+        if media_url:
+            options["media_url"] = [media_url] if isinstance(media_url, str) else list(media_url)
+        message = self._call(lambda: self.client.messages.create(**options))
+        return SendResult(message.sid, message.status, message.error_code)
+
+    def place_call(
+        self,
+        to: str,
+        from_: str,
+        *,
+        url: str,
+        status_callback: str | None = None,
+        status_callback_event: Sequence[str] | None = None,
+    ) -> CallResult:
+        options: dict = {"to": to, "from_": from_, "url": url}
+        if status_callback:
+            options["status_callback"] = status_callback
+        if status_callback_event:
+            options["status_callback_event"] = list(status_callback_event)
+        call = self._call(lambda: self.client.calls.create(**options))
+        return CallResult(call.sid, call.status)
+
+    def find_sent_message(
+        self,
+        to: str,
+        *,
+        from_: str | None = None,
+        body: str | None = None,
+        sent_after: datetime | None = None,
+        scan_limit: int = 500,
+    ) -> SendResult | None:
+        """The newest outbound message to `to` (from `from_`, with `body`) created after
+        `sent_after`, or None: how a send whose outcome is unknown gets settled.
+
+        Filters on date_created ourselves rather than with Twilio's DateSent filters: a
+        message still queued has no date_sent and would be missed, then sent twice.
+        """
+        if sent_after is not None and sent_after.tzinfo is None:
+            sent_after = sent_after.replace(tzinfo=UTC)  # SQLite hands back naive UTC
+
+        def scan() -> SendResult | None:
+            filters = {"to": to, "from_": from_} if from_ else {"to": to}
+            pages = self.client.messages.stream(limit=scan_limit, page_size=50, **filters)
+            for message in pages:  # newest first
+                if sent_after and message.date_created and message.date_created < sent_after:
+                    return None
+                if not str(message.direction or "").startswith("outbound"):
+                    continue
+                if body is None or (message.body or "").strip() == body.strip():
+                    return SendResult(message.sid, message.status, message.error_code)
+            return None
+
+        return self._call(scan)
+
+    def fetch_recording(self, recording_sid: str) -> bytes:
+        """The recording's audio as WAV bytes, fetched with the account's credentials."""
+        self._check_recording_sid(recording_sid)
+        url = f"{TWILIO_API}/2010-04-01/Accounts/{self.account_sid}/Recordings/{recording_sid}.wav"
+        http = self._ensure_client()[1]
+        auth = (self.account_sid, self._auth_token)
+        response = self._call(lambda: http.download(url, auth))
+        if response.status_code != 200:
+            code, status = _error_code(response.text), response.status_code
+            kind = classify_error_code(code, status)
+            raise GatewayError(code, status, kind, f"recording fetch: HTTP {status}")
+        return response.content
+
+    def delete_recording(self, recording_sid: str) -> None:
+        """Delete a recording at Twilio; one already gone (404) counts as deleted."""
+        self._check_recording_sid(recording_sid)
+        try:
+            self._call(lambda: self.client.recordings(recording_sid).delete())
+        except GatewayError as exc:
+            if exc.http_status != 404:
+                raise
+
+    @staticmethod
+    def _check_recording_sid(sid: str) -> None:
+        if not RECORDING_SID.fullmatch(sid or ""):
+            raise GatewayError(None, None, "permanent", "not a recording sid")
+
+    @staticmethod
+    def _call(action):
+        try:
+            return action()
+        except TwilioException as exc:
+            raise _from_twilio(exc) from exc
+        except requests.RequestException as exc:
+            raise _from_requests(exc) from exc
+
+
+def _error_code(body: str) -> int | None:
+    """The Twilio error code in an error body, if it has one."""
+    try:
+        code = json.loads(body).get("code")
+    except (ValueError, AttributeError):
+        return None
+    return code if isinstance(code, int) else None
+
+
+class ConsoleGateway:
+    """No credentials: texts and calls are logged (masked) and kept, never sent anywhere."""
+
+    def __init__(self, keep: int = 200) -> None:
+        self.keep = keep
+        self.sent: list[dict] = []
+        self.calls: list[dict] = []
+        self._lock = threading.Lock()
+
+    def send_message(
+        self,
+        to: str,
+        body: str,
+        *,
+        from_: str | None = None,
+        messaging_service_sid: str | None = None,
+        status_callback: str | None = None,
+        media_url: str | Sequence[str] | None = None,
+    ) -> SendResult:
+        result = SendResult("SMconsole" + uuid.uuid4().hex[:25], "console")
+        record = {
+            "sid": result.sid,
+            "to": to,
+            "body": body,
+            "from_": from_,
+            "messaging_service_sid": messaging_service_sid,
+            "status_callback": status_callback,
+            "media_url": media_url,
+            "at": datetime.now(UTC),
+        }
+        self._keep(self.sent, record)
+        log.info("console SMS to %s (%d chars), not sent", mask_phone(to), len(body or ""))
+        return result
+
+    def place_call(
+        self,
+        to: str,
+        from_: str,
+        *,
+        url: str,
+        status_callback: str | None = None,
+        status_callback_event: Sequence[str] | None = None,
+    ) -> CallResult:
+        result = CallResult("CAconsole" + uuid.uuid4().hex[:25], "console")
+        self._keep(self.calls, {"sid": result.sid, "to": to, "from_": from_, "url": url})
+        log.info("console call to %s, not placed", mask_phone(to))
+        return result
+
+    def find_sent_message(
+        self,
+        to: str,
+        *,
+        from_: str | None = None,
+        body: str | None = None,
+        sent_after: datetime | None = None,
+    ) -> SendResult | None:
+        if sent_after is not None and sent_after.tzinfo is None:
+            sent_after = sent_after.replace(tzinfo=UTC)
+        with self._lock:
+            for record in reversed(self.sent):
+                if record["to"] != to or (from_ and record["from_"] != from_):
+                    continue
+                if body is not None and record["body"] != body:
+                    continue
+                if sent_after and record["at"] < sent_after:
+                    return None
+                return SendResult(record["sid"], "console")
+        return None
+
+    def fetch_recording(self, recording_sid: str) -> bytes:
+        raise GatewayError(None, None, "permanent", "console mode has no recordings")
+
+    def delete_recording(self, recording_sid: str) -> None:
+        raise GatewayError(None, None, "permanent", "console mode has no recordings")
+
+    def _keep(self, items: list[dict], record: dict) -> None:
+        with self._lock:
+            items.append(record)
+            del items[: -self.keep]
+
+
+def build_gateway(
+    account_sid: str | None,
+    auth_token: str | None,
+    api_base_url: str | None = None,
+    timeout: float = 10.0,
+    pool_size: int = 20,
+) -> TwilioGateway | ConsoleGateway:
+    """The real gateway when credentials are set, the console one otherwise."""
+    if not (account_sid and auth_token):
+        return ConsoleGateway()
+    return TwilioGateway(
+        account_sid, auth_token, api_base_url=api_base_url, timeout=timeout, pool_size=pool_size
+    )

@@ -1,0 +1,1 @@
+"""Texts in and out: the outbox, delivery and inbound storage."""

@@ -1,0 +1,1 @@
+"""The program's use cases: conversation, check-ins, commitments, enrolment."""

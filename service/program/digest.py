@@ -1,0 +1,55 @@
+"""The optional once-a-day digest text to a facilitator: who needs attention today."""
+
+from __future__ import annotations
+
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+from sqlmodel import Session, select
+
+from service.messaging import outbox
+from service.models import AttentionItem, Facilitator, Message, Program
+from service.program.programs import option
+
+SEND_AT = time(9, 0)  # local to the program
+
+
+def queue_digests(session: Session, now: datetime) -> list[Message]:
+    """For each program with the digest on whose local morning has come, text its owner
+    once that day if anything is waiting. Safe to run every hour (idempotency key)."""
+    messages = []
+    for program in session.exec(select(Program).where(Program.status == "active")):
+        if not option(program, "daily_digest"):
+            continue
+        owner = session.get(Facilitator, program.owner_id)
+        if owner is None or not owner.phone or not owner.is_active:
+            continue
+        local = now.astimezone(ZoneInfo(program.timezone))
+        if local.time() < SEND_AT or local.hour >= 20:
+            continue
+        waiting = session.exec(
+            select(sa.func.count(sa.distinct(AttentionItem.participant_id))).where(
+                AttentionItem.program_id == program.id,
+                AttentionItem.resolved_at.is_(None),
+                AttentionItem.created_at > now - timedelta(days=7),
+            )
+        ).one()
+        if not waiting:
+            continue
+        people = "person needs" if waiting == 1 else "people need"
+        message = Message(
+            direction="out",
+            program_id=program.id,
+            idempotency_key=f"digest:{program.id}:{local.date().isoformat()}",
+            to_number=owner.phone,
+            from_number=program.sender_number or "",
+            messaging_service_sid=program.messaging_service_sid,
+            body=f"Realign, {program.name}: {waiting} {people} your attention. "
+            "The dashboard shows who and why.",
+            template="facilitator_digest",
+            created_at=now,
+            updated_at=now,
+        )
+        messages.append(outbox.insert_once(session, message))
+    return messages

@@ -1,0 +1,1 @@
+"""Calls: the call script, calls out and recordings."""

@@ -1,0 +1,415 @@
+"""The `realign` command an operator runs: on the test database and Redis, via click.
+
+The CLI builds its own app with `create_app()` from the environment (DATABASE_URL,
+REDIS_URL, REALIGN_INSTANCE_DIR), exactly as on a server; one test runs the installed
+console script in a subprocess.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from flask.cli import ScriptInfo
+from rq import Queue
+from rq.registry import ScheduledJobRegistry
+from sqlmodel import Session, func, select
+
+from jobs import tasks
+from service import cli
+from service.models import Facilitator, Message, Participant, Program
+from service.program import commitments, conversation
+from tests.support.factories import ANA, BEN, make_participant, make_program, sms_form
+
+ENV_NAMES = (
+    "DATABASE_URL",
+    "REDIS_URL",
+    "SECRET_KEY",
+    "PORT",
+    "PUBLIC_BASE_URL",
+    "REALIGN_ENV",
+    "TWILIO_ACCOUNT_SID",
+    "TWILIO_AUTH_TOKEN",
+    "TWILIO_FROM_NUMBER",
+    "TWILIO_MESSAGING_SERVICE_SID",
+    "TWILIO_API_BASE_URL",
+    "TWILIO_TIMEOUT",
+    "LOG_LEVEL",
+    "FLASK_APP",
+)
+_sids = itertools.count(1)
+
+
+@pytest.fixture
+def cli_env(monkeypatch, tmp_path, database_url, redis_url, db, redis_conn) -> dict:
+    """The environment an operator's shell would have; no stray .env is picked up."""
+    for name in ENV_NAMES:
+        monkeypatch.delenv(name, raising=False)
+    env = {
+        "DATABASE_URL": database_url,
+        "REDIS_URL": redis_url,
+        "REALIGN_INSTANCE_DIR": str(tmp_path / "cli-instance"),
+        "SECRET_KEY": "cli-test-secret",
+    }
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.chdir(tmp_path)
+    return env
+
+
+@pytest.fixture
+def realign(cli_env):
+    """Run `realign ARGS…`; returns click's Result. Each run builds its app from the env."""
+    built = []
+
+    def make_app():
+        app = cli._app()  # the CLI's own factory: create_app() from the environment
+        built.append(app)
+        return app
+
+    def run(*args: str, input: str | None = None):
+        return CliRunner().invoke(
+            cli.main, list(args), input=input, obj=ScriptInfo(create_app=make_app)
+        )
+
+    yield run
+    for app in built:  # close each run's pool (PostgreSQL connections are finite)
+        services = app.extensions["realign"]
+        services.engine.dispose()
+        services.redis.close()
+
+
+def count(engine, model) -> int:
+    with Session(engine) as session:
+        return session.exec(select(func.count()).select_from(model)).one()
+
+
+def ok(result) -> str:
+    assert result.exit_code == 0, (result.exit_code, result.output, result.exception)
+    return result.stdout
+
+
+def error(result) -> str:
+    assert result.exit_code == 2, (result.exit_code, result.output)
+    assert result.stderr.startswith("Error: "), result.stderr
+    return result.stderr.strip()
+
+
+def facilitator_and_program(realign) -> int:
+    """Dana and her program, made through the CLI; returns the program's id."""
+    ok(
+        realign(
+            "create-facilitator",
+            "--email",
+            "dana@example.org",
+            "--name",
+            "Dana Coach",
+            "--password",
+            "a-long-password-1",
+        )
+    )
+    out = ok(
+        realign(
+            "create-program",
+            "--name",
+            "Founders Reset",
+            "--owner",
+            "dana@example.org",
+            "--timezone",
+            "America/New_York",
+            "--sender",
+            "+12015550100",
+        )
+    )
+    match = re.fullmatch(r"created program 'Founders Reset' \(id (\d+)\)\n", out)
+    assert match, out
+    return int(match[1])
+
+
+# create-facilitator ---------------------------------------------------------------------
+
+
+def test_create_facilitator(realign, db):
+    out = ok(
+        realign(
+            "create-facilitator",
+            "--email",
+            "Dana@Example.org",
+            "--name",
+            "Dana Coach",
+            "--password",
+            "a-long-password-1",
+            "--role",
+            "admin",
+            "--contact",
+            "dana@example.org",
+        )
+    )
+    assert out.startswith("created admin dana@example.org (id ")
+    with Session(db) as session:
+        [person] = session.exec(select(Facilitator)).all()
+    assert (person.email, person.role, person.contact) == (
+        "dana@example.org",
+        "admin",
+        "dana@example.org",
+    )
+    assert "a-long-password-1" not in person.password_hash
+
+
+def test_create_facilitator_prompts_for_the_password(realign, db):
+    result = realign(
+        "create-facilitator",
+        "--email",
+        "lee@example.org",
+        "--name",
+        "Lee",
+        input="a-long-password-1\na-long-password-1\n",
+    )
+    assert "created facilitator lee@example.org" in ok(result)
+    assert "a-long-password-1" not in result.output  # hidden input is not echoed
+
+
+def test_create_facilitator_duplicate_email_is_a_clear_error(realign, db):
+    args = (
+        "create-facilitator",
+        "--email",
+        "dana@example.org",
+        "--name",
+        "Dana",
+        "--password",
+        "a-long-password-1",
+    )
+    ok(realign(*args))
+    message = error(realign(*args[:2], "DANA@example.org", *args[3:]))
+    assert message == "Error: A facilitator with this email address already exists."
+    assert count(db, Facilitator) == 1
+
+
+@pytest.mark.parametrize(
+    ("email", "password", "says"),
+    [
+        ("dana@example.org", "short", "at least 10 characters"),
+        ("not-an-email", "a-long-password-1", "valid email address"),
+    ],
+)
+def test_create_facilitator_bad_input(realign, db, email, password, says):
+    message = error(
+        realign("create-facilitator", "--email", email, "--name", "Dana", "--password", password)
+    )
+    assert says in message
+    assert count(db, Facilitator) == 0
+
+
+# create-program -------------------------------------------------------------------------
+
+
+def test_create_program(realign, db):
+    facilitator_and_program(realign)
+    with Session(db) as session:
+        [program] = session.exec(select(Program)).all()
+    assert (program.name, program.timezone, program.sender_number) == (
+        "Founders Reset",
+        "America/New_York",
+        "+12015550100",
+    )
+
+
+@pytest.mark.parametrize(
+    ("args", "says"),
+    [
+        (("--owner", "nobody@example.org"), "no facilitator with e-mail nobody@example.org"),
+        (("--owner", "dana@example.org", "--timezone", "Mars/Olympus"), "unknown time zone"),
+        (("--owner", "dana@example.org", "--sender", "12"), "sender number"),
+    ],
+)
+def test_create_program_bad_input(realign, db, args, says):
+    ok(
+        realign(
+            "create-facilitator",
+            "--email",
+            "dana@example.org",
+            "--name",
+            "Dana",
+            "--password",
+            "a-long-password-1",
+        )
+    )
+    assert says in error(realign("create-program", "--name", "Reset", *args))
+    assert count(db, Program) == 0
+
+
+# enroll ---------------------------------------------------------------------------------
+
+
+def test_enroll_queues_the_invitation(realign, db, redis_conn):
+    facilitator_and_program(realign)
+    out = ok(
+        realign(
+            "enroll",
+            "--program",
+            "Founders Reset",
+            "--name",
+            "Ana Reyes",
+            "--phone",
+            "(201) 555-0123",
+            "--language",
+            "es",
+        )
+    )
+    assert out.startswith("enrolled Ana Reyes (id ") and "invitation queued" in out
+
+    with Session(db) as session:
+        [person] = session.exec(select(Participant)).all()
+        [invite] = session.exec(select(Message)).all()
+    assert (person.phone, person.timezone, person.language, person.status) == (
+        ANA,
+        "America/New_York",  # the program's zone by default
+        "es",
+        "invited",
+    )
+    assert (invite.template, invite.status, invite.to_number) == ("invite", "pending", ANA)
+    assert "Founders Reset" in invite.body
+    # Handed to the queue now, or scheduled for the participant's waking hours.
+    queue = Queue("default", connection=redis_conn)
+    assert queue.count + ScheduledJobRegistry(queue=queue).count == 1
+
+
+@pytest.mark.parametrize(
+    ("args", "says"),
+    [
+        (("--phone", "12345"), "'12345' is not a valid phone number"),
+        (("--phone", "call me"), "is not a phone number"),
+        (("--phone", ANA, "--timezone", "Mars/Olympus"), "unknown time zone 'Mars/Olympus'"),
+        (("--phone", ANA, "--timezone", "America"), "unknown time zone 'America'"),
+    ],
+)
+def test_enroll_bad_phone_or_zone_is_a_clear_error(realign, db, redis_conn, args, says):
+    facilitator_and_program(realign)
+    message = error(realign("enroll", "--program", "Founders Reset", "--name", "Ana", *args))
+    assert says in message
+    assert "Traceback" not in message
+    assert count(db, Participant) == 0 and count(db, Message) == 0
+    assert Queue("default", connection=redis_conn).count == 0
+
+
+def test_enroll_duplicate_and_unknown_program(realign, db):
+    program_id = facilitator_and_program(realign)
+    ok(realign("enroll", "--program", str(program_id), "--name", "Ana Reyes", "--phone", ANA))
+    message = error(
+        realign(
+            "enroll", "--program", "Founders Reset", "--name", "Ana R", "--phone", "+1 201 555 0123"
+        )
+    )
+    assert message == "Error: Ana Reyes already uses that number in this program"
+    assert error(realign("enroll", "--program", "Nope", "--name", "X", "--phone", ANA)) == (
+        "Error: no program 'Nope'"
+    )
+    assert count(db, Participant) == 1
+
+
+def test_installed_console_script(cli_env, db):
+    """The `realign` entry point itself, as an operator's shell runs it."""
+    script = Path(sys.executable).with_name("realign")
+    env = {**os.environ, **cli_env}
+    done = subprocess.run(
+        [script, "enroll", "--program", "Nope", "--name", "Ana", "--phone", "12345"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.strip().splitlines()[-1] == "Error: no program 'Nope'"
+
+
+def test_migrate_is_a_no_op_on_an_up_to_date_database(realign, db):
+    assert ok(realign("migrate")) == "database is up to date\n"
+    assert ok(realign("migrate")) == "database is up to date\n"
+
+
+# export ---------------------------------------------------------------------------------
+
+
+def test_export_is_the_participants_full_record(realign, services, twilio_post, run_jobs, clock):
+    program = make_program(services, cadence="daily@19:00")
+    ana = make_participant(services, program)
+    make_participant(services, program, name="Ben Okafor", phone=BEN)
+    run_jobs()
+    for body in ("Yes", "I missed the investor meeting."):
+        form = sms_form(body, sid=f"SM{next(_sids):032x}")
+        assert twilio_post("/twilio/sms", form).status_code == 200
+        run_jobs()
+    with services.sessions() as session:
+        person = session.get(Participant, ana.id)
+        person.step = 4
+        commitments.add_commitment(
+            session, person, "Send the numbers by Friday", sign="In the channel", now=clock()
+        )
+        commitments.agree(session, person, now=clock())
+        conversation.enter_step5(session, person, clock())
+        session.commit()
+        due = person.next_checkin_at
+    clock.set(due)
+    tasks.tick()
+    run_jobs()
+
+    out = ok(realign("export", str(ana.id)))
+    data = json.loads(out)
+    assert set(data) >= {"participant", "statements", "commitments", "checkins", "messages"}
+    assert data["participant"]["phone"] == ANA and data["participant"]["step"] == 5
+    assert [(s["kind"], s["body"]) for s in data["statements"]] == [
+        ("what_happened", "I missed the investor meeting.")
+    ]
+    [commitment] = data["commitments"]
+    assert commitment["text"] == "Send the numbers by Friday" and commitment["status"] == "active"
+    [checkin] = data["checkins"]
+    assert checkin["due_at"].startswith(due.isoformat()[:16]) and "answers" in checkin
+    bodies = [(m["direction"], m["template"] or m["body"]) for m in data["messages"]]
+    assert ("in", "Yes") in bodies and ("in", "I missed the investor meeting.") in bodies
+    templates = {m["template"] for m in data["messages"] if m["direction"] == "out"}
+    assert {"invite", "consent_thanks", "step1_what_happened", "checkin"} <= templates
+    assert data["program"]["name"] == "Founders Reset"
+    # Nobody else's texts are in it.
+    assert {m["participant_id"] for m in data["messages"]} == {ana.id}
+    assert BEN not in out
+
+
+def test_export_to_a_file(realign, services, tmp_path):
+    program = make_program(services)
+    ana = make_participant(services, program)
+    target = tmp_path / "ana.json"
+    assert ok(realign("export", str(ana.id), "-o", str(target))) == ""
+    assert json.loads(target.read_text())["participant"]["name"] == "Ana Reyes"
+
+
+def test_export_unknown_participant(realign, db):
+    assert error(realign("export", "999999")) == "Error: no participant with id 999999"
+    result = realign("export", "not-a-number")
+    assert result.exit_code == 2 and "not a valid integer" in result.output
+
+
+# seed-demo ------------------------------------------------------------------------------
+
+
+def test_seed_demo_twice_is_idempotent_and_prints_the_login(realign, db):
+    first = ok(realign("seed-demo"))
+    assert "e-mail:   coach@example.org" in first and "password: realign-demo-2026" in first
+    assert "Ana Reyes (step 1)" in first and "Ben Okafor (step 4)" in first
+    counts = {m.__name__: count(db, m) for m in (Facilitator, Program, Participant)}
+    assert counts == {"Facilitator": 1, "Program": 1, "Participant": 2}
+
+    second = ok(realign("seed-demo"))
+    assert "e-mail:   coach@example.org" in second and "password: realign-demo-2026" in second
+    assert {m.__name__: count(db, m) for m in (Facilitator, Program, Participant)} == counts
+
+    with Session(db) as session:
+        ana, ben = session.exec(select(Participant).order_by(Participant.id)).all()
+    assert (ana.partner_id, ben.partner_id) == (ben.id, ana.id)
+    assert (ana.step, ben.step) == (1, 4)

@@ -1,0 +1,549 @@
+"""Sending the outbox through the real twilio client to the local Twilio API.
+
+Each test drives `outbox.deliver` / the `send_messages` job / the sweeper the way the
+worker and the cron process do, injects a fault into the local API, and checks what an
+operator or a participant would notice: what the API received (exactly once), what the
+row says, what happened to the participant and what the facilitator is told.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from datetime import timedelta
+
+import pytest
+from sqlmodel import select
+
+from service.infra.gateway import TwilioGateway
+from service.infra.ratelimit import SenderRateLimit
+from service.messaging import outbox
+from service.models import AttentionItem, Message, Participant
+from tests.support.factories import (
+    ANA,
+    BEN,
+    PROGRAM_NUMBER,
+    get,
+    make_participant,
+    make_program,
+    outbound,
+)
+from tests.support.twilio import ACCOUNT_SID, AUTH_TOKEN, local_gateway, with_local_twilio
+
+TIMEOUT = 1.0  # the gateway's read timeout; hangs below outlast it
+STATUS_CALLBACK = "https://realign.example.org/twilio/sms/status"
+
+
+@pytest.fixture
+def settings(settings, local_twilio):
+    """Twilio credentials configured: not console mode, so sends ask for status callbacks."""
+    return with_local_twilio(settings, local_twilio, twilio_timeout=TIMEOUT)
+
+
+@pytest.fixture
+def gateway(local_twilio):
+    return local_gateway(local_twilio, timeout=TIMEOUT)
+
+
+@pytest.fixture
+def program(services):
+    return make_program(services)
+
+
+@pytest.fixture
+def ana(services, program):
+    """Ana is enrolled: her invitation is a pending outbox row and its send job is queued."""
+    return make_participant(services, program)
+
+
+def invitation(services, participant_id) -> Message:
+    [message] = [m for m in outbound(services, participant_id) if m.template == "invite"]
+    return message
+
+
+def queue_note(services, participant_id, key, body="A short note from Dana.") -> Message | None:
+    """Queue one more text for a participant (not handed to the queue: the sweeper finds it)."""
+    with services.sessions() as session:
+        participant = session.get(Participant, participant_id)
+        message = outbox.queue_text(
+            session,
+            participant,
+            "ack_statement",
+            key=key,
+            body=body,
+            now=services.now(),
+            reply=True,
+        )
+        session.commit()
+        return message
+
+
+def creates(local_twilio) -> int:
+    """How many message creates the API has answered or is answering: accepted + rejected.
+
+    (Both are noted when the API decides, before any injected hang after recording.)
+    """
+    return len(local_twilio.messages()) + len(local_twilio.rejected())
+
+
+def attention(services, participant_id) -> list[AttentionItem]:
+    with services.sessions() as session:
+        return list(
+            session.exec(
+                select(AttentionItem).where(AttentionItem.participant_id == participant_id)
+            )
+        )
+
+
+def wait_until(condition, timeout=10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError("timed out waiting for the local Twilio API")
+        time.sleep(0.02)
+
+
+# Success ------------------------------------------------------------------------------
+
+
+def test_a_send_records_sid_and_status_and_a_second_deliver_sends_nothing(
+    services, ana, run_jobs, local_twilio, clock
+):
+    assert run_jobs() == 1  # the send_messages job enrolment queued
+
+    [accepted] = local_twilio.messages()
+    message = invitation(services, ana.id)
+    assert message.twilio_sid == accepted["sid"]
+    assert message.status == "queued"  # what the create answered; callbacks move it on
+    assert message.sent_at == clock() and message.attempts == 1
+    assert (accepted["to"], accepted["from"], accepted["body"]) == (
+        ANA,
+        PROGRAM_NUMBER,
+        message.body,
+    )
+    assert accepted["status_callback"] == STATUS_CALLBACK
+
+    # The same row again: directly, as a redelivered job, and through the sweeper.
+    assert outbox.deliver(services, message.id) == "skipped"
+    services.dispatcher.enqueue("send_messages", [message.id])
+    assert run_jobs() == 1
+    assert outbox.sweep(services) == {"due": 0, "stale": 0}
+    clock.advance(hours=1)
+    outbox.sweep(services)
+    run_jobs()
+
+    assert creates(local_twilio) == 1
+    assert len(local_twilio.messages()) == 1
+    assert get(services, Message, message.id).twilio_sid == accepted["sid"]
+
+
+def test_a_batch_job_sends_each_row_once(services, program, run_jobs, local_twilio):
+    people = [
+        make_participant(services, program, name=f"P{i}", phone=f"+1201555013{i}") for i in range(8)
+    ]
+    ids = [invitation(services, p.id).id for p in people]
+    services.dispatcher.enqueue("send_messages", ids)  # the same rows once more, as one batch
+    run_jobs()
+
+    sent = local_twilio.messages()
+    assert sorted(m["to"] for m in sent) == sorted(p.phone for p in people)
+    rows = [get(services, Message, i) for i in ids]
+    assert sorted(r.twilio_sid for r in rows) == sorted(m["sid"] for m in sent)
+    assert creates(local_twilio) == len(people)
+
+
+def test_racing_workers_send_a_row_once(services, ana, local_twilio):
+    """The same row handed to many threads at once (a retried job beside the original)."""
+    message = invitation(services, ana.id)
+    outcomes = outbox.deliver_many(services, [message.id] * 8, concurrency=8)
+    assert outcomes == {"queued": 1, "skipped": 7}
+    [accepted] = local_twilio.messages()
+    assert get(services, Message, message.id).twilio_sid == accepted["sid"]
+
+
+# Transient errors: back off, then the sweeper sends ---------------------------------------
+
+
+@pytest.mark.parametrize(("code", "stored"), [(429, 20429), (20429, 20429), (500, 20500)])
+def test_transient_error_backs_off_and_the_sweeper_sends_once(
+    services, ana, run_jobs, local_twilio, clock, code, stored
+):
+    local_twilio.fail(code, to=ANA, times=1)
+    run_jobs()
+
+    message = invitation(services, ana.id)
+    assert message.status == "pending" and message.twilio_sid is None
+    assert message.error_code == stored and message.attempts == 1
+    first_gap = message.send_after - clock()
+    assert first_gap == outbox.backoff(1) == timedelta(seconds=10)
+
+    # Not due yet: the sweeper leaves it alone.
+    clock.advance(seconds=5)
+    assert outbox.sweep(services)["due"] == 0
+    run_jobs()
+    assert local_twilio.messages() == []
+
+    # Fails again once it is due: the next gap is longer.
+    local_twilio.fail(code, to=ANA, times=1)
+    clock.advance(seconds=6)
+    assert outbox.sweep(services)["due"] == 1
+    run_jobs()
+    message = invitation(services, ana.id)
+    assert message.status == "pending" and message.attempts == 2
+    second_gap = message.send_after - clock()
+    assert second_gap == timedelta(seconds=20) > first_gap
+
+    # The fault has cleared; once the clock passes send_after the sweeper sends it.
+    clock.advance(seconds=10)
+    assert outbox.sweep(services)["due"] == 0
+    clock.advance(seconds=11)
+    assert outbox.sweep(services)["due"] == 1
+    run_jobs()
+
+    [accepted] = local_twilio.messages()
+    message = invitation(services, ana.id)
+    assert message.status == "queued" and message.twilio_sid == accepted["sid"]
+    assert message.attempts == 3
+    assert message.error_code is None  # a delivered text does not carry an old retry's error
+    assert len(local_twilio.rejected()) == 2 and creates(local_twilio) == 3
+    # A transient error says nothing about the person.
+    assert get(services, Participant, ana.id).status == "invited"
+    assert attention(services, ana.id) == []
+
+    clock.advance(hours=1)
+    outbox.sweep(services)
+    run_jobs()
+    assert len(local_twilio.messages()) == 1
+
+
+def test_gives_up_after_max_attempts(services, ana, run_jobs, local_twilio, clock):
+    local_twilio.fail(500, to=ANA)  # until cleared
+    run_jobs()
+    gaps = []
+    for _ in range(outbox.MAX_ATTEMPTS - 1):
+        message = invitation(services, ana.id)
+        assert message.status == "pending"
+        gaps.append((message.send_after - clock()).total_seconds())
+        clock.advance(minutes=11)
+        outbox.sweep(services)
+        run_jobs()
+
+    message = invitation(services, ana.id)
+    assert message.status == "failed" and message.error_code == 20500
+    assert message.attempts == outbox.MAX_ATTEMPTS
+    assert gaps == [10, 20, 40, 80, 160]
+    assert creates(local_twilio) == outbox.MAX_ATTEMPTS
+
+    # Failed is final: nothing tries again, even once the fault clears.
+    local_twilio.clear_faults()
+    clock.advance(hours=2)
+    assert outbox.sweep(services) == {"due": 0, "stale": 0}
+    run_jobs()
+    assert local_twilio.messages() == []
+    assert creates(local_twilio) == outbox.MAX_ATTEMPTS
+
+
+# Timeouts: an unknown outcome is reconciled, never blindly resent --------------------------
+
+
+@pytest.mark.parametrize("after_record", [True, False], ids=["hang-after-record", "slow-record"])
+def test_timeout_after_twilio_took_the_message_is_reconciled_not_resent(
+    services, ana, run_jobs, local_twilio, clock, after_record
+):
+    # after_record: Twilio stores the message, then the answer never comes back in time.
+    # Otherwise: Twilio is slow to take it, stores it after our timeout fired.
+    local_twilio.hang(TIMEOUT * 2, to=ANA, after_record=after_record, times=1)
+    run_jobs()
+
+    message = invitation(services, ana.id)
+    assert message.status == "claimed" and message.twilio_sid is None  # outcome unknown
+    wait_until(lambda: creates(local_twilio) == 1)  # the API has taken it
+    [accepted] = local_twilio.messages()
+
+    # A fresh claim is not second-guessed: a live worker may still be waiting on it.
+    assert outbox.sweep(services) == {"due": 0, "stale": 0}
+    run_jobs()
+    assert invitation(services, ana.id).status == "claimed"
+
+    clock.advance(seconds=services.settings.claim_stale_seconds + 1)
+    assert outbox.sweep(services) == {"due": 0, "stale": 1}
+    message = invitation(services, ana.id)
+    assert message.twilio_sid == accepted["sid"]
+    assert message.status in ("queued", "sent", "delivered")
+    assert message.sent_at == message.claimed_at
+
+    clock.advance(hours=1)
+    outbox.sweep(services)
+    run_jobs()
+    assert creates(local_twilio) == 1 and len(local_twilio.messages()) == 1
+
+
+def test_timeout_before_twilio_took_the_message_is_requeued_and_sent_once(
+    services, ana, run_jobs, local_twilio, clock
+):
+    # The create hangs past our timeout and then fails: Twilio never stored it.
+    local_twilio.hang(TIMEOUT * 1.5, to=ANA, times=1)
+    local_twilio.fail(500, to=ANA, times=1)
+    run_jobs()
+    assert invitation(services, ana.id).status == "claimed"
+    wait_until(lambda: len(local_twilio.rejected()) == 1)
+    assert local_twilio.messages() == []
+
+    clock.advance(seconds=services.settings.claim_stale_seconds + 1)
+    assert outbox.sweep(services)["stale"] == 1
+    message = invitation(services, ana.id)
+    assert message.status == "pending" and message.twilio_sid is None
+
+    assert outbox.sweep(services)["due"] == 1
+    run_jobs()
+    [accepted] = local_twilio.messages()
+    message = invitation(services, ana.id)
+    assert message.status == "queued" and message.twilio_sid == accepted["sid"]
+    assert message.attempts == 2
+
+    clock.advance(hours=1)
+    outbox.sweep(services)
+    run_jobs()
+    assert len(local_twilio.messages()) == 1 and creates(local_twilio) == 2
+
+
+def test_reconcile_waits_while_twilio_is_unreachable(services, ana, run_jobs, local_twilio, clock):
+    local_twilio.hang(TIMEOUT * 1.5, to=ANA, after_record=True, times=1)
+    run_jobs()
+    wait_until(lambda: creates(local_twilio) == 1)
+    message = invitation(services, ana.id)
+    assert message.status == "claimed"
+
+    # Twilio's API is gone (connection refused): the claim stays, nothing is resent.
+    services.gateway = TwilioGateway(
+        ACCOUNT_SID, AUTH_TOKEN, api_base_url="http://127.0.0.1:1", timeout=TIMEOUT
+    )
+    clock.advance(seconds=services.settings.claim_stale_seconds + 1)
+    assert outbox.reconcile(services, message.id) == "later"
+    outbox.sweep(services)
+    assert invitation(services, ana.id).status == "claimed"
+
+    services.gateway = TwilioGateway(
+        ACCOUNT_SID, AUTH_TOKEN, api_base_url=local_twilio.base_url, timeout=TIMEOUT
+    )
+    assert outbox.reconcile(services, message.id) == "found"
+    outbox.sweep(services)
+    run_jobs()
+    assert creates(local_twilio) == 1
+
+
+# Permanent errors about the person ------------------------------------------------------
+
+
+def test_carrier_opt_out_21610_stops_every_text(
+    services, program, ana, run_jobs, local_twilio, clock
+):
+    ben = make_participant(services, program, name="Ben Okafor", phone=BEN)
+    # Queued before Twilio tells us she opted out; due after.
+    later = queue_note(services, ana.id, "note:ana:1")
+    local_twilio.fail(21610, to=ANA)
+    run_jobs()  # both invitations
+
+    message = invitation(services, ana.id)
+    assert message.status == "failed" and message.error_code == 21610
+    person = get(services, Participant, ana.id)
+    assert person.status == "opted_out" and person.opted_out_at == clock()
+    [item] = attention(services, ana.id)
+    assert item.kind == "opted_out" and "21610" in item.detail
+
+    # The text queued earlier is cancelled when its turn comes, never sent.
+    assert outbox.sweep(services)["due"] == 1
+    run_jobs()
+    assert get(services, Message, later.id).status == "cancelled"
+    assert get(services, Message, later.id).twilio_sid is None
+    # Nothing new can even be queued for her.
+    assert queue_note(services, ana.id, "note:ana:2") is None
+
+    clock.advance(days=1)
+    outbox.sweep(services)
+    run_jobs()
+    assert [r["code"] for r in local_twilio.rejected()] == [21610]
+    assert [m["to"] for m in local_twilio.messages()] == [BEN]  # Ben is unaffected
+    assert get(services, Participant, ben.id).status == "invited"
+
+
+@pytest.mark.parametrize("code", [21211, 21614])
+def test_unreachable_number_is_flagged_and_never_retried(
+    services, ana, run_jobs, local_twilio, clock, code
+):
+    local_twilio.fail(code, to=ANA)
+    run_jobs()
+
+    message = invitation(services, ana.id)
+    assert message.status == "failed" and message.error_code == code
+    assert message.attempts == 1
+    assert get(services, Participant, ana.id).status == "undeliverable"
+    [item] = attention(services, ana.id)
+    assert item.kind == "undeliverable" and str(code) in item.detail
+    assert queue_note(services, ana.id, "note:ana:1") is None
+
+    clock.advance(hours=3)
+    outbox.sweep(services)
+    run_jobs()
+    assert creates(local_twilio) == 1
+    assert local_twilio.messages() == []
+
+
+# Per-sender messages-per-second cap --------------------------------------------------------
+
+
+class FakeTime:
+    """time.time / time.sleep for the limiter: sleeping moves the clock."""
+
+    def __init__(self, start: float):
+        self.now = start
+        self.sleeps: list[float] = []
+
+    def time(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.now += seconds
+
+
+class RecordingLimit(SenderRateLimit):
+    """The real limiter, noting which (fake) second each send was let through in."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.granted: list[tuple[str, int]] = []
+
+    def acquire(self, sender: str) -> None:
+        super().acquire(sender)
+        self.granted.append((sender, int(self.clock())))
+
+
+def test_limiter_allows_n_per_second_per_sender(redis_conn):
+    fake = FakeTime(1_000_000.25)
+    limiter = SenderRateLimit(redis_conn, 3, sleep=fake.sleep, clock=fake.time)
+    seconds = []
+    for _ in range(7):
+        limiter.acquire(PROGRAM_NUMBER)
+        seconds.append(int(fake.time()))
+    assert Counter(seconds) == {1_000_000: 3, 1_000_001: 3, 1_000_002: 1}
+    assert fake.sleeps == [pytest.approx(0.75), pytest.approx(1.0)]
+
+    # Another sender in the same second is not held back.
+    for _ in range(3):
+        limiter.acquire("+12015550199")
+    assert len(fake.sleeps) == 2
+
+    # A second worker shares the window through Redis: 2 more fit this second, not 3.
+    other = SenderRateLimit(redis_conn, 3, sleep=fake.sleep, clock=fake.time)
+    other.acquire(PROGRAM_NUMBER)
+    other.acquire(PROGRAM_NUMBER)
+    assert len(fake.sleeps) == 2
+    other.acquire(PROGRAM_NUMBER)
+    assert len(fake.sleeps) == 3 and int(fake.time()) == 1_000_003
+
+
+def test_limiter_off_never_waits(redis_conn):
+    fake = FakeTime(5.5)
+    limiter = SenderRateLimit(redis_conn, 0, sleep=fake.sleep, clock=fake.time)
+    for _ in range(50):
+        limiter.acquire(PROGRAM_NUMBER)
+    assert fake.sleeps == [] and redis_conn.keys("realign:mps:*") == []
+
+
+def test_sending_holds_back_only_the_busy_sender(services, run_jobs, local_twilio):
+    assert isinstance(services.extras["rate_limit"], SenderRateLimit)  # wired by the factory
+    assert services.extras["rate_limit"].mps == services.settings.sender_mps
+    fake = FakeTime(2_000_000.5)
+    limiter = RecordingLimit(services.redis, 2, sleep=fake.sleep, clock=fake.time)
+    services.extras["rate_limit"] = limiter
+
+    busy = make_program(services)
+    quiet = make_program(
+        services, email="lee@example.org", name="Team Reset", sender_number="+12015550199"
+    )
+    ids = [
+        invitation(
+            services, make_participant(services, busy, name=f"B{i}", phone=f"+120155501{40 + i}").id
+        ).id
+        for i in range(5)
+    ] + [
+        invitation(
+            services,
+            make_participant(services, quiet, name=f"Q{i}", phone=f"+120155501{50 + i}").id,
+        ).id
+        for i in range(2)
+    ]
+    outbox.deliver_many(services, ids, concurrency=1)
+
+    assert len(local_twilio.messages()) == 7
+    per_second = Counter(limiter.granted)
+    assert max(per_second.values()) <= 2
+    busy_seconds = sorted({s for sender, s in limiter.granted if sender == PROGRAM_NUMBER})
+    assert busy_seconds == [2_000_000, 2_000_001, 2_000_002]
+    # The second program's number waited for nobody: no sleep after the busy sender's.
+    assert len(fake.sleeps) == 2
+    assert Counter(s for s, _ in limiter.granted) == {PROGRAM_NUMBER: 5, "+12015550199": 2}
+
+
+# A claim is a lease --------------------------------------------------------------------
+
+
+class SlowSenderLimit:
+    """A sender's MPS cap that holds each send back 30 s (on the test's clock)."""
+
+    def __init__(self, clock):
+        self.clock = clock
+
+    def acquire(self, sender: str) -> None:
+        self.clock.advance(seconds=30)
+
+
+def test_a_batch_that_outlives_its_claim_sends_no_row_twice(
+    services, program, run_jobs, local_twilio, clock
+):
+    """Held back by a busy sender, a batch must not start sends the sweeper may already
+    have settled: what it could not start in time is queued again and sent once."""
+    people = [
+        make_participant(services, program, name=f"P{i}", phone=f"+1201555016{i}") for i in range(6)
+    ]
+    ids = [invitation(services, p.id).id for p in people]  # their send jobs wait in Redis
+    services.extras["rate_limit"] = SlowSenderLimit(clock)
+    start = clock()
+    # CLAIM_STALE_SECONDS 120, TWILIO_TIMEOUT 1: sends may start until +117 s.
+    outcomes = outbox.deliver_many(services, ids, concurrency=1)
+    assert outcomes == {"queued": 3, "released": 3}
+    assert [m["to"] for m in local_twilio.messages()] == [p.phone for p in people[:3]]
+    late = [get(services, Message, i) for i in ids[3:]]
+    assert {(m.status, m.attempts, m.send_after) for m in late} == {("pending", 0, clock())}
+
+    # Past the lease the sweeper finds no claim of this batch left to settle; the queued
+    # jobs (the invitations', the given-back rows', the sweeper's) send each row once.
+    assert clock() - start > timedelta(seconds=services.settings.claim_stale_seconds)
+    services.extras["rate_limit"] = None
+    assert outbox.sweep(services) == {"due": 3, "stale": 0}
+    run_jobs()
+    assert sorted(m["to"] for m in local_twilio.messages()) == sorted(p.phone for p in people)
+    assert creates(local_twilio) == len(people)
+
+
+def test_a_worker_gives_back_only_rows_still_under_its_own_claim(services, program, clock):
+    people = [
+        make_participant(services, program, name=f"R{i}", phone=f"+1201555017{i}") for i in range(3)
+    ]
+    ids = [invitation(services, p.id).id for p in people]
+    first = clock()
+    with services.sessions() as session:
+        assert len(outbox.claim(session, ids, first)) == 3
+    # The sweeper settled the last row as abandoned and another worker claimed it again.
+    second = clock.advance(minutes=3)
+    with services.sessions() as session:
+        session.get(Message, ids[2]).status = "pending"
+        session.commit()
+        assert [m.id for m in outbox.claim(session, ids, second)] == [ids[2]]
+
+    with services.sessions() as session:
+        assert outbox.release(session, ids, first, second) == ids[:2]
+    rows = [get(services, Message, i) for i in ids]
+    assert [r.status for r in rows] == ["pending", "pending", "claimed"]
+    assert rows[2].claimed_at == second
