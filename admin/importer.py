@@ -19,7 +19,7 @@ import json
 import logging
 import secrets
 
-from flask import abort, current_app, flash, jsonify, redirect, request
+from flask import abort, flash, jsonify, redirect, request
 from flask_login import current_user
 from redis.exceptions import RedisError
 from wtforms import FileField, Form, SelectField
@@ -29,6 +29,7 @@ from wtforms.validators import InputRequired
 from service.messaging import outbox
 from service.models import Program
 from service.program import actions
+from service.services import current
 
 log = logging.getLogger(__name__)
 
@@ -41,7 +42,7 @@ class UploadForm(Form):
 
 
 def _services():
-    return current_app.extensions["realign"]
+    return current()
 
 
 def _key(token: str) -> str:

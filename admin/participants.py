@@ -20,7 +20,6 @@ import sqlalchemy as sa
 from flask import (
     Blueprint,
     abort,
-    current_app,
     flash,
     g,
     redirect,
@@ -68,6 +67,7 @@ from service.models import (
 from service.program import actions, audit, checkins, enrollment
 from service.program import commitments as commits
 from service.program.erasure import ErasureError, erase_participant, was_erased
+from service.services import current
 from service.voice.recordings import AUDIO_MIMETYPE, RecordingNotFound, open_recording
 
 assets = Blueprint(
@@ -83,7 +83,7 @@ CALENDAR_WEEKS = 6
 
 
 def services():
-    return current_app.extensions["realign"]
+    return current()
 
 
 def step_label(step: int) -> str:

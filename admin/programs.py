@@ -46,6 +46,7 @@ from service.program.programs import (
     parse_hhmm,
     validate_program,
 )
+from service.services import current
 
 WEEKDAY_NAMES = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 CADENCE_KINDS = (
@@ -63,9 +64,7 @@ OUTCOMES = (("restored", "Restored: trust is repaired"), ("ended", "A clear endi
 
 
 def now():
-    from flask import current_app
-
-    return current_app.extensions["realign"].now()
+    return current().now()
 
 
 class MultiCheckboxField(SelectMultipleField):
@@ -455,9 +454,8 @@ class ProgramView(ScopedModelView):
         return (page, 400) if error else page
 
     def _close(self, program: Program, outcome: str, message: str | None) -> int:
-        from flask import current_app
 
-        services = current_app.extensions["realign"]
+        services = current()
         ids = list(
             self.session.scalars(
                 sa.select(Participant.id).where(

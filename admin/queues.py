@@ -18,7 +18,7 @@ from rq.exceptions import NoSuchJobError
 from rq.job import Job
 
 from admin.base import deny, is_allowed
-from jobs.dispatch import QUEUE
+from service.infra.queue import QUEUE
 from service.program import audit
 
 FAILED_SHOWN = 50

@@ -37,6 +37,7 @@ from service.messaging import outbox
 from service.models import Message, Participant, Program, Statement
 from service.program import audit, conversation
 from service.program.enrollment import EnrollmentError, enroll
+from service.services import current
 
 PERSONA_PREFIX = "+1202555"
 PERSONA_NAME = "Test persona"
@@ -54,10 +55,10 @@ def is_persona(participant: Participant) -> bool:
 
 def signed_post(path: str, form: dict[str, str]):
     """POST `form` to our own webhook at `path`, signed as Twilio signs it."""
-    services = current_app.extensions["realign"]
+    services = current()
     base = services.settings.public_base_url
     url = base + path
-    signature = RequestValidator(services.extras["webhook_token"]).compute_signature(url, form)
+    signature = RequestValidator(services.webhook_token).compute_signature(url, form)
     parts = urlsplit(url)
     client = current_app.test_client()
     return client.post(

@@ -10,7 +10,7 @@ formatter here returns Markup), and phone numbers are masked but for the last tw
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask import current_app, flash
+from flask import flash
 from flask_login import current_user, login_user
 from wtforms import PasswordField, SelectField
 from wtforms.fields import SelectChoice
@@ -19,10 +19,11 @@ from admin.auth import AdminUser
 from admin.base import ScopedModelView
 from service.models import Facilitator, Program
 from service.program import accounts, audit
+from service.services import current
 
 
 def now():
-    return current_app.extensions["realign"].now()
+    return current().now()
 
 
 class AuditedModelView(ScopedModelView):

@@ -72,11 +72,10 @@ def wait_until_sent(engine, timeout: float, left: int = 0) -> None:
 def main() -> None:
     from rq import Worker
 
-    from jobs.dispatch import RQDispatcher
-    from service.infra.gateway import TwilioGateway
+    from service.app import build_services
+    from service.infra.twilio_gateway import TwilioGateway
     from service.messaging import outbox
     from service.program import checkins
-    from service.services import build_services
 
     n = int(os.environ.get("BENCH_DISPATCH_N") or c.size(10_000, 200))
     workers = int(os.environ.get("BENCH_WORKERS", "2"))
@@ -96,7 +95,7 @@ def main() -> None:
                 sender_mps=0,
                 send_concurrency=per_worker,
             )
-            services = build_services(settings, dispatcher_factory=RQDispatcher.for_services)
+            services = build_services(settings)
             env = c.env_for(
                 be,
                 TWILIO_ACCOUNT_SID=c.ACCOUNT_SID,

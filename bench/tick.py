@@ -61,11 +61,11 @@ class Population:
     """One database holding `enrolled` participants, `due` of them due now."""
 
     def __init__(self, label: str, url: str, settings, enrolled: int, due: int, seed: int):
-        from service.services import build_services
+        from service.app import build_services
 
         self.label, self.enrolled = label, enrolled
         self.services = build_services(
-            settings.model_copy(update={"database_url": url}), clock=lambda: NOW
+            settings.model_copy(update={"database_url": url}), clock=lambda: NOW, queue=False
         )
         program = c.make_program(
             self.services, timezone="America/New_York", cadence="daily@10:00", options={}

@@ -253,9 +253,9 @@ def seed(be: c.Backend, participants: int) -> None:
     """Enrolled, consented participants in step 1 whose first prompt is open."""
     from datetime import UTC, datetime, timedelta
 
-    from service.services import build_services
+    from service.app import build_services
 
-    services = build_services(c.settings_for(be))
+    services = build_services(c.settings_for(be), queue=False)
     program = c.make_program(services, timezone="America/New_York")
     now = datetime.now(UTC)
     consented = now - timedelta(days=1)
@@ -277,12 +277,12 @@ def check_stored(be: c.Backend, webhook: Server, sample: int) -> dict:
     from rq import Queue
     from sqlmodel import select
 
+    from service.app import build_services
     from service.infra.gateway import ConsoleGateway
     from service.models import Message
     from service.program import conversation
-    from service.services import build_services
 
-    services = build_services(c.settings_for(be), gateway=ConsoleGateway())
+    services = build_services(c.settings_for(be), gateway=ConsoleGateway(), queue=False)
     with services.sessions() as session:
         stored = session.exec(
             select(sa.func.count()).select_from(Message).where(Message.direction == "in")

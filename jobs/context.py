@@ -1,21 +1,16 @@
-"""The worker process's services: built once, on the first job, never at import."""
+"""The worker process's services: built by the composition root on the first job."""
 
 from __future__ import annotations
 
 from functools import cache
 
-from service.config import load_settings
-from service.infra.logs import install_redaction
-from service.services import Services, build_services
+from service.app import worker_services
+from service.services import Services
 
 
 @cache
 def services() -> Services:
-    from jobs.dispatch import RQDispatcher
-
-    settings = load_settings()
-    install_redaction(settings.log_level)
-    return build_services(settings, dispatcher_factory=RQDispatcher.for_services)
+    return worker_services()
 
 
 def use(custom: Services | None) -> None:

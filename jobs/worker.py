@@ -7,9 +7,9 @@ import argparse
 import redis
 from rq import Queue, SimpleWorker, Worker
 
-from jobs.dispatch import QUEUE
 from service.config import load_settings
 from service.infra.logs import install_redaction
+from service.infra.queue import QUEUE
 
 
 def main(argv: list[str] | None = None) -> None:

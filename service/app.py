@@ -1,28 +1,85 @@
-"""The app factory: the one place that knows every part and wires them together."""
+"""The composition root: the one place that knows every part and wires them together.
+
+`build_services` makes the parts of one process from settings; `create_app` builds the web
+app on them (webhooks and admin mounted), `worker_services` the RQ worker's. Nothing is
+built at import.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from datetime import datetime
 
+import redis as redis_lib
+import sqlalchemy as sa
 from flask import Flask, jsonify
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from service.config import Settings, load_settings
+from service.infra.db import make_engine, session_factory
+from service.infra.gateway import Gateway, build_gateway
 from service.infra.health import check_health
 from service.infra.logs import install_redaction
-from service.services import Services, build_services
+from service.infra.queue import Dispatcher, NullDispatcher, RQDispatcher
+from service.infra.ratelimit import SenderRateLimit
+from service.models import utcnow
+from service.services import EXTENSION, Services
 
 
-def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
+def build_services(
+    settings: Settings,
+    *,
+    engine: sa.Engine | None = None,
+    redis: redis_lib.Redis | None = None,
+    gateway: Gateway | None = None,
+    clock: Callable[[], datetime] | None = None,
+    queue: bool = True,
+) -> Services:
+    """The parts of one process (lazily connecting); anything given is used as is.
+    `queue=False` leaves jobs unqueued (the database keeps the work for a sweeper)."""
+    engine = engine or make_engine(settings.effective_database_url)
+    if redis is None:
+        redis = redis_lib.Redis.from_url(
+            settings.effective_redis_url, socket_connect_timeout=2, socket_timeout=5
+        )
+    if gateway is None:
+        gateway = build_gateway(
+            settings.twilio_account_sid,
+            settings.twilio_auth_token,
+            api_base_url=settings.twilio_api_base_url or None,
+            timeout=settings.twilio_timeout,
+            pool_size=settings.send_concurrency,
+        )
+    dispatcher: Dispatcher = RQDispatcher(redis) if queue else NullDispatcher()
+    return Services(
+        settings=settings,
+        engine=engine,
+        sessions=session_factory(engine),
+        redis=redis,
+        gateway=gateway,
+        rate_limit=SenderRateLimit(redis, settings.sender_mps),
+        webhook_token=settings.webhook_auth_token(),
+        dispatcher=dispatcher,
+        clock=clock or utcnow,
+    )
+
+
+def worker_services() -> Services:
+    """The RQ worker's parts, from the environment."""
+    settings = load_settings()
+    install_redaction(settings.log_level)
+    return build_services(settings)
+
+
+def create_app(settings: Settings | None = None, **overrides) -> Flask:
     """Build the web app. `overrides` (engine, redis, gateway, clock) replace real parts."""
-    # Imported here: service/ must not depend on the adapters at import time.
+    # Imported here, not at the top: the entry points sit above the service, and only this
+    # root (and the CLI) may reach up to them.
     import admin
-    import jobs.dispatch
     import webhooks
 
     settings = settings or load_settings()
     install_redaction(settings.log_level)
-    overrides.setdefault("dispatcher_factory", jobs.dispatch.RQDispatcher.for_services)
     services = build_services(settings, **overrides)
 
     app = Flask("realign", instance_path=str(settings.instance_dir.resolve()))
@@ -35,9 +92,8 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_SECURE=settings.public_base_url.startswith("https://"),
-        REALIGN_SETTINGS=settings,
     )
-    app.extensions["realign"] = services
+    app.extensions[EXTENSION] = services
 
     webhooks.init_app(app, services)
     admin.init_app(app, services)
@@ -55,7 +111,3 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
         )
 
     return app
-
-
-def services_of(app: Flask) -> Services:
-    return app.extensions["realign"]

@@ -6,13 +6,13 @@ import json
 import sys
 
 import click
-from flask import current_app
 from flask.cli import FlaskGroup
 from sqlmodel import select
 
 from service.infra import migrate
 from service.models import Facilitator, Participant, Program
 from service.program.enrollment import EnrollmentError, enroll, export_participant
+from service.services import current
 
 
 def _app():
@@ -27,7 +27,7 @@ def main() -> None:
 
 
 def _services():
-    return current_app.extensions["realign"]
+    return current()
 
 
 def _fail(message: str) -> None:

@@ -6,8 +6,6 @@ def init_app(app, services) -> None:
     from webhooks.sms import bp as sms_bp
     from webhooks.voice import bp as voice_bp
 
-    # Read once: without Twilio credentials this is a token generated and kept locally.
-    services.extras["webhook_token"] = services.settings.webhook_auth_token()
     app.register_blueprint(sms_bp)
     app.register_blueprint(voice_bp)
     app.session_interface = NoSessionForWebhooks()

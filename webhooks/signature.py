@@ -7,12 +7,13 @@ from functools import wraps
 from flask import current_app, request
 from twilio.request_validator import RequestValidator, compare
 
+from service.services import current
+
 
 def public_url() -> str:
     """PUBLIC_BASE_URL + path + query: what Twilio signed, whatever proxy sits in between."""
-    services = current_app.extensions["realign"]
     query = request.query_string.decode("latin-1")
-    base = services.settings.public_base_url
+    base = current().settings.public_base_url
     return f"{base}{request.path}" + (f"?{query}" if query else "")
 
 
@@ -21,8 +22,7 @@ def twilio_signed(view):
 
     @wraps(view)
     def wrapped(*args, **kwargs):
-        services = current_app.extensions["realign"]
-        validator = RequestValidator(services.extras["webhook_token"])
+        validator = RequestValidator(current().webhook_token)
         signature = request.headers.get("X-Twilio-Signature", "")
         if not signature or not _valid(validator, public_url(), request.form, signature):
             return forbidden()

@@ -6,13 +6,10 @@ from flask import Blueprint, current_app, request
 from twilio.twiml.messaging_response import MessagingResponse
 
 from service.messaging import inbound
+from service.services import current
 from webhooks.signature import twilio_signed
 
 bp = Blueprint("sms", __name__, url_prefix="/twilio/sms")
-
-
-def _services():
-    return current_app.extensions["realign"]
 
 
 # Replies go out through the outbox (idempotent, status-tracked), never as TwiML.
@@ -23,7 +20,7 @@ EMPTY_TWIML = str(MessagingResponse())
 @twilio_signed
 def incoming():
     """Store the text first, queue the conversation turn, answer at once."""
-    inbound.receive_sms(_services(), inbound.InboundSms.from_form(request.form))
+    inbound.receive_sms(current(), inbound.InboundSms.from_form(request.form))
     return current_app.response_class(EMPTY_TWIML, 200, mimetype="application/xml")
 
 
@@ -31,7 +28,7 @@ def incoming():
 @twilio_signed
 def status():
     inbound.receive_status(
-        _services(),
+        current(),
         sid=request.form.get("MessageSid", ""),
         status=request.form.get("MessageStatus") or request.form.get("SmsStatus", ""),
         error_code=request.form.get("ErrorCode"),

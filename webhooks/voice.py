@@ -21,6 +21,7 @@ from flask import Blueprint, current_app, request
 from twilio.twiml.voice_response import VoiceResponse
 
 from service.core.spoken import say, voice_for
+from service.services import current
 from service.voice import calls, recordings, script
 from service.voice.script import VoiceRequest
 from webhooks.signature import twilio_signed
@@ -28,10 +29,6 @@ from webhooks.signature import twilio_signed
 log = logging.getLogger(__name__)
 
 bp = Blueprint("voice", __name__, url_prefix="/twilio/voice")
-
-
-def _services():
-    return current_app.extensions["realign"]
 
 
 def twiml(xml: str):
@@ -70,7 +67,7 @@ def spoken(view):
 @spoken
 def incoming():
     req = VoiceRequest.from_form(request.form)
-    return twiml(script.answer(_services(), req, call_id=_int("call")))
+    return twiml(script.answer(current(), req, call_id=_int("call")))
 
 
 @bp.post("/menu")
@@ -78,7 +75,7 @@ def incoming():
 @spoken
 def menu():
     req = VoiceRequest.from_form(request.form)
-    return twiml(script.menu_choice(_services(), req, misses=_int("misses") or 0))
+    return twiml(script.menu_choice(current(), req, misses=_int("misses") or 0))
 
 
 @bp.post("/recorded")
@@ -89,7 +86,7 @@ def recorded():
     duration = form.get("RecordingDuration", "")
     return twiml(
         script.recorded(
-            _services(),
+            current(),
             VoiceRequest.from_form(form),
             purpose=request.args.get("purpose", ""),
             transcribe=request.args.get("tx") == "1",
@@ -106,7 +103,7 @@ def recorded():
 def keep():
     return twiml(
         script.keep_choice(
-            _services(),
+            current(),
             VoiceRequest.from_form(request.form),
             reflection_id=_int("reflection") or 0,
             misses=_int("misses") or 0,
@@ -120,7 +117,7 @@ def keep():
 def checkin():
     return twiml(
         script.checkin_choice(
-            _services(),
+            current(),
             VoiceRequest.from_form(request.form),
             checkin_id=_int("checkin") or 0,
             given=request.args.get("given", "")[:20],
@@ -137,7 +134,7 @@ def recording_status():
     if sid:
         duration = form.get("RecordingDuration", "")
         recordings.recording_status(
-            _services(),
+            current(),
             call_sid=(form.get("CallSid") or "")[:64],
             recording_sid=sid,
             status=form.get("RecordingStatus", ""),
@@ -156,7 +153,7 @@ def transcription():
     sid = (form.get("RecordingSid") or "")[:64]
     if sid:
         recordings.transcription(
-            _services(),
+            current(),
             recording_sid=sid,
             status=form.get("TranscriptionStatus", ""),
             text=form.get("TranscriptionText"),
@@ -170,7 +167,7 @@ def status():
     sid = (request.form.get("CallSid") or "")[:64]
     if sid:
         calls.apply_status(
-            _services(),
+            current(),
             call_sid=sid,
             status=request.form.get("CallStatus", ""),
             call_id=_int("call"),

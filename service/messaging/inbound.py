@@ -90,8 +90,7 @@ def receive_sms(services, sms: InboundSms) -> int:
             log.info("duplicate delivery of inbound message %s", message_id)
             return message_id
     log.info("inbound message %s from %s", message_id, mask_phone(sms.from_number))
-    if services.dispatcher is not None:
-        services.dispatcher.enqueue("handle_inbound", message_id)
+    services.dispatcher.enqueue("handle_inbound", message_id)
     return message_id
 
 

@@ -172,8 +172,6 @@ def insert_all(session: Session, messages: list[Message | None]) -> list[Message
 
 def enqueue_sends(services, messages) -> None:
     """After commit: hand new rows to the queue (the sweeper covers a queue that is down)."""
-    if services.dispatcher is None:
-        return
     now = services.now()
     pending = [m for m in messages if m is not None and m.status == "pending"]
     due = [m.id for m in pending if m.send_after is None or m.send_after <= now]
@@ -314,7 +312,7 @@ def deliver_many(services, message_ids: list[int], *, concurrency: int | None = 
             released = release(session, late, now, services.now())
             count("released", len(released))
             log.warning("lease ran out before %d sends could start; queued again", len(late))
-            if released and services.dispatcher is not None:
+            if released:
                 services.dispatcher.enqueue("send_messages", released)
     return results
 
@@ -331,7 +329,7 @@ def _send_all(services, messages: list[Message], callback, concurrency: int, dea
     NOT_STARTED when its turn (behind the sender's MPS cap or a slow API) came after the
     claim's `deadline`.
     The threads get plain values, never the session's objects."""
-    limiter = services.extras.get("rate_limit")
+    limiter = services.rate_limit
     settings = services.settings
     requests = [
         (
@@ -380,8 +378,7 @@ def _failed_send(services, session, message, participant, exc: GatewayError, now
         message.status = "pending"
         message.send_after = now + backoff(message.attempts)
         session.commit()
-        if services.dispatcher is not None:
-            services.dispatcher.enqueue("send_messages", [message.id], at=message.send_after)
+        services.dispatcher.enqueue("send_messages", [message.id], at=message.send_after)
         return "retry"
     _finish(session, message, "failed", now)
     if participant is not None:
@@ -471,9 +468,8 @@ def sweep(services, limit: int = 500) -> dict:
         ).all()
     for message_id in stale:
         reconcile(services, message_id)
-    if services.dispatcher is not None:
-        for start in range(0, len(due), BATCH):
-            services.dispatcher.enqueue("send_messages", list(due[start : start + BATCH]))
+    for start in range(0, len(due), BATCH):
+        services.dispatcher.enqueue("send_messages", list(due[start : start + BATCH]))
     return {"due": len(due), "stale": len(stale)}
 
 

@@ -704,7 +704,7 @@ def close(services, participant_id: int, *, outcome: str, actor: str, message=No
             session, participant, outcome=outcome, now=now, actor=actor, message=message
         )
         session.commit()
-    if services.dispatcher is not None and cancelled:
+    if cancelled:
         services.dispatcher.cancel([f"send-{i}" for i in cancelled])
     outbox.enqueue_sends(services, [closing])
     return closing

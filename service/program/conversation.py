@@ -89,8 +89,7 @@ def sweep_inbound(services, limit: int = 200) -> int:
             .limit(limit)
         ).all()
     for message_id in ids:
-        if services.dispatcher is not None:
-            services.dispatcher.enqueue("handle_inbound", message_id)
+        services.dispatcher.enqueue("handle_inbound", message_id)
     return len(ids)
 
 

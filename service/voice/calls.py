@@ -179,8 +179,7 @@ def _attempt_failed(
 
 
 def _enqueue(services, call_id: int, at: datetime | None) -> None:
-    if services.dispatcher is not None:
-        services.dispatcher.enqueue("place_call", call_id, at=at)
+    services.dispatcher.enqueue("place_call", call_id, at=at)
 
 
 # Status callbacks ----------------------------------------------------------------------

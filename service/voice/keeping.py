@@ -209,8 +209,7 @@ def keep_undecided(services, *, call_sid: str | None = None) -> int:
         if result.outcome != "duplicate":
             kept += 1
             outbox.enqueue_sends(services, result.messages)
-            if services.dispatcher is not None:
-                services.dispatcher.enqueue("settle_recording", reflection_id)
+            services.dispatcher.enqueue("settle_recording", reflection_id)
     return kept
 
 

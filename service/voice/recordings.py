@@ -192,8 +192,7 @@ def transcription(services, *, recording_sid: str, status: str, text: str | None
 
 
 def enqueue_settle(services, reflection_id: int) -> None:
-    if services.dispatcher is not None:
-        services.dispatcher.enqueue("settle_recording", reflection_id)
+    services.dispatcher.enqueue("settle_recording", reflection_id)
 
 
 # Download and delete -------------------------------------------------------------------

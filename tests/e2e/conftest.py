@@ -19,7 +19,7 @@ def twilio_post(app, client):
         services = app.extensions["realign"]
         base = services.settings.public_base_url
         if signature is None:
-            signature = RequestValidator(services.extras["webhook_token"]).compute_signature(
+            signature = RequestValidator(services.webhook_token).compute_signature(
                 base + path, form
             )
         return client.post(

@@ -144,7 +144,7 @@ def test_a_conversation_and_real_sends_log_nothing_sensitive(
     assert {
         "service.messaging.outbox",
         "service.messaging.inbound",
-        "service.infra.gateway",
+        "service.infra.twilio_gateway",
         "urllib3.connectionpool",
     } <= (captured.names)
     assert "rq.worker" in captured.names

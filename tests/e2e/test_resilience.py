@@ -59,7 +59,7 @@ def post_sms(flask_app, form: dict):
     """POST a text to `flask_app`'s webhook, signed the way Twilio signs it."""
     services = flask_app.extensions["realign"]
     base = services.settings.public_base_url
-    signature = RequestValidator(services.extras["webhook_token"]).compute_signature(
+    signature = RequestValidator(services.webhook_token).compute_signature(
         base + "/twilio/sms", form
     )
     return flask_app.test_client().post(

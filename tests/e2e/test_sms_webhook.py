@@ -65,7 +65,7 @@ def test_bad_signature_is_refused_and_nothing_is_stored(
 
     form = sms_form("hello", sid=sid())
     base = services.settings.public_base_url
-    token = services.extras["webhook_token"]
+    token = services.webhook_token
     signature = {
         "missing": "",
         "garbage": "not-a-signature",
@@ -89,7 +89,7 @@ def test_signature_checks_the_public_url_not_the_local_one(app, services, client
     from twilio.request_validator import RequestValidator
 
     form = sms_form("hello", sid=sid())
-    token = services.extras["webhook_token"]
+    token = services.webhook_token
     good = RequestValidator(token).compute_signature("https://realign.example.org/twilio/sms", form)
     response = client.post(
         "/twilio/sms",

@@ -12,7 +12,7 @@ import requests
 from sqlmodel import select
 
 from localtwilio import LocalTwilio, tone_wav
-from service.infra.gateway import TwilioGateway
+from service.infra.twilio_gateway import TwilioGateway
 from service.models import (
     AttentionItem,
     AuditEvent,

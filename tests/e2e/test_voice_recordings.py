@@ -17,8 +17,8 @@ import requests
 from sqlmodel import select
 
 from localtwilio import LocalTwilio
-from service.infra.gateway import TwilioGateway
 from service.infra.logs import RedactingFilter
+from service.infra.twilio_gateway import TwilioGateway
 from service.models import (
     AttentionItem,
     Call,
@@ -412,7 +412,7 @@ def _signature_for(services, path, form):
     from twilio.request_validator import RequestValidator
 
     url = services.settings.public_base_url + path
-    return RequestValidator(services.extras["webhook_token"]).compute_signature(url, form)
+    return RequestValidator(services.webhook_token).compute_signature(url, form)
 
 
 def test_logs_hold_no_number_and_no_recording_url(services, ana, call, twilio_api, run_jobs):

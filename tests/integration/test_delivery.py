@@ -15,8 +15,8 @@ from datetime import timedelta
 import pytest
 from sqlmodel import select
 
-from service.infra.gateway import TwilioGateway
 from service.infra.ratelimit import SenderRateLimit
+from service.infra.twilio_gateway import TwilioGateway
 from service.messaging import outbox
 from service.models import AttentionItem, Message, Participant
 from tests.support.factories import (
@@ -452,11 +452,11 @@ def test_limiter_off_never_waits(redis_conn):
 
 
 def test_sending_holds_back_only_the_busy_sender(services, run_jobs, local_twilio):
-    assert isinstance(services.extras["rate_limit"], SenderRateLimit)  # wired by the factory
-    assert services.extras["rate_limit"].mps == services.settings.sender_mps
+    assert isinstance(services.rate_limit, SenderRateLimit)  # wired by the factory
+    assert services.rate_limit.mps == services.settings.sender_mps
     fake = FakeTime(2_000_000.5)
     limiter = RecordingLimit(services.redis, 2, sleep=fake.sleep, clock=fake.time)
-    services.extras["rate_limit"] = limiter
+    services.rate_limit = limiter
 
     busy = make_program(services)
     quiet = make_program(
@@ -508,7 +508,7 @@ def test_a_batch_that_outlives_its_claim_sends_no_row_twice(
         make_participant(services, program, name=f"P{i}", phone=f"+1201555016{i}") for i in range(6)
     ]
     ids = [invitation(services, p.id).id for p in people]  # their send jobs wait in Redis
-    services.extras["rate_limit"] = SlowSenderLimit(clock)
+    services.rate_limit = SlowSenderLimit(clock)
     start = clock()
     # CLAIM_STALE_SECONDS 120, TWILIO_TIMEOUT 1: sends may start until +117 s.
     outcomes = outbox.deliver_many(services, ids, concurrency=1)
@@ -520,7 +520,7 @@ def test_a_batch_that_outlives_its_claim_sends_no_row_twice(
     # Past the lease the sweeper finds no claim of this batch left to settle; the queued
     # jobs (the invitations', the given-back rows', the sweeper's) send each row once.
     assert clock() - start > timedelta(seconds=services.settings.claim_stale_seconds)
-    services.extras["rate_limit"] = None
+    services.rate_limit = SenderRateLimit(services.redis, 0)  # no cap
     assert outbox.sweep(services) == {"due": 3, "stale": 0}
     run_jobs()
     assert sorted(m["to"] for m in local_twilio.messages()) == sorted(p.phone for p in people)

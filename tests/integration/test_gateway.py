@@ -19,11 +19,11 @@ from service.infra.gateway import (
     ConsoleGateway,
     GatewayError,
     SendResult,
-    TwilioGateway,
     _from_twilio,
     build_gateway,
     classify_error_code,
 )
+from service.infra.twilio_gateway import TwilioGateway
 from tests.support.twilio import ACCOUNT_SID, AUTH_TOKEN, free_port, local_gateway
 
 

@@ -16,7 +16,8 @@ import pytest
 import requests
 
 from localtwilio import LocalTwilio
-from service.infra.gateway import GatewayError, TwilioGateway
+from service.infra.gateway import GatewayError
+from service.infra.twilio_gateway import TwilioGateway
 from tests.support.prism import start_prism, stop_prism
 from tests.support.twilio import ACCOUNT_SID, AUTH_TOKEN
 

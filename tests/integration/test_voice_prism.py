@@ -11,7 +11,7 @@ from __future__ import annotations
 import pytest
 from sqlmodel import select
 
-from service.infra.gateway import TwilioGateway
+from service.infra.twilio_gateway import TwilioGateway
 from service.models import AttentionItem, Call, Reflection
 from service.voice import calls, recordings
 from tests.support.factories import make_participant, make_program

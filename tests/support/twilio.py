@@ -17,7 +17,7 @@ from urllib.parse import parse_qsl
 import pytest
 
 from localtwilio import LocalTwilio
-from service.infra.gateway import TwilioGateway
+from service.infra.twilio_gateway import TwilioGateway
 
 ACCOUNT_SID = "AC" + "5e" * 16
 AUTH_TOKEN = "test-auth-token-0123456789abcdef"

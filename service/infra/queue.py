@@ -1,10 +1,14 @@
-"""Queue slow work on RQ. A queue that is down loses nothing: the work is in the database."""
+"""The job queue: RQ on Redis, or nothing at all (a queue that is down loses nothing).
+
+Jobs are named by task (`send_messages`, `handle_inbound`, …): the functions of that name
+in `jobs.tasks`, found by RQ from the dotted string, so nothing here imports the jobs.
+"""
 
 from __future__ import annotations
 
 import logging
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 from redis.exceptions import RedisError
 from rq import Queue, Retry
@@ -14,22 +18,42 @@ from rq.job import Job
 log = logging.getLogger(__name__)
 
 QUEUE = "default"
+TASKS = "jobs.tasks"
 
 
-class RQDispatcher:
-    """Maps task names to the job functions in `jobs.tasks` and enqueues them."""
-
-    def __init__(self, redis, queue_name: str = QUEUE):
-        self.queue = Queue(queue_name, connection=redis)
-
-    @classmethod
-    def for_services(cls, services) -> RQDispatcher:
-        return cls(services.redis)
+class Dispatcher(Protocol):
+    """Hands slow work to the background."""
 
     def enqueue(
         self, task: str, *args: Any, at: datetime | None = None, job_id: str | None = None
     ) -> bool:
-        func = f"jobs.tasks.{task}"
+        """Queue `task(*args)`; returns False (and loses nothing) when the queue is down."""
+
+    def cancel(self, job_ids: list[str]) -> int:
+        """Drop scheduled jobs by id."""
+
+
+class NullDispatcher:
+    """No queue (a benchmark's or a script's own process): the work waits in the database
+    for whoever sweeps it."""
+
+    def enqueue(self, task: str, *args: Any, at=None, job_id=None) -> bool:
+        return False
+
+    def cancel(self, job_ids: list[str]) -> int:
+        return 0
+
+
+class RQDispatcher:
+    """Enqueues `jobs.tasks.<task>` on RQ."""
+
+    def __init__(self, redis, queue_name: str = QUEUE):
+        self.queue = Queue(queue_name, connection=redis)
+
+    def enqueue(
+        self, task: str, *args: Any, at: datetime | None = None, job_id: str | None = None
+    ) -> bool:
+        func = f"{TASKS}.{task}"
         retry = Retry(max=3, interval=[2, 10, 30])
         try:
             if at is None:

@@ -1,0 +1,239 @@
+"""The real Twilio, through the official client (see service/infra/gateway.py for the rest)."""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from urllib.parse import urlsplit, urlunsplit
+
+import requests
+from requests.adapters import HTTPAdapter
+from twilio.base.exceptions import TwilioException
+from twilio.http.http_client import TwilioHttpClient
+from twilio.http.response import Response
+from twilio.rest import Client
+
+from service.core.redact import mask_url
+from service.infra.gateway import (
+    TWILIO_API,
+    CallResult,
+    GatewayError,
+    SendResult,
+    _error_code,
+    _from_requests,
+    _from_twilio,
+    classify_error_code,
+)
+
+log = logging.getLogger(__name__)
+
+RECORDING_SID = re.compile(r"RE[0-9a-fA-F]{32}")
+
+
+class PooledHttpClient(TwilioHttpClient):
+    """TwilioHttpClient with a right-sized pool, a timeout, and optionally another host.
+
+    With `base_url`, every Twilio domain (api., messaging., …) is sent to that scheme and
+    host instead: setting `client.api.base_url` alone would only move one domain.
+    """
+
+    def __init__(self, *, timeout: float, pool_size: int = 20, base_url: str | None = None):
+        super().__init__(pool_connections=True, timeout=timeout)
+        adapter = HTTPAdapter(pool_connections=4, pool_maxsize=pool_size)
+        self.session.mount("https://", adapter)
+        self.session.mount("http://", adapter)
+        self._target = urlsplit(base_url.rstrip("/")) if base_url else None
+
+    def rewrite(self, url: str) -> str:
+        if self._target is None:
+            return url
+        parts = urlsplit(url)
+        path = self._target.path + parts.path
+        return urlunsplit((self._target.scheme, self._target.netloc, path, parts.query, ""))
+
+    def request(
+        self,
+        method,
+        url,
+        params=None,
+        data=None,
+        headers=None,
+        auth=None,
+        timeout=None,
+        allow_redirects=False,
+    ) -> Response:
+        # Not super().request(): it stores each response on `self` (shared by all threads)
+        # and returns it by reading that attribute back, safe only while the GIL cannot
+        # switch in between. It also logs the query (phone numbers) at INFO.
+        kwargs = {"params": params, "headers": headers, "auth": auth}
+        if headers and headers.get("Content-Type") in ("application/json", "application/scim+json"):
+            kwargs["json"] = data
+        else:
+            kwargs["data"] = data
+        response = self.session.request(
+            method.upper(),
+            self.rewrite(url),
+            timeout=timeout or self.timeout,
+            allow_redirects=allow_redirects,
+            **kwargs,
+        )
+        log.debug("twilio %s %s -> %s", method, mask_url(url), response.status_code)
+        return Response(int(response.status_code), response.text, response.headers)
+
+    def download(self, url: str, auth: tuple[str, str]) -> requests.Response:
+        """GET raw bytes (recording audio): Response.text would decode them as text."""
+        return self.session.get(self.rewrite(url), auth=auth, timeout=self.timeout)
+
+
+class TwilioGateway:
+    """The real Twilio, through the official client. Safe to share between threads."""
+
+    def __init__(
+        self,
+        account_sid: str,
+        auth_token: str,
+        *,
+        api_base_url: str | None = None,
+        timeout: float = 10.0,
+        pool_size: int = 20,
+    ) -> None:
+        if timeout <= 0:
+            raise ValueError("timeout must be > 0")
+        self.account_sid = account_sid
+        self._auth_token = auth_token
+        self.api_base_url = api_base_url
+        self.timeout = timeout
+        self.pool_size = pool_size
+        self._client: Client | None = None
+        self._http: PooledHttpClient | None = None
+        self._lock = threading.Lock()
+
+    def __repr__(self) -> str:  # never the token
+        where = mask_url(self.api_base_url) if self.api_base_url else "twilio"
+        return f"TwilioGateway({self.account_sid[:6]}…, {where})"
+
+    @property
+    def client(self) -> Client:
+        """The twilio Client, made on first use (no I/O at import or construction)."""
+        return self._ensure_client()[0]
+
+    def _ensure_client(self) -> tuple[Client, PooledHttpClient]:
+        with self._lock:  # uncontended after the first call; keeps one pool per gateway
+            if self._client is None or self._http is None:
+                self._http = PooledHttpClient(
+                    timeout=self.timeout, pool_size=self.pool_size, base_url=self.api_base_url
+                )
+                self._client = Client(self.account_sid, self._auth_token, http_client=self._http)
+            return self._client, self._http
+
+    def send_message(
+        self,
+        to: str,
+        body: str,
+        *,
+        from_: str | None = None,
+        messaging_service_sid: str | None = None,
+        status_callback: str | None = None,
+        media_url: str | Sequence[str] | None = None,
+    ) -> SendResult:
+        if not (from_ or messaging_service_sid):
+            raise GatewayError(21603, None, "permanent", "a From number or a Messaging Service")
+        options: dict = {"to": to, "body": body}
+        if from_:
+            options["from_"] = from_
+        if messaging_service_sid:
+            options["messaging_service_sid"] = messaging_service_sid
+        if status_callback:
+            options["status_callback"] = status_callback
+        if media_url:
+            options["media_url"] = [media_url] if isinstance(media_url, str) else list(media_url)
+        message = self._call(lambda: self.client.messages.create(**options))
+        return SendResult(message.sid, message.status, message.error_code)
+
+    def place_call(
+        self,
+        to: str,
+        from_: str,
+        *,
+        url: str,
+        status_callback: str | None = None,
+        status_callback_event: Sequence[str] | None = None,
+    ) -> CallResult:
+        options: dict = {"to": to, "from_": from_, "url": url}
+        if status_callback:
+            options["status_callback"] = status_callback
+        if status_callback_event:
+            options["status_callback_event"] = list(status_callback_event)
+        call = self._call(lambda: self.client.calls.create(**options))
+        return CallResult(call.sid, call.status)
+
+    def find_sent_message(
+        self,
+        to: str,
+        *,
+        from_: str | None = None,
+        body: str | None = None,
+        sent_after: datetime | None = None,
+        scan_limit: int = 500,
+    ) -> SendResult | None:
+        """The newest outbound message to `to` (from `from_`, with `body`) created after
+        `sent_after`, or None: how a send whose outcome is unknown gets settled.
+
+        Filters on date_created ourselves rather than with Twilio's DateSent filters: a
+        message still queued has no date_sent and would be missed, then sent twice.
+        """
+        if sent_after is not None and sent_after.tzinfo is None:
+            sent_after = sent_after.replace(tzinfo=UTC)  # SQLite hands back naive UTC
+
+        def scan() -> SendResult | None:
+            filters = {"to": to, "from_": from_} if from_ else {"to": to}
+            pages = self.client.messages.stream(limit=scan_limit, page_size=50, **filters)
+            for message in pages:  # newest first
+                if sent_after and message.date_created and message.date_created < sent_after:
+                    return None
+                if not str(message.direction or "").startswith("outbound"):
+                    continue
+                if body is None or (message.body or "").strip() == body.strip():
+                    return SendResult(message.sid, message.status, message.error_code)
+            return None
+
+        return self._call(scan)
+
+    def fetch_recording(self, recording_sid: str) -> bytes:
+        """The recording's audio as WAV bytes, fetched with the account's credentials."""
+        self._check_recording_sid(recording_sid)
+        url = f"{TWILIO_API}/2010-04-01/Accounts/{self.account_sid}/Recordings/{recording_sid}.wav"
+        http = self._ensure_client()[1]
+        auth = (self.account_sid, self._auth_token)
+        response = self._call(lambda: http.download(url, auth))
+        if response.status_code != 200:
+            code, status = _error_code(response.text), response.status_code
+            kind = classify_error_code(code, status)
+            raise GatewayError(code, status, kind, f"recording fetch: HTTP {status}")
+        return response.content
+
+    def delete_recording(self, recording_sid: str) -> None:
+        """Delete a recording at Twilio; one already gone (404) counts as deleted."""
+        self._check_recording_sid(recording_sid)
+        try:
+            self._call(lambda: self.client.recordings(recording_sid).delete())
+        except GatewayError as exc:
+            if exc.http_status != 404:
+                raise
+
+    @staticmethod
+    def _check_recording_sid(sid: str) -> None:
+        if not RECORDING_SID.fullmatch(sid or ""):
+            raise GatewayError(None, None, "permanent", "not a recording sid")
+
+    @staticmethod
+    def _call(action):
+        try:
+            return action()
+        except TwilioException as exc:
+            raise _from_twilio(exc) from exc
+        except requests.RequestException as exc:
+            raise _from_requests(exc) from exc
