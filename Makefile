@@ -38,6 +38,7 @@ bench: $(STAMP)
 lint: $(STAMP)
 	.venv/bin/ruff check .
 	.venv/bin/ruff format --check .
+	.venv/bin/lint-imports
 
 fmt: $(STAMP)
 	.venv/bin/ruff check --fix .

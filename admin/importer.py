@@ -26,6 +26,7 @@ from wtforms import FileField, Form, SelectField
 from wtforms.fields import SelectChoice
 from wtforms.validators import InputRequired
 
+from admin.choices import program_choices
 from service.messaging import outbox
 from service.models import Program
 from service.program import actions
@@ -50,8 +51,6 @@ def _key(token: str) -> str:
 
 
 def _programs(view):
-    from admin.participants import program_choices
-
     return program_choices(view.session)
 
 

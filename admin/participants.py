@@ -46,6 +46,7 @@ from wtforms.validators import InputRequired, Length, Optional, ValidationError
 
 from admin import exports, importer
 from admin.base import visible_program_ids
+from admin.choices import as_choices, partner_choices, program_choices
 from admin.views import AuditedModelView
 from service.core import schedule, texts
 from service.core.phones import normalize_phone
@@ -134,36 +135,6 @@ class ParticipantForm(SecureForm):
     partner_id = SelectField("Partner", coerce=int, validate_choice=True)
     rejoin = BooleanField("This person asked to be erased before and now asks to join again")
     commitments = FieldList(FormField(CommitmentForm), min_entries=0)
-
-
-def program_choices(db, active_only: bool = True) -> list[tuple[int, str]]:
-    stmt = sa.select(Program.id, Program.name)
-    if active_only:
-        stmt = stmt.where(Program.status == "active")
-    ids = visible_program_ids(db)
-    if ids is not None:
-        stmt = stmt.where(Program.id.in_(ids))
-    return [(pid, name) for pid, name in db.execute(stmt.order_by(Program.name, Program.id))]
-
-
-def as_choices(pairs) -> list[SelectChoice]:
-    return [SelectChoice(value, label) for value, label in pairs]
-
-
-def partner_choices(db, exclude: int | None = None) -> list[tuple[int, str]]:
-    stmt = (
-        sa.select(Participant.id, Participant.name, Program.name)
-        .join(Program, Program.id == Participant.program_id)
-        .order_by(Program.name, Participant.name)
-    )
-    ids = visible_program_ids(db)
-    if ids is not None:
-        stmt = stmt.where(Participant.program_id.in_(ids))
-    if exclude is not None:
-        stmt = stmt.where(Participant.id != exclude)
-    return [(0, "— no partner —")] + [
-        (pid, f"{name} ({program})") for pid, name, program in db.execute(stmt)
-    ]
 
 
 def field_for(message: str) -> str:

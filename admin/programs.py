@@ -37,15 +37,10 @@ from wtforms.validators import InputRequired, Length, NumberRange, Optional, Val
 
 from admin.base import ScopedModelView
 from service.core import schedule, texts
+from service.core.options import DEFAULT_OPTIONS, option, parse_hhmm
 from service.models import Facilitator, Participant, Program, ProgramFacilitator
 from service.program import audit, checkins
-from service.program.programs import (
-    DEFAULT_OPTIONS,
-    ProgramError,
-    option,
-    parse_hhmm,
-    validate_program,
-)
+from service.program.programs import ProgramError, validate_program
 from service.services import current
 
 WEEKDAY_NAMES = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")

@@ -17,11 +17,12 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from service.config import Settings, load_settings
 from service.infra.db import make_engine, session_factory
-from service.infra.gateway import Gateway, build_gateway
+from service.infra.gateway import Gateway
 from service.infra.health import check_health
 from service.infra.logs import install_redaction
 from service.infra.queue import Dispatcher, NullDispatcher, RQDispatcher
 from service.infra.ratelimit import SenderRateLimit
+from service.infra.twilio_gateway import build_gateway
 from service.models import utcnow
 from service.services import EXTENSION, Services
 

@@ -264,20 +264,3 @@ class ConsoleGateway:
         with self._lock:
             items.append(record)
             del items[: -self.keep]
-
-
-def build_gateway(
-    account_sid: str | None,
-    auth_token: str | None,
-    api_base_url: str | None = None,
-    timeout: float = 10.0,
-    pool_size: int = 20,
-) -> Gateway:
-    """The real gateway when credentials are set, the console one otherwise."""
-    if not (account_sid and auth_token):
-        return ConsoleGateway()
-    from service.infra.twilio_gateway import TwilioGateway
-
-    return TwilioGateway(
-        account_sid, auth_token, api_base_url=api_base_url, timeout=timeout, pool_size=pool_size
-    )

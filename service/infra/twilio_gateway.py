@@ -20,6 +20,8 @@ from service.core.redact import mask_url
 from service.infra.gateway import (
     TWILIO_API,
     CallResult,
+    ConsoleGateway,
+    Gateway,
     GatewayError,
     SendResult,
     _error_code,
@@ -237,3 +239,18 @@ class TwilioGateway:
             raise _from_twilio(exc) from exc
         except requests.RequestException as exc:
             raise _from_requests(exc) from exc
+
+
+def build_gateway(
+    account_sid: str | None,
+    auth_token: str | None,
+    api_base_url: str | None = None,
+    timeout: float = 10.0,
+    pool_size: int = 20,
+) -> Gateway:
+    """The real gateway when credentials are set, the console one otherwise."""
+    if not (account_sid and auth_token):
+        return ConsoleGateway()
+    return TwilioGateway(
+        account_sid, auth_token, api_base_url=api_base_url, timeout=timeout, pool_size=pool_size
+    )

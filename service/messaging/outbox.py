@@ -18,11 +18,11 @@ import sqlalchemy as sa
 from sqlmodel import Session, select
 
 from service.core import schedule, texts
+from service.core.options import quiet_hours
 from service.core.redact import mask_phone
 from service.infra.db import insert_new, is_unique_violation, row_values
 from service.infra.gateway import GatewayError
 from service.models import AttentionItem, Facilitator, Message, Participant, Program
-from service.program import programs
 
 log = logging.getLogger(__name__)
 
@@ -100,7 +100,7 @@ def compose_text(
         values = {**common_values(session, participant, program), **(values or {})}
         body = texts.render(template, participant.language, program.text_overrides or {}, **values)
     if not reply:
-        quiet = programs.quiet_hours(program)
+        quiet = quiet_hours(program)
         earliest = max(send_after or now, now)
         send_after = schedule.next_allowed(earliest, participant.timezone, quiet)
     return Message(
@@ -168,6 +168,20 @@ def insert_all(session: Session, messages: list[Message | None]) -> list[Message
             for m in session.exec(select(Message).where(Message.idempotency_key.in_(taken)))
         )
     return [None if m is None else stored[m.idempotency_key] for m in messages]
+
+
+def cancel_pending(session: Session, participant: Participant, now: datetime) -> int:
+    """Nothing queued for them may leave any more."""
+    result = session.execute(
+        sa.update(Message)
+        .where(
+            Message.participant_id == participant.id,
+            Message.direction == "out",
+            Message.status == "pending",
+        )
+        .values(status="cancelled", updated_at=now)
+    )
+    return result.rowcount
 
 
 def enqueue_sends(services, messages) -> None:

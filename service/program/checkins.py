@@ -19,6 +19,7 @@ from sqlmodel import Session, select
 
 from service.core import schedule, texts
 from service.core.answers import parse_checkin_answer
+from service.core.options import option, parse_hhmm
 from service.infra.db import insert_new, row_values
 from service.messaging import outbox
 from service.models import (
@@ -32,7 +33,6 @@ from service.models import (
 )
 from service.program.audit import record
 from service.program.commitments import active_commitments_of
-from service.program.programs import option, parse_hhmm
 
 log = logging.getLogger(__name__)
 
@@ -656,8 +656,6 @@ def close_participant(
     if participant.status == "closed":
         return None, []
     template = f"closing_{outcome}"
-    from service.program.conversation import cancel_pending
-
     cancelled_ids = list(
         session.exec(
             select(Message.id).where(
@@ -667,7 +665,7 @@ def close_participant(
             )
         )
     )
-    cancel_pending(session, participant, now)
+    outbox.cancel_pending(session, participant, now)
     closing = None
     if participant.status in ("active", "paused", "invited"):
         # Written before the status changes: the closing text is the one that still goes.

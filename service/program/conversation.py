@@ -18,13 +18,13 @@ from sqlmodel import Session, select
 
 from service.core import schedule, texts
 from service.core.keywords import Keyword, KeywordKind, parse_keyword
+from service.core.options import quiet_hours
 from service.core.phones import is_e164
 from service.messaging import outbox
 from service.models import Call, Message, Participant, Program, Statement
 from service.program import checkins
 from service.program import commitments as commits
 from service.program.audit import record
-from service.program.programs import quiet_hours
 
 log = logging.getLogger(__name__)
 
@@ -301,7 +301,7 @@ class Turn:
             self.p.opted_out_at = self.now
             record(self.session, f"participant:{self.p.id}", "opt_out", self.p, now=self.now)
             outbox.flag(self.session, self.p, "opted_out", f"texted {keyword.word}", self.now)
-        cancel_pending(self.session, self.p, self.now)
+        outbox.cancel_pending(self.session, self.p, self.now)
         return "opted_out"
 
     def opt_in(self, keyword: Keyword) -> str:
@@ -503,20 +503,6 @@ def enter_step5(session: Session, participant: Participant, now: datetime) -> No
         session.add(participant)
         record(session, f"participant:{participant.id}", "enter_step5", participant, now=now)
         checkins.start(session, participant, now)
-
-
-def cancel_pending(session: Session, participant: Participant, now: datetime) -> int:
-    """Nothing queued for them may leave any more."""
-    result = session.execute(
-        sa.update(Message)
-        .where(
-            Message.participant_id == participant.id,
-            Message.direction == "out",
-            Message.status == "pending",
-        )
-        .values(status="cancelled", updated_at=now)
-    )
-    return result.rowcount
 
 
 def advance_step(session: Session, participant: Participant, *, now: datetime, actor: str) -> list:

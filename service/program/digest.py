@@ -8,9 +8,9 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
+from service.core.options import option
 from service.messaging import outbox
 from service.models import AttentionItem, Facilitator, Message, Program
-from service.program.programs import option
 
 SEND_AT = time(9, 0)  # local to the program
 

@@ -2,37 +2,19 @@
 
 from __future__ import annotations
 
-from datetime import datetime, time
+from datetime import datetime
 
 from sqlmodel import Session
 
 from service.core import schedule
+from service.core.options import DEFAULT_OPTIONS, parse_hhmm
 from service.core.phones import InvalidPhone, normalize_phone
 from service.models import Facilitator, Program
 from service.program.audit import record
 
-DEFAULT_OPTIONS = {
-    "nudge_delay_minutes": 120,
-    "max_nudges": 1,
-    "adaptive_cadence": False,
-    "ladder_step": 5,
-    "two_sided": False,
-    "milestones": [7, 30, 90],
-    "weekly_summary": True,
-    "daily_digest": False,
-    "recording_max_seconds": 180,
-    "delete_recordings_at_twilio": True,
-    "call_retries": 2,
-}
-
 
 class ProgramError(ValueError):
     """A plain-language reason a program setting is not valid."""
-
-
-def option(program: Program, name: str):
-    """A program option, falling back to the default."""
-    return (program.options or {}).get(name, DEFAULT_OPTIONS[name])
 
 
 def create_program(
@@ -104,15 +86,3 @@ def validate_program(program: Program) -> None:
         raise ProgramError("language must be 'en' or 'es'")
     if program.start_date and program.end_date and program.end_date < program.start_date:
         raise ProgramError("the end date is before the start date")
-
-
-def parse_hhmm(text: str) -> time:
-    try:
-        hours, minutes = (text or "").strip().split(":")
-        return time(int(hours), int(minutes))
-    except ValueError:
-        raise ValueError(f"{text!r} is not a time like 08:00") from None
-
-
-def quiet_hours(program: Program) -> schedule.QuietHours:
-    return schedule.QuietHours(parse_hhmm(program.quiet_start), parse_hhmm(program.quiet_end))

@@ -18,12 +18,12 @@ import sqlalchemy as sa
 from sqlmodel import Session, select
 
 from service.core import schedule
+from service.core.options import option
 from service.core.redact import mask_phone
 from service.infra.gateway import GatewayError
 from service.messaging import outbox
 from service.models import Call, Participant, Program
 from service.program.checkins import quiet_for
-from service.program.programs import option
 
 log = logging.getLogger(__name__)
 

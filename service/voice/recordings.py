@@ -28,6 +28,7 @@ from pathlib import Path
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
+from service.core.options import option
 from service.core.texts import normalise_language
 from service.infra.db import is_unique_violation
 from service.infra.gateway import GatewayError
@@ -35,7 +36,6 @@ from service.messaging import outbox
 from service.models import Call, Participant, Program, Reflection, Statement, utcnow
 from service.program.accounts import visible_program_ids
 from service.program.audit import record
-from service.program.programs import option
 
 log = logging.getLogger(__name__)
 

@@ -13,10 +13,10 @@ from sqlmodel import select
 
 from jobs import tasks
 from service.core import schedule
+from service.core.options import quiet_hours
 from service.messaging.outbox import enqueue_sends
 from service.models import CheckIn, Message, Participant, Program, Statement
 from service.program import actions, commitments, conversation
-from service.program.programs import quiet_hours
 from tests.support.factories import (
     ANA,
     BEN,

@@ -20,10 +20,9 @@ from service.infra.gateway import (
     GatewayError,
     SendResult,
     _from_twilio,
-    build_gateway,
     classify_error_code,
 )
-from service.infra.twilio_gateway import TwilioGateway
+from service.infra.twilio_gateway import TwilioGateway, build_gateway
 from tests.support.twilio import ACCOUNT_SID, AUTH_TOKEN, free_port, local_gateway
 
 

@@ -1,4 +1,5 @@
-"""The tree stays as `make lint` wants it: ruff's checks and its formatting."""
+"""The tree stays as `make lint` wants it: ruff's checks, its formatting, and the import
+contracts of pyproject.toml (the layers of DESIGN.md)."""
 
 from __future__ import annotations
 
@@ -19,5 +20,14 @@ def test_ruff_passes(args):
     assert ruff, "ruff is a dev dependency (uv.lock); run `make test` to install it"
     result = subprocess.run(
         [ruff, *args, "--no-cache"], cwd=ROOT, capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_import_contracts_hold():
+    lint_imports = Path(sys.executable).with_name("lint-imports")
+    assert lint_imports.exists(), "import-linter is a dev dependency (uv.lock)"
+    result = subprocess.run(
+        [str(lint_imports), "--no-cache"], cwd=ROOT, capture_output=True, text=True, timeout=120
     )
     assert result.returncode == 0, result.stdout + result.stderr

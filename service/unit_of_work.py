@@ -1,0 +1,94 @@
+"""One unit of work: a database transaction whose texts and jobs are queued after it commits.
+
+Every use case writes through one:
+
+    with UnitOfWork(services) as uow:
+        ...                      # load, ask the core, apply (uow.session)
+        uow.send(message)        # an outbox row to hand to the queue once it is stored
+        uow.later("place_call", call.id, at=when)
+        uow.commit()             # commit, then queue what was collected
+
+Nothing is queued for a transaction that rolls back, and a queue that is down loses
+nothing: the rows are in the database for the sweeper. (cosmicpython's unit of work.)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from service.services import Services
+
+BATCH = 100  # outbox rows per send job: one job per text would cap throughput near 50/s
+
+
+@dataclass(frozen=True)
+class Job:
+    task: str
+    args: tuple
+    at: datetime | None = None
+    job_id: str | None = None
+
+
+def send_jobs(messages, now: datetime) -> list[Job]:
+    """The jobs that send these outbox rows: due rows in batches, later ones each at its
+    own time (under a job id, so closing a program can drop them)."""
+    pending = [m for m in messages if m is not None and m.status == "pending"]
+    due = [m.id for m in pending if m.send_after is None or m.send_after <= now]
+    jobs = [Job("send_messages", (due[i : i + BATCH],)) for i in range(0, len(due), BATCH)]
+    jobs += [
+        Job("send_messages", ([m.id],), at=m.send_after, job_id=f"send-{m.id}")
+        for m in pending
+        if m.id not in due
+    ]
+    return jobs
+
+
+class UnitOfWork:
+    """A session plus what to queue once it has committed."""
+
+    def __init__(self, services: Services):
+        self.services = services
+        self.session = services.sessions()
+        self._texts: list = []
+        self._jobs: list[Job] = []
+        self._dropped: list[str] = []
+
+    def __enter__(self) -> UnitOfWork:
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.rollback()
+        self.session.close()
+
+    @property
+    def now(self) -> datetime:
+        return self.services.now()
+
+    def send(self, *messages) -> None:
+        """Hand these outbox rows (None is skipped) to the queue after the commit."""
+        self._texts.extend(m for m in messages if m is not None)
+
+    def later(self, task: str, *args: Any, at: datetime | None = None, job_id=None) -> None:
+        """Queue `task(*args)` after the commit (at `at`, when given)."""
+        self._jobs.append(Job(task, args, at, job_id))
+
+    def drop_jobs(self, job_ids: list[str]) -> None:
+        """Cancel these scheduled jobs after the commit."""
+        self._dropped.extend(job_ids)
+
+    def commit(self) -> None:
+        self.session.commit()
+        texts, jobs, dropped = self._texts, self._jobs, self._dropped
+        self._texts, self._jobs, self._dropped = [], [], []
+        dispatcher = self.services.dispatcher
+        if dropped:
+            dispatcher.cancel(dropped)
+        for job in send_jobs(texts, self.services.now()) + jobs:
+            dispatcher.enqueue(job.task, *job.args, at=job.at, job_id=job.job_id)
+
+    def rollback(self) -> None:
+        """Undo what is not committed, and forget what it would have queued."""
+        self.session.rollback()
+        self._texts, self._jobs, self._dropped = [], [], []
