@@ -30,8 +30,9 @@ from wtforms.validators import InputRequired, Length
 from admin.base import deny, is_allowed
 from admin.security import check_csrf
 from admin.throttle import FAILED_LIMIT, LoginThrottle
+from service import records
 from service.models import Facilitator
-from service.program import accounts, audit
+from service.program import accounts
 
 ADMIN_URL = "/admin"
 PUBLIC_ENDPOINTS = {"admin.login", "admin.static"}
@@ -90,8 +91,8 @@ def is_admin_path(path: str) -> bool:
     return path == ADMIN_URL or path.startswith(ADMIN_URL + "/")
 
 
-def record(db, services, actor: str, action: str, entity=None, **detail) -> None:
-    audit.record(db, actor, action, entity, now=services.now(), detail=detail)
+def audit(db, services, actor: str, action: str, entity=None, **detail) -> None:
+    records.audit(db, actor, action, entity, now=services.now(), detail=detail)
     db.commit()
 
 
@@ -134,7 +135,7 @@ def expire_idle_session(db, services) -> None:
     fid = str(session.get("_user_id", "")).partition(":")[0]
     logout_user()
     session.clear()
-    record(db, services, f"facilitator:{fid}", "admin.logout", reason="idle", minutes=minutes)
+    audit(db, services, f"facilitator:{fid}", "admin.logout", reason="idle", minutes=minutes)
     flash(f"You were signed out after {minutes} minutes without activity.", "info")
 
 
@@ -188,14 +189,14 @@ class AuthIndexView(AdminIndexView):
             self.throttle.clear(email, address)
         facilitator.last_login_at = self.services.now()
         user = AdminUser(facilitator)  # after any rehash, so the fingerprint is current
-        record(self.db, self.services, user.actor, "admin.login", facilitator, address=address)
+        audit(self.db, self.services, user.actor, "admin.login", facilitator, address=address)
         session.clear()  # a fresh session (and CSRF secret) for the signed-in facilitator
         login_user(user)
         session["admin_seen"] = int(self.services.now().timestamp())
         return redirect(target)
 
     def _record_anonymous(self, action, email, address):
-        record(self.db, self.services, "anonymous", action, email=email, address=address)
+        audit(self.db, self.services, "anonymous", action, email=email, address=address)
 
     def _login_page(self, form, error=None, status=200, headers=None):
         form.password.data = ""
@@ -212,6 +213,6 @@ class AuthIndexView(AdminIndexView):
         actor = current_user.actor
         logout_user()
         session.clear()
-        record(self.db, self.services, actor, "admin.logout", reason="user")
+        audit(self.db, self.services, actor, "admin.logout", reason="user")
         flash("You are signed out.", "info")
         return redirect(url_for("admin.login"))

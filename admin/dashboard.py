@@ -5,16 +5,15 @@
   the facilitator's programs (unmatched texts to no known program number: admins only).
   "Resolve" is a POST (CSRF-checked by the admin guard) and 404s outside the scope.
 * Trends: per program and ISO week, the response rate (answered / sent check-ins) and the
-  kept ratio (kept = 1, partly = ½, missed or unanswered = 0, as `checkins.kept_ratio`),
+  kept ratio (the one score of core/checkin_rules.py: kept 1, partly ½, missed 0),
   drawn server-side as inline SVG (no script, no CDN, nothing the CSP must allow), each with
   a table as its text alternative.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 
 import sqlalchemy as sa
 from flask import abort, flash, redirect, url_for
@@ -23,31 +22,18 @@ from flask_login import current_user
 
 from admin.auth import AuthIndexView
 from admin.base import visible_program_ids
+from service.core.enums import AttentionKind, label
 from service.models import (
     AttentionItem,
-    CheckIn,
-    CheckInAnswer,
     Message,
     Participant,
     Program,
 )
-from service.program import audit
+from service.program import attention, scores
+from service.unit_of_work import UnitOfWork
 
 ATTENTION_LIMIT = 100
 WEEKS = 12
-SCORE = {"kept": 1.0, "partly": 0.5, "missed": 0.0}
-KIND_LABELS = {
-    "opted_out": "Opted out",
-    "undeliverable": "Undeliverable",
-    "headsup": "HEADSUP: a promise at risk",
-    "missed_run": "Missed check-ins in a row",
-    "disagreement": "Partners disagree",
-    "paused": "Paused",
-    "commitment_change": "Asks to change a commitment",
-    "call_requested": "Asked for a call",
-    "reflection": "New reflection",
-    "unmatched": "Text from an unknown number",
-}
 
 
 def participant_url(participant_id: int | None) -> str | None:
@@ -94,7 +80,7 @@ def attention_list(db, limit: int = ATTENTION_LIMIT) -> list[Attention]:
     rows = [
         Attention(
             kind=item.kind,
-            label=KIND_LABELS.get(item.kind, item.kind.replace("_", " ").capitalize()),
+            label=label("attention_kind", item.kind),
             at=item.created_at,
             detail=item.detail,
             participant_id=item.participant_id,
@@ -115,8 +101,8 @@ def attention_list(db, limit: int = ATTENTION_LIMIT) -> list[Attention]:
         texts = texts.where(Message.program_id.in_(ids))
     rows += [
         Attention(
-            kind="unmatched",
-            label=KIND_LABELS["unmatched"],
+            kind=AttentionKind.UNMATCHED,
+            label=AttentionKind.UNMATCHED.label,
             at=message.created_at,
             detail=message.body,
             participant_id=None,
@@ -139,99 +125,26 @@ def mask(number: str) -> str:
 # Trends -----------------------------------------------------------------------------------
 
 
-@dataclass
-class Week:
-    start: date
-    sent: int = 0
-    answered: int = 0
-    points: float = 0.0
-    total: int = 0
-
-    @property
-    def response_rate(self) -> float | None:
-        return self.answered / self.sent if self.sent else None
-
-    @property
-    def kept(self) -> float | None:
-        return self.points / self.total if self.total else None
-
-
-def week_start(instant: datetime) -> date:
-    day = instant.date()
-    return day - timedelta(days=day.weekday())
-
-
-def program_trends(db, now: datetime, weeks: int = WEEKS) -> list[dict]:
+def program_trends(db, services, now: datetime, weeks: int = WEEKS) -> list[dict]:
     """Each visible program with `weeks` Weeks (oldest first) of check-in figures."""
     ids = visible_program_ids(db)
-    programs = sa.select(Program).order_by(Program.name, Program.id)
+    programs = sa.select(Program.id).order_by(Program.name, Program.id)
     if ids is not None:
         programs = programs.where(Program.id.in_(ids))
-    programs = list(db.scalars(programs))
-    first = week_start(now) - timedelta(weeks=weeks - 1)
-    since = datetime.combine(first, datetime.min.time(), tzinfo=now.tzinfo)
-    by_program: dict[int, dict[date, Week]] = {
-        p.id: {first + timedelta(weeks=i): Week(first + timedelta(weeks=i)) for i in range(weeks)}
-        for p in programs
-    }
-    if not programs:
-        return []
-    checkins = db.execute(
-        sa.select(CheckIn, Participant.program_id)
-        .join(Participant, Participant.id == CheckIn.participant_id)
-        .where(
-            Participant.program_id.in_(list(by_program)),
-            CheckIn.kind == "self",
-            CheckIn.due_at >= since,
-            CheckIn.sent_at.is_not(None),
-        )
-    ).all()
-    answers: dict[int, list[str]] = defaultdict(list)
-    if checkins:
-        for cid, result in db.execute(
-            sa.select(CheckInAnswer.checkin_id, CheckInAnswer.result).where(
-                CheckInAnswer.checkin_id.in_([c.id for c, _ in checkins])
-            )
-        ):
-            answers[cid].append(result)
-    for checkin, program_id in checkins:
-        week = by_program[program_id].get(week_start(checkin.due_at))
-        if week is None:
-            continue
-        week.sent += 1
-        if checkin.answered_at is not None or checkin.status == "answered":
-            week.answered += 1
-        results = answers.get(checkin.id, [])
-        week.points += sum(SCORE.get(r, 0.0) for r in results)
-        week.total += len(results)
-        if checkin.status == "missed":
-            week.total += len(checkin.commitment_ids or [])
-    active = sa.func.sum(sa.case((Participant.status == "active", 1), else_=0))
-    counts = {
-        pid: (n, a or 0)
-        for pid, n, a in db.execute(
-            sa.select(Participant.program_id, sa.func.count(Participant.id), active)
-            .where(Participant.program_id.in_(list(by_program)))
-            .group_by(Participant.program_id)
-        )
-    }
-    return [
-        {
-            "program": p,
-            "participants": counts.get(p.id, (0, 0))[0],
-            "active": counts.get(p.id, (0, 0))[1],
-            "weeks": list(by_program[p.id].values()),
-            "chart": chart(by_program[p.id]),
-        }
-        for p in programs
-    ]
+    program_ids = list(db.scalars(programs))
+    with services.sessions() as session:
+        shown = [session.get(Program, pid) for pid in program_ids]
+        trends = scores.program_trends(session, shown, now, weeks)
+    for trend in trends:
+        trend["chart"] = chart({w.start: w for w in trend["weeks"]})
+    return trends
 
 
 # SVG geometry (the template draws it; every number here is ours, never user text).
 WIDTH, HEIGHT, LEFT, RIGHT, TOP, BOTTOM = 560, 200, 40, 10, 10, 30
 
 
-def chart(weeks: dict[date, Week]) -> dict:
+def chart(weeks: dict[date, scores.Week]) -> dict:
     values = list(weeks.values())
     n = len(values)
     step = (WIDTH - LEFT - RIGHT) / max(n - 1, 1)
@@ -268,10 +181,6 @@ def chart(weeks: dict[date, Week]) -> dict:
     }
 
 
-def percent(value: float | None) -> str:
-    return "–" if value is None else f"{round(value * 100)}%"
-
-
 class DashboardView(AuthIndexView):
     @expose("/")
     def index(self):
@@ -279,36 +188,19 @@ class DashboardView(AuthIndexView):
         return self.render(
             "realign/dashboard.html",
             attention=attention_list(self.db),
-            trends=program_trends(self.db, now),
-            percent=percent,
+            trends=program_trends(self.db, self.services, now),
+            percent=scores.percent,
         )
 
     @expose("/attention/<int:item_id>/resolve", methods=("POST",))
     def resolve(self, item_id: int):
-        ids = visible_program_ids(self.db)
-        query = (
-            sa.select(AttentionItem)
-            .outerjoin(Participant, Participant.id == AttentionItem.participant_id)
-            .where(AttentionItem.id == item_id)
-        )
-        if ids is not None:
-            query = query.where(
-                sa.or_(AttentionItem.program_id.in_(ids), Participant.program_id.in_(ids))
+        with UnitOfWork(self.services) as uow:
+            done = attention.resolve(
+                uow, item_id, visible=visible_program_ids(self.db), actor=current_user.actor
             )
-        item = self.db.scalars(query).one_or_none()
-        if item is None:
-            abort(404)
-        if item.resolved_at is None:
-            now = self.services.now()
-            item.resolved_at = now
-            audit.record(
-                self.db,
-                current_user.actor,
-                "attention.resolve",
-                item,
-                now=now,
-                detail={"kind": item.kind},
-            )
-            self.db.commit()
+            if done is None:
+                abort(404)
+            uow.commit()
+        if done:
             flash("Marked as resolved.", "success")
         return redirect(url_for("admin.index"))

@@ -11,7 +11,7 @@ import csv
 import io
 import re
 
-from service.program.enrollment import export_archive
+from service.program.exports import export_archive
 
 CSV_FILES = {
     "statements.csv": ("statements", ("id", "step", "kind", "channel", "created_at", "body")),

@@ -1,10 +1,10 @@
 """CSV import of participants: upload → preview (an error per bad row) → confirm.
 
-* Preview: `service.actions.parse_csv` and `check_import` give each row its errors (name,
+* Preview: `service.program.imports.parse_csv` and `check_import` give each row its errors (name,
   phone, time zone, language, duplicate in the file or in the program, erased number). The
   valid rows travel to the confirm step in a hidden field; nothing is stored yet.
 * Confirm (`run`): every row is checked again (the program may have changed meanwhile) and
-  then enrolled in ONE transaction (`service.actions.import_rows`): if any row fails, the
+  then enrolled in ONE transaction (`service.program.imports.import_rows`): if any row fails, the
   transaction rolls back and nobody is imported. Invitations are enqueued after commit.
 * Progress: while the confirm request works, it writes `done/total` to Redis under a random
   token (keyed to the facilitator); `static/participant_import.js` posts the confirm form
@@ -27,10 +27,10 @@ from wtforms.fields import SelectChoice
 from wtforms.validators import InputRequired
 
 from admin.choices import program_choices
-from service.messaging import outbox
 from service.models import Program
-from service.program import actions
+from service.program import actions, imports
 from service.services import current
+from service.unit_of_work import UnitOfWork
 
 log = logging.getLogger(__name__)
 
@@ -73,8 +73,8 @@ def upload(view):
     with svc.sessions() as s:
         program = s.get(Program, form.program_id.data)
         try:
-            rows = actions.check_import(
-                s, program, actions.parse_csv(text), svc.settings.effective_secret_key()
+            rows = imports.check_import(
+                s, program, imports.parse_csv(text), svc.settings.effective_secret_key()
             )
         except actions.ActionError as exc:
             error = f"The file cannot be read: {exc}."
@@ -118,7 +118,7 @@ def run(view):
     try:
         data = json.loads(request.form.get("rows", "[]"))
         rows = [
-            actions.ImportRow(
+            imports.ImportRow(
                 line=int(d["line"]),
                 name=str(d["name"]),
                 phone=str(d["phone"]),
@@ -131,13 +131,12 @@ def run(view):
         abort(400, description="The import form was damaged; please upload the file again.")
     if not rows:
         return _finish(view, program_id, False, "There was nothing to import.", 400)
-    now, actor = svc.now(), current_user.actor
+    actor = current_user.actor
     progress = Progress(svc.redis, token, current_user.id, len(rows))
-    with svc.sessions() as s:
-        program = s.get(Program, program_id)
-        actions.check_import(s, program, rows, svc.settings.effective_secret_key())
+    with UnitOfWork(svc) as uow:
+        program = uow.session.get(Program, program_id)
+        imports.check_import(uow.session, program, rows, svc.settings.effective_secret_key())
         if not all(r.ok for r in rows):
-            s.rollback()
             progress.set("failed")
             if _wants_json():
                 message = "Some rows are no longer valid; nothing was imported."
@@ -145,20 +144,18 @@ def run(view):
             error = "Some rows are no longer valid (see below); nothing was imported."
             return _preview(view, program, rows, error, 409)
         try:
-            invitations = actions.import_rows(
-                s, program, [r.as_dict() for r in rows], now=now, actor=actor,
-                progress=progress.update,
-            )  # fmt: skip
-            s.commit()
+            imports.import_rows(
+                uow, program, [r.as_dict() for r in rows], actor=actor, progress=progress.update
+            )
+            uow.commit()
         except Exception as exc:  # noqa: BLE001  any failure: nothing is imported
-            s.rollback()
+            uow.rollback()
             progress.set("failed")
             log.warning("participant import rolled back: %s", type(exc).__name__)
             reason = str(exc) if isinstance(exc, actions.ActionError) else "a database error"
             message = f"Nothing was imported ({reason}). Please check the file and try again."
             return _finish(view, program_id, False, message, 409)
     progress.set("done")
-    outbox.enqueue_sends(svc, invitations)
     message = f"Imported {len(rows)} participants; invitations are queued."
     return _finish(view, program_id, True, message)
 

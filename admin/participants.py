@@ -3,7 +3,7 @@
 Reads for the list go through Flask-Admin's scoped session (`ScopedModelView`); everything
 that changes a participant loads them by id in a SQLModel session from `services.sessions()`
 and calls the domain (`service.enrollment`, `service.actions`, `service.checkins`,
-`service.erasure`), commits, then hands queued texts to `outbox.enqueue_sends`. Every URL
+`service.erasure`) in one unit of work, which queues their texts once it commits. Every URL
 that takes a participant or recording id first checks it through the view's scoped
 `get_one` (or `open_recording`), so another facilitator's ids answer 404.
 
@@ -14,7 +14,6 @@ numbers (search still finds a number typed in any format: see `_apply_search`).
 from __future__ import annotations
 
 import re
-from datetime import timedelta
 
 import sqlalchemy as sa
 from flask import (
@@ -30,7 +29,6 @@ from flask_admin import expose
 from flask_admin.contrib.sqla import filters as sqla_filters
 from flask_admin.form import SecureForm
 from flask_login import current_user
-from sqlmodel import select
 from wtforms import (
     BooleanField,
     FieldList,
@@ -48,27 +46,22 @@ from admin import exports, importer
 from admin.base import visible_program_ids
 from admin.choices import as_choices, partner_choices, program_choices
 from admin.views import AuditedModelView
+from service import records
 from service.core import schedule, texts
+from service.core.enums import OPEN_COMMITMENTS, Language, Outcome, ParticipantStatus
 from service.core.phones import normalize_phone
 from service.core.redact import mask_phone
-from service.messaging import outbox
 from service.models import (
-    PARTICIPANT_STATUSES,
-    AttentionItem,
-    CheckIn,
-    CheckInAnswer,
     Commitment,
     Facilitator,
-    Message,
     Participant,
     Program,
-    Reflection,
-    Statement,
 )
-from service.program import actions, audit, checkins, enrollment
-from service.program import commitments as commits
-from service.program.erasure import ErasureError, erase_participant, was_erased
+from service.program import actions, closure, scores, story
+from service.program import participants as people
+from service.program.erasure import ErasureError, erase_participant
 from service.services import current
+from service.unit_of_work import UnitOfWork
 from service.voice.recordings import AUDIO_MIMETYPE, RecordingNotFound, open_recording
 
 assets = Blueprint(
@@ -89,10 +82,6 @@ def services():
 
 def step_label(step: int) -> str:
     return f"{step}. {texts.step_name(step)}"
-
-
-def percent(ratio) -> str:
-    return "–" if ratio is None else f"{round(ratio * 100)}%"
 
 
 # Forms ------------------------------------------------------------------------------------
@@ -130,7 +119,9 @@ class ParticipantForm(SecureForm):
         "Time zone", validators=[InputRequired(), timezone_validator],
         description="IANA name, e.g. America/New_York or Europe/Berlin.",
     )  # fmt: skip
-    language = SelectField("Language", choices=[SelectChoice(c, c) for c in enrollment.LANGUAGES])
+    language = SelectField(
+        "Language", choices=[SelectChoice(v, lb) for v, lb in Language.choices()]
+    )
     program_id = SelectField("Program", coerce=int, validate_choice=True)
     partner_id = SelectField("Partner", coerce=int, validate_choice=True)
     rejoin = BooleanField("This person asked to be erased before and now asks to join again")
@@ -156,17 +147,27 @@ def field_for(message: str) -> str:
     return "name"
 
 
-class CommitmentRowError(ValueError):
-    """A refusal about one inline commitment row (shown beside that row)."""
-
-    def __init__(self, entry, message: str):
-        super().__init__(message)
-        self.entry = entry
+def commitment_rows(form) -> list[people.CommitmentRow]:
+    """The form's commitment rows, as the service reads them."""
+    rows = []
+    for entry in form.commitments:
+        cid = entry.form.id.data or ""
+        rows.append(
+            people.CommitmentRow(
+                id=int(cid) if cid.isdigit() else (-1 if cid else None),
+                text=entry.form.text.data or "",
+                sign=entry.form.sign.data or "",
+            )
+        )
+    return rows
 
 
 def form_error(form, exc) -> bool:
-    if isinstance(exc, CommitmentRowError):
-        exc.entry.form.text.errors.append(str(exc))
+    """A refusal, shown beside the field (or commitment row) it is about."""
+    if isinstance(exc, people.RowError):
+        form.commitments.entries[exc.index].form.text.errors.append(str(exc))
+    elif isinstance(exc, people.ErasedNumber):
+        form.phone.errors.append(str(exc))
     else:
         getattr(form, field_for(str(exc))).errors.append(str(exc))
     return False
@@ -196,7 +197,7 @@ class StepFilter(sqla_filters.FilterEqual):
 
 class StatusFilter(sqla_filters.FilterEqual):
     def __init__(self):
-        options = [(s, s.replace("_", " ")) for s in PARTICIPANT_STATUSES]
+        options = ParticipantStatus.choices()
         super().__init__(Participant.status, "Status", options=options)
 
 
@@ -231,8 +232,8 @@ class ParticipantView(AuditedModelView):
         "step": lambda v, c, m, n: step_label(m.step),
         "status": lambda v, c, m, n: m.status.replace("_", " "),
         "phone": lambda v, c, m, n: mask_phone(m.phone),
-        "kept_7d": lambda v, c, m, n: percent(_stats(m.id)[0]),
-        "kept_30d": lambda v, c, m, n: percent(_stats(m.id)[1]),
+        "kept_7d": lambda v, c, m, n: scores.percent(_stats(m.id)[0]),
+        "kept_30d": lambda v, c, m, n: scores.percent(_stats(m.id)[1]),
         "last_inbound_at": lambda v, c, m, n: (
             m.last_inbound_at.strftime("%Y-%m-%d %H:%M UTC") if m.last_inbound_at else "never"
         ),
@@ -309,7 +310,9 @@ class ParticipantView(AuditedModelView):
                 form.commitments.last_index = -1
                 for c in self.session.scalars(
                     sa.select(Commitment)
-                    .where(Commitment.participant_id == obj.id, Commitment.status.in_(commits.OPEN))
+                    .where(
+                        Commitment.participant_id == obj.id, Commitment.status.in_(OPEN_COMMITMENTS)
+                    )
                     .order_by(Commitment.id)
                 ):
                     form.commitments.append_entry({"id": str(c.id), "text": c.text, "sign": c.sign})
@@ -322,129 +325,50 @@ class ParticipantView(AuditedModelView):
 
     def create_model(self, form):
         svc = services()
-        now, actor = svc.now(), current_user.actor
         if form.program_id.data not in {pid for pid, _ in program_choices(self.session)}:
             return form_error(form, ValueError("choose one of your programs"))
-        with svc.sessions() as s:
-            program = s.get(Program, form.program_id.data)
-            secret = svc.settings.effective_secret_key()
-            erased = was_erased(s, form.phone.data, secret)
-            if erased and not form.rejoin.data:
-                form.phone.errors.append(
-                    "this number belonged to someone who asked to be erased; tick the box "
-                    "below only if they asked to join again"
-                )
-                return False
+        with UnitOfWork(svc) as uow:
+            program = uow.session.get(Program, form.program_id.data)
             try:
-                participant, invitation = enrollment.enroll(
-                    s,
+                participant = people.enrol(
+                    uow,
                     program,
                     name=form.name.data,
                     phone=form.phone.data,
                     timezone=form.timezone.data,
                     language=form.language.data,
-                    now=now,
-                    actor=actor,
+                    partner_id=form.partner_id.data or None,
+                    rows=commitment_rows(form),
+                    rejoin=bool(form.rejoin.data),
+                    secret=svc.settings.effective_secret_key(),
+                    visible=visible_program_ids(self.session),
+                    actor=current_user.actor,
                 )
-                if erased:
-                    audit.record(s, actor, "rejoin_after_erasure", participant, now=now)
-                    outbox.flag(
-                        s,
-                        participant,
-                        "rejoined",
-                        "this number was erased before; re-enrolled on request",
-                        now,
-                    )
-                self._link(s, participant, form.partner_id.data, now, actor)
-                self._commitments(s, participant, form, now, actor)
-                s.commit()
+                uow.commit()
             except ValueError as exc:
-                s.rollback()
                 return form_error(form, exc)
-        outbox.enqueue_sends(svc, [invitation])
         return participant
 
     def update_model(self, form, model):
-        svc = services()
-        now, actor = svc.now(), current_user.actor
-        asked = []
-        with svc.sessions() as s:
-            p = s.get(Participant, model.id)
-            changed = []
+        with UnitOfWork(services()) as uow:
+            p = uow.session.get(Participant, model.id)
             try:
-                if form.phone.data != p.phone:
-                    other = s.exec(
-                        select(Participant).where(
-                            Participant.program_id == p.program_id,
-                            Participant.phone == form.phone.data,
-                            Participant.id != p.id,
-                        )
-                    ).first()
-                    if other is not None:
-                        raise ValueError(f"{other.name} already uses that number in this program")
-                for name in ("name", "phone", "timezone", "language"):
-                    value = getattr(form, name).data.strip()
-                    if getattr(p, name) != value:
-                        setattr(p, name, value)
-                        changed.append(name)
-                if "timezone" in changed and p.step == 5 and p.next_checkin_at is not None:
-                    # The schedule follows their local time: recompute the next check-in.
-                    program = s.get(Program, p.program_id)
-                    p.next_checkin_at = checkins.next_due_after(program, p, now)
-                if (p.partner_id or 0) != form.partner_id.data:
-                    self._unlink(s, p)
-                    self._link(s, p, form.partner_id.data, now, actor)
-                    changed.append("partner_id")
-                asked = self._commitments(s, p, form, now, actor)
-                s.add(p)
-                audit.record(s, actor, "participant.update", p, now=now, detail={"fields": changed})
-                s.commit()
+                people.update(
+                    uow,
+                    p,
+                    name=form.name.data,
+                    phone=form.phone.data,
+                    timezone=form.timezone.data,
+                    language=form.language.data,
+                    partner_id=form.partner_id.data or None,
+                    rows=commitment_rows(form),
+                    visible=visible_program_ids(self.session),
+                    actor=current_user.actor,
+                )
+                uow.commit()
             except ValueError as exc:
-                s.rollback()
                 return form_error(form, exc)
-        outbox.enqueue_sends(svc, asked)
         return True
-
-    def _link(self, s, participant, partner_id, now, actor):
-        if not partner_id:
-            return
-        visible = visible_program_ids(self.session)
-        partner = s.get(Participant, partner_id)
-        if partner is None or (visible is not None and partner.program_id not in visible):
-            raise ValueError("choose a partner from your programs")
-        enrollment.link_partners(s, participant, partner, now=now, actor=actor)
-
-    def _unlink(self, s, participant):
-        if participant.partner_id:
-            old = s.get(Participant, participant.partner_id)
-            if old is not None and old.partner_id == participant.id:
-                old.partner_id = None
-                s.add(old)
-            participant.partner_id = None
-            s.add(participant)
-            s.flush()
-
-    def _commitments(self, s, participant, form, now, actor) -> list:
-        asked = []
-        for entry in form.commitments:
-            text, sign = (entry.form.text.data or "").strip(), (entry.form.sign.data or "").strip()
-            cid = entry.form.id.data
-            try:
-                if cid:
-                    commitment = s.get(Commitment, int(cid)) if cid.isdigit() else None
-                    if commitment is None or commitment.participant_id != participant.id:
-                        raise ValueError("that commitment belongs to someone else")
-                    if text != commitment.text or sign != commitment.sign:
-                        asked += commits.edit_commitment(
-                            s, commitment, text, sign=sign, now=now, actor=actor
-                        )
-                elif text:
-                    commits.add_commitment(s, participant, text, sign=sign, now=now, actor=actor)
-                elif sign:
-                    raise ValueError("a commitment needs some words, not only a sign of progress")
-            except ValueError as exc:
-                raise CommitmentRowError(entry, str(exc)) from None
-        return [m for m in asked if m is not None]
 
     # The participant's page ----------------------------------------------------------------
 
@@ -494,17 +418,14 @@ class ParticipantView(AuditedModelView):
         if name not in self.SIMPLE_ACTIONS:
             abort(400, description="unknown action")
         func, done = self.SIMPLE_ACTIONS[name]
-        svc = services()
-        with svc.sessions() as s:
-            p = s.get(Participant, model.id, with_for_update=True)
+        with UnitOfWork(services()) as uow:
+            p = uow.session.get(Participant, model.id, with_for_update=True)
             try:
-                messages = func(s, p, now=svc.now(), actor=current_user.actor) or []
-                s.commit()
+                func(uow, p, actor=current_user.actor)
+                uow.commit()
             except actions.ActionError as exc:
-                s.rollback()
                 flash(f"Not done: {exc}.", "error")
                 return redirect(self.get_url(".details_view", id=model.id))
-        outbox.enqueue_sends(svc, messages)
         flash(done, "success")
         return redirect(self.get_url(".details_view", id=model.id))
 
@@ -516,7 +437,7 @@ class ParticipantView(AuditedModelView):
             flash(f"{model.name} is already closed.", "info")
             return redirect(self.get_url(".details_view", id=model.id))
         if request.method == "POST" and form.validate():
-            checkins.close(
+            closure.close(
                 services(),
                 model.id,
                 outcome=form.outcome.data,
@@ -534,7 +455,7 @@ class ParticipantView(AuditedModelView):
         with svc.sessions() as s:
             p = s.get(Participant, model.id)
             archive = exports.participant_zip(s, p)
-            audit.record(s, current_user.actor, "export_participant", p, now=svc.now())
+            records.audit(s, current_user.actor, "export_participant", p, now=svc.now())
             s.commit()
         name = exports.filename(model)
         return send_file(
@@ -576,10 +497,7 @@ class ParticipantView(AuditedModelView):
 class CloseForm(Form):
     outcome = SelectField(
         "Outcome",
-        choices=[
-            SelectChoice("restored", "Restored: trust is rebuilt"),
-            SelectChoice("ended", "A clear ending"),
-        ],
+        choices=[SelectChoice(value, label) for value, label in Outcome.choices()],
         validators=[InputRequired()],
     )
     message = TextAreaField(
@@ -598,31 +516,11 @@ def program_name(db, program_id: int) -> str:
     return program.name if program else ""
 
 
-# Figures for the list and the page --------------------------------------------------------
-
-
 def kept_stats(participant_ids: list[int]) -> dict[int, tuple]:
-    """(kept 7 days, kept 30 days) per participant, from the domain's own score."""
+    """(kept 7 days, kept 30 days) per participant, from the one score."""
     svc = services()
-    now = svc.now()
-    out = {}
-    if not participant_ids:
-        return out
     with svc.sessions() as s:
-        # Only people with a scored check-in in the window can have a ratio (kept_ratio
-        # answers None for everyone else): one query instead of two per row.
-        scored = select(CheckIn.participant_id).where(
-            CheckIn.participant_id.in_(participant_ids),
-            CheckIn.kind == "self",
-            CheckIn.due_at > now - timedelta(days=30),
-            CheckIn.status.in_(("answered", "missed")),
-        )
-        for p in s.exec(select(Participant).where(Participant.id.in_(scored))):
-            out[p.id] = (
-                checkins.kept_ratio(s, p, now, 7),
-                checkins.kept_ratio(s, p, now, 30),
-            )
-    return out
+        return scores.kept_stats(s, participant_ids, svc.now())
 
 
 def _stats(pid: int) -> tuple:
@@ -630,113 +528,9 @@ def _stats(pid: int) -> tuple:
 
 
 def participant_story(pid: int) -> dict:
-    """Everything the participant page shows, read in one SQLModel session."""
     svc = services()
-    now = svc.now()
     with svc.sessions() as s:
-        p = s.get(Participant, pid)
-        program = s.get(Program, p.program_id)
-        partner = s.get(Participant, p.partner_id) if p.partner_id else None
-        messages = s.exec(
-            select(Message)
-            .where(Message.participant_id == pid)
-            .order_by(Message.created_at, Message.id)
-        ).all()
-        statements = s.exec(
-            select(Statement)
-            .where(Statement.participant_id == pid)
-            .order_by(Statement.step, Statement.id)
-        ).all()
-        by_step = {}
-        for st in statements:
-            by_step.setdefault(st.step, []).append(st)
-        reflections = s.exec(
-            select(Reflection)
-            .where(
-                Reflection.participant_id == pid, Reflection.status.notin_(("discarded", "empty"))
-            )
-            .order_by(Reflection.id)
-        ).all()
-        commitments = [
-            {
-                "c": c,
-                "kept_7d": percent(checkins.commitment_ratio(s, c, now, 7)),
-                "kept_30d": percent(checkins.commitment_ratio(s, c, now, 30)),
-            }
-            for c in s.exec(
-                select(Commitment).where(Commitment.participant_id == pid).order_by(Commitment.id)
-            )
-        ]
-        attention = s.exec(
-            select(AttentionItem)
-            .where(AttentionItem.participant_id == pid, AttentionItem.resolved_at.is_(None))
-            .order_by(AttentionItem.created_at.desc())
-        ).all()
-        calendar = checkin_calendar(s, p, now)
-        return {
-            "p": p,
-            "masked_phone": mask_phone(p.phone),
-            "program": program,
-            "partner": partner,
-            "step_label": step_label(p.step),
-            "messages": messages,
-            "statements": [(step_label(step), by_step[step]) for step in sorted(by_step)],
-            "reflections": reflections,
-            "commitments": commitments,
-            "attention": attention,
-            "calendar": calendar,
-            "kept_7d": percent(checkins.kept_ratio(s, p, now, 7)),
-            "kept_30d": percent(checkins.kept_ratio(s, p, now, 30)),
-        }
-
-
-def checkin_calendar(s, p: Participant, now) -> list[list[dict]]:
-    """Weeks (Monday first) of the last six, each day kept / partly / missed / none."""
-    from zoneinfo import ZoneInfo
-
-    zone = ZoneInfo(p.timezone)
-    today = now.astimezone(zone).date()
-    first = today - timedelta(days=today.weekday() + 7 * (CALENDAR_WEEKS - 1))
-    rows = s.exec(
-        select(CheckIn).where(
-            CheckIn.participant_id == p.id,
-            CheckIn.kind == "self",
-            CheckIn.due_at >= now - timedelta(days=7 * CALENDAR_WEEKS + 1),
-        )
-    ).all()
-    answers: dict[int, list[str]] = {}
-    if rows:
-        for cid, result in s.exec(
-            select(CheckInAnswer.checkin_id, CheckInAnswer.result).where(
-                CheckInAnswer.checkin_id.in_([c.id for c in rows])
-            )
-        ):
-            answers.setdefault(cid, []).append(result)
-    days: dict = {}
-    for c in rows:
-        day = c.due_at.astimezone(zone).date()
-        results = answers.get(c.id, [])
-        if c.status == "missed" or (results and all(r == "missed" for r in results)):
-            state = "missed"
-        elif results and all(r == "kept" for r in results):
-            state = "kept"
-        elif results:
-            state = "partly"
-        elif c.status in ("open", "scheduled"):
-            state = "waiting"
-        else:
-            state = "none"
-        rank = {"missed": 4, "partly": 3, "kept": 2, "waiting": 1, "none": 0}
-        if rank[state] >= rank[days.get(day, "none")]:
-            days[day] = state
-    weeks = []
-    for w in range(CALENDAR_WEEKS):
-        week = []
-        for d in range(7):
-            day = first + timedelta(days=7 * w + d)
-            week.append({"date": day, "state": days.get(day, "none"), "future": day > today})
-        weeks.append(week)
-    return weeks
+        return story.participant_story(s, pid, svc.now())
 
 
 def register(admin, app, db):

@@ -10,7 +10,7 @@
   (admin/static/realign/segments.js, mirroring service/segments.py) counts characters,
   encoding and segments as the facilitator types.
 * Closure: outcome + closing message; every open participant is closed through
-  `service.checkins.close` (closing text once, schedules stopped), then the program.
+  `service.program.closure` (closing text once, schedules stopped), then the program.
 """
 
 from __future__ import annotations
@@ -36,10 +36,12 @@ from wtforms.fields import SelectChoice
 from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
 
 from admin.base import ScopedModelView
+from service import records
 from service.core import schedule, texts
+from service.core.enums import Outcome
 from service.core.options import DEFAULT_OPTIONS, option, parse_hhmm
 from service.models import Facilitator, Participant, Program, ProgramFacilitator
-from service.program import audit, checkins
+from service.program import closure
 from service.program.programs import ProgramError, validate_program
 from service.services import current
 
@@ -55,7 +57,7 @@ OPTION_FIELDS = (
     "milestones", "weekly_summary", "daily_digest", "recording_max_seconds",
     "delete_recordings_at_twilio", "call_retries",
 )  # fmt: skip
-OUTCOMES = (("restored", "Restored: trust is repaired"), ("ended", "A clear ending"))
+OUTCOMES = tuple(Outcome.choices())
 
 
 def now():
@@ -317,7 +319,7 @@ class ProgramView(ScopedModelView):
         self.session.add(program)
         self.session.flush()
         self._set_co_facilitators(program, form.co_facilitators.data or [])
-        audit.record(
+        records.audit(
             self.session,
             current_user.actor,
             "program.create" if is_created else "program.update",
@@ -383,7 +385,7 @@ class ProgramView(ScopedModelView):
                     if (new.get(k) or {}).get(lang) != (overrides.get(k) or {}).get(lang)
                 )
                 program.text_overrides = new
-                audit.record(
+                records.audit(
                     self.session,
                     current_user.actor,
                     "program.texts",
@@ -449,36 +451,10 @@ class ProgramView(ScopedModelView):
         return (page, 400) if error else page
 
     def _close(self, program: Program, outcome: str, message: str | None) -> int:
-
-        services = current()
-        ids = list(
-            self.session.scalars(
-                sa.select(Participant.id).where(
-                    Participant.program_id == program.id, Participant.status != "closed"
-                )
-            )
-        )
         self.session.commit()  # release our read before the service's own transactions
-        for pid in ids:
-            checkins.close(
-                services, pid, outcome=outcome, actor=current_user.actor, message=message
-            )
-        program = self.session.get(Program, program.id)
-        self.session.refresh(program)
-        program.status = "closed"
-        program.outcome = outcome
-        program.closing_message = message
-        program.closed_at = services.now()
-        audit.record(
-            self.session,
-            current_user.actor,
-            "program.close",
-            program,
-            now=services.now(),
-            detail={"outcome": outcome, "participants": len(ids)},
+        return closure.close_program(
+            current(), program.id, outcome=outcome, actor=current_user.actor, message=message
         )
-        self.session.commit()
-        return len(ids)
 
 
 def owner_name(db, facilitator_id: int) -> str:

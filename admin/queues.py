@@ -18,8 +18,8 @@ from rq.exceptions import NoSuchJobError
 from rq.job import Job
 
 from admin.base import deny, is_allowed
+from service import records
 from service.infra.queue import QUEUE
-from service.program import audit
 
 FAILED_SHOWN = 50
 
@@ -107,7 +107,7 @@ class QueueHealthView(BaseView):
             abort(404)
         except RedisError:
             abort(503)
-        audit.record(
+        records.audit(
             self.db,
             current_user.actor,
             "queue.requeue",

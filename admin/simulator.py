@@ -5,7 +5,7 @@ Each text goes to the real webhook (`POST /twilio/sms`) with a valid Twilio sign
 an in-process test client, so signature checking, storage and queueing are the production
 path. Replies are written to the outbox and sent by RQ jobs; rather than wait for a worker,
 the simulator runs the same job functions for this one conversation in-process
-(`conversation.handle_inbound`, `outbox.deliver`). Both claim their row atomically, so the
+(`conversation.handle_inbound`, `personas.deliver_now`). Both claim their row atomically, so the
 queued jobs a worker picks up later find nothing left to do: nothing is sent twice.
 
 Test personas are participants named "Test persona …" with numbers in the fictional range
@@ -20,7 +20,6 @@ would be said; keys and speech are posted to the Gather action the TwiML names.
 
 from __future__ import annotations
 
-import dataclasses
 import uuid
 import xml.etree.ElementTree as ET
 from urllib.parse import urlsplit
@@ -33,24 +32,13 @@ from twilio.request_validator import RequestValidator
 
 from admin.base import deny, is_allowed, visible_program_ids
 from service.infra.gateway import ConsoleGateway
-from service.messaging import outbox
 from service.models import Message, Participant, Program, Statement
-from service.program import audit, conversation
-from service.program.enrollment import EnrollmentError, enroll
+from service.program import conversation, personas
+from service.program.enrollment import EnrollmentError
 from service.services import current
+from service.unit_of_work import UnitOfWork
 
-PERSONA_PREFIX = "+1202555"
-PERSONA_NAME = "Test persona"
 MAX_BODY = 1600
-
-
-def is_persona(participant: Participant) -> bool:
-    number = participant.phone or ""
-    return (
-        number.startswith(PERSONA_PREFIX + "01")
-        and len(number) == 12
-        and participant.name.startswith(PERSONA_NAME)
-    )
 
 
 def signed_post(path: str, form: dict[str, str]):
@@ -157,7 +145,7 @@ class SimulatorView(BaseView):
             program=program,
             people=people,
             participant=participant,
-            persona=participant is not None and is_persona(participant),
+            persona=participant is not None and personas.is_persona(participant),
             thread=thread,
             statements=statements,
             call=call,
@@ -170,43 +158,23 @@ class SimulatorView(BaseView):
         program = self._program(request.form.get("program_id"))
         if program.status != "active":
             abort(409)
-        used = set(
-            self.db.scalars(
-                sa.select(Participant.phone).where(
-                    Participant.program_id == program.id,
-                    Participant.phone.startswith(PERSONA_PREFIX + "01"),
-                )
-            )
-        )
-        free = [n for n in range(100, 200) if f"{PERSONA_PREFIX}0{n}" not in used]
-        if not free:
-            flash("This program already has 100 test personas.", "error")
-            return redirect(url_for(".index", program_id=program.id))
-        number = f"{PERSONA_PREFIX}0{free[0]}"
-        now = self.services.now()
         self.db.commit()  # end our read transaction before the service writes
-        with self.services.sessions() as s:
+        with UnitOfWork(self.services) as uow:
             try:
-                participant, _ = enroll(
-                    s,
-                    s.get(Program, program.id),
-                    name=f"{PERSONA_NAME} {free[0] - 99}",
-                    phone=number,
-                    now=now,
-                    actor=current_user.actor,
+                participant = personas.enrol(
+                    uow,
+                    uow.session.get(Program, program.id),
                     language=request.form.get("language") or None,
+                    actor=current_user.actor,
                 )
-            except EnrollmentError as exc:
-                s.rollback()
-                flash(f"Could not add a test persona: {exc}.", "error")
+                uow.commit()
+            except (personas.NoRoom, EnrollmentError) as exc:
+                flash(f"Could not add a test persona: {exc}", "error")
                 return redirect(url_for(".index", program_id=program.id))
-            audit.record(s, current_user.actor, "simulator.persona", participant, now=now)
-            s.commit()
-            s.refresh(participant)
-            s.expunge(participant)
-        self._deliver(participant)
-        flash(f"{participant.name} was enrolled and invited. Reply YES to consent.", "success")
-        return redirect(url_for(".index", participant_id=participant.id))
+            pid, name = participant.id, participant.name
+        self._deliver(pid)
+        flash(f"{name} was enrolled and invited. Reply YES to consent.", "success")
+        return redirect(url_for(".index", participant_id=pid))
 
     @expose("/text", methods=("POST",))
     def text(self):
@@ -234,7 +202,7 @@ class SimulatorView(BaseView):
             flash(f"The SMS webhook answered {response.status_code}.", "error")
             return redirect(url_for(".index", participant_id=participant.id))
         self._run_conversation(sid)
-        self._deliver(participant)
+        self._deliver(participant.id)
         return redirect(url_for(".index", participant_id=participant.id) + "#thread")
 
     # Voice --------------------------------------------------------------------------------
@@ -273,7 +241,7 @@ class SimulatorView(BaseView):
             extra["SpeechResult"] = request.form["speech"].strip()[:500]
         self.db.commit()
         self._voice_step(call, call["action"], extra)
-        self._deliver(participant)
+        self._deliver(participant.id)
         return redirect(url_for(".index", participant_id=participant.id) + "#call")
 
     @expose("/call/hangup", methods=("POST",))
@@ -313,44 +281,8 @@ class SimulatorView(BaseView):
         if message_id is not None:
             conversation.handle_inbound(self.services, message_id)
 
-    def _deliver(self, participant: Participant) -> None:
-        persona = is_persona(participant)
-        services = self.services
-        now = services.now()
-        with services.sessions() as s:
-            if persona:  # a test persona is always awake: no waking-hours delay
-                s.execute(
-                    sa.update(Message)
-                    .where(
-                        Message.participant_id == participant.id,
-                        Message.direction == "out",
-                        Message.status == "pending",
-                        Message.send_after > now,
-                    )
-                    .values(send_after=now)
-                )
-                s.execute(  # the prompt counts as asked once it is delivered
-                    sa.update(Participant)
-                    .where(Participant.id == participant.id, Participant.prompt_due_at > now)
-                    .values(prompt_due_at=now)
-                )
-                s.commit()
-            ids = list(
-                s.scalars(
-                    sa.select(Message.id)
-                    .where(
-                        Message.participant_id == participant.id,
-                        Message.direction == "out",
-                        Message.status == "pending",
-                        sa.or_(Message.send_after.is_(None), Message.send_after <= now),
-                    )
-                    .order_by(Message.id)
-                )
-            )
-        if persona:
-            services = dataclasses.replace(services, gateway=self.console)
-        for message_id in ids:
-            outbox.deliver(services, message_id)
+    def _deliver(self, participant_id: int) -> None:
+        personas.deliver_now(self.services, participant_id, self.console)
         self.db.expire_all()
 
 

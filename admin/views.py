@@ -17,8 +17,9 @@ from wtforms.fields import SelectChoice
 
 from admin.auth import AdminUser
 from admin.base import ScopedModelView
+from service import records
 from service.models import Facilitator, Program
-from service.program import accounts, audit
+from service.program import accounts
 from service.services import current
 
 
@@ -33,7 +34,7 @@ class AuditedModelView(ScopedModelView):
         changed = [attr.key for attr in sa.inspect(model).attrs if attr.history.has_changes()]
         action = f"{type(model).__name__.lower()}.{'create' if is_created else 'update'}"
         detail = {"fields": sorted(changed)}
-        audit.record(self.session, current_user.actor, action, model, now=now(), detail=detail)
+        records.audit(self.session, current_user.actor, action, model, now=now(), detail=detail)
 
 
 def owner_name(db, facilitator_id: int) -> str:
@@ -86,7 +87,7 @@ class FacilitatorView(ScopedModelView):
                 contact=form.contact.data or "",
             )
             facilitator.is_active = bool(form.is_active.data)
-            audit.record(
+            records.audit(
                 self.session,
                 current_user.actor,
                 "facilitator.create",
@@ -123,7 +124,7 @@ class FacilitatorView(ScopedModelView):
         model.role = form.role.data
         model.is_active = bool(form.is_active.data)
         detail = {"fields": changed}
-        audit.record(
+        records.audit(
             self.session, current_user.actor, "facilitator.update", model, now=now(), detail=detail
         )
         self.session.commit()

@@ -361,7 +361,6 @@ PARTICIPANT_COLUMNS = (
     "share_with_partner",
     "next_checkin_at",
     "streak",
-    "misses_in_row",
     "consent_at",
     "created_at",
 )
@@ -399,7 +398,6 @@ def step5_rows(program_id: int, ids: Iterable[int], next_at, *, timezones=("UTC"
             False,
             next_at(pid),
             pid % 9,
-            0,
             created,
             created,
         )

@@ -1,6 +1,6 @@
 """The check-in tick: finding 1,000 due among 10,000 enrolled, then among 1,000,000.
 
-`checkins.tick` should cost what is due, not who is enrolled (an indexed query on the stored
+`tick.tick` should cost what is due, not who is enrolled (an indexed query on the stored
 next-due instant). Every participant is in step 5 with two active commitments; 1,000 of
 them are due now, the rest later today. The real tick runs (the due query, the check-ins,
 their outbox rows, one commit); between runs its work is deleted and the 1,000 made due
@@ -82,7 +82,7 @@ class Population:
         from sqlmodel import select
 
         from service.models import Participant
-        from service.program import checkins
+        from service.program import tick
 
         due = len(self.due_ids)
         reset(self.services.engine, self.due_ids)
@@ -97,7 +97,7 @@ class Population:
             query_ms = (time.perf_counter() - began) * 1000
         assert len(found) == due, f"expected {due} due, found {len(found)}"
         began = time.perf_counter()
-        result = checkins.tick(self.services, limit=due)
+        result = tick.tick(self.services, limit=due)
         tick_ms = (time.perf_counter() - began) * 1000
         assert result.created == due, f"tick created {result.created} check-ins, not {due}"
         assert sum(m is not None for m in result.messages) == due

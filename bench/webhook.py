@@ -261,7 +261,7 @@ def seed(be: c.Backend, participants: int) -> None:
     consented = now - timedelta(days=1)
     rows = (
         (pid, program.id, f"Participant {pid}", c.phone(pid), "America/New_York", "en",
-         "active", 1, "step1_what_happened", consented, False, None, 0, 0, consented,
+         "active", 1, "step1_what_happened", consented, False, None, 0, consented,
          consented)
         for pid in range(1, participants + 1)
     )  # fmt: skip

@@ -11,8 +11,10 @@ from sqlmodel import select
 
 from service.infra import migrate
 from service.models import Facilitator, Participant, Program
-from service.program.enrollment import EnrollmentError, enroll, export_participant
+from service.program.enrollment import EnrollmentError, enroll
+from service.program.exports import export_participant
 from service.services import current
+from service.unit_of_work import UnitOfWork
 
 
 def _app():
@@ -100,26 +102,21 @@ def create_program_cmd(name, owner_email, timezone, sender) -> None:
 @click.option("--language", default=None, type=click.Choice(["en", "es"]))
 def enroll_cmd(program_ref, name, phone, timezone, language) -> None:
     """Enrol a participant and queue their invitation."""
-    from service.messaging.outbox import enqueue_sends
-
-    services = _services()
-    with services.sessions() as session:
-        program = _find_program(session, program_ref)
+    with UnitOfWork(_services()) as uow:
+        program = _find_program(uow.session, program_ref)
         try:
-            participant, invite = enroll(
-                session,
+            participant = enroll(
+                uow,
                 program,
                 name=name,
                 phone=phone,
                 timezone=timezone,
                 language=language,
-                now=services.now(),
                 actor="cli",
             )
         except EnrollmentError as exc:
             _fail(str(exc))
-        session.commit()
-        enqueue_sends(services, [invite])
+        uow.commit()
         click.echo(f"enrolled {participant.name} (id {participant.id}); invitation queued")
 
 
@@ -142,10 +139,9 @@ def seed_demo_cmd() -> None:
     """Load demo data (once): a facilitator, a program and two partnered participants."""
     from service.program.demo import seed_demo
 
-    services = _services()
-    with services.sessions() as session:
-        info = seed_demo(session, now=services.now())
-        session.commit()
+    with UnitOfWork(_services()) as uow:
+        info = seed_demo(uow)
+        uow.commit()
     for line in info:
         click.echo(line)
 

@@ -12,6 +12,24 @@ import sqlalchemy as sa
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import JSON, Field, SQLModel
 
+from service.core.enums import (
+    CallStatus,
+    Channel,
+    CheckInKind,
+    CheckInStatus,
+    CommitmentStatus,
+    Language,
+    MessageStatus,
+    Pacing,
+    ParticipantStatus,
+    ProgramStatus,
+    ProposedBy,
+    RecordingPurpose,
+    RecordingStatus,
+    Role,
+    TranscriptStatus,
+)
+
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
@@ -42,26 +60,6 @@ def _ts(**kw):
     return Field(sa_type=UTCDateTime, **kw)
 
 
-# Participants' lifecycle and the values columns may hold -------------------------------
-
-PARTICIPANT_STATUSES = ("invited", "active", "paused", "opted_out", "undeliverable", "closed")
-MESSAGE_STATUSES = (
-    "pending",  # outbox row written, not yet handed to Twilio
-    "claimed",  # claimed by a worker; outcome not yet known
-    "console",  # console mode: recorded, never sent
-    "accepted",
-    "queued",
-    "sending",
-    "sent",
-    "delivered",
-    "undelivered",
-    "failed",
-    "cancelled",
-    "received",
-)
-ROLES = ("admin", "facilitator")
-
-
 class Facilitator(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     email: str = Field(max_length=254, sa_column_kwargs={"unique": True})
@@ -69,7 +67,7 @@ class Facilitator(SQLModel, table=True):
     contact: str = Field(default="", max_length=120)
     phone: str | None = Field(default=None, max_length=16)
     password_hash: str = Field(max_length=255)
-    role: str = Field(default="facilitator", max_length=16)
+    role: str = Field(default=Role.FACILITATOR, max_length=16)
     is_active: bool = True
     created_at: datetime = _ts(default_factory=utcnow)
     last_login_at: datetime | None = _ts(default=None)
@@ -84,16 +82,16 @@ class Program(SQLModel, table=True):
     sender_number: str | None = Field(default=None, max_length=16, index=True)
     messaging_service_sid: str | None = Field(default=None, max_length=34)
     timezone: str = Field(default="UTC", max_length=64)
-    language: str = Field(default="en", max_length=8)
+    language: str = Field(default=Language.EN, max_length=8)
     cadence: str = Field(default="daily@19:00", max_length=64)
     quiet_start: str = Field(default="08:00", max_length=5)
     quiet_end: str = Field(default="21:00", max_length=5)
-    pacing: str = Field(default="immediate", max_length=16)
+    pacing: str = Field(default=Pacing.IMMEDIATE, max_length=16)
     start_date: date | None = None
     end_date: date | None = None
     options: dict = Field(default_factory=dict, sa_type=JSON)
     text_overrides: dict = Field(default_factory=dict, sa_type=JSON)
-    status: str = Field(default="active", max_length=16)
+    status: str = Field(default=ProgramStatus.ACTIVE, max_length=16)
     outcome: str | None = Field(default=None, max_length=16)
     closing_message: str | None = None
     closed_at: datetime | None = _ts(default=None)
@@ -118,21 +116,18 @@ class Participant(SQLModel, table=True):
     name: str = Field(max_length=120)
     phone: str = Field(max_length=16, index=True)
     timezone: str = Field(default="UTC", max_length=64)
-    language: str = Field(default="en", max_length=8)
-    status: str = Field(default="invited", max_length=16)
+    language: str = Field(default=Language.EN, max_length=8)
+    status: str = Field(default=ParticipantStatus.INVITED, max_length=16)
     step: int = 1
     prompt: str | None = Field(default=None, max_length=40)
     prompt_due_at: datetime | None = _ts(default=None)
     partner_id: int | None = Field(default=None, foreign_key="participant.id")
     share_with_partner: bool = False
-    cadence: str | None = Field(default=None, max_length=64)
+    # The trust ladder's rung, when it has moved them off the program's cadence.
     current_cadence: str | None = Field(default=None, max_length=64)
     next_checkin_at: datetime | None = _ts(default=None, index=True)
     next_partner_checkin_at: datetime | None = _ts(default=None, index=True)
-    quiet_start: str | None = Field(default=None, max_length=5)
-    quiet_end: str | None = Field(default=None, max_length=5)
     streak: int = 0
-    misses_in_row: int = 0
     consent_at: datetime | None = _ts(default=None)
     opted_out_at: datetime | None = _ts(default=None)
     paused_at: datetime | None = _ts(default=None)
@@ -169,7 +164,7 @@ class Message(SQLModel, table=True):
     body: str = ""
     media_urls: list = Field(default_factory=list, sa_type=JSON)
     template: str | None = Field(default=None, max_length=40)
-    status: str = Field(default="pending", max_length=16)
+    status: str = Field(default=MessageStatus.PENDING, max_length=16)
     error_code: int | None = None
     attempts: int = 0
     send_after: datetime | None = _ts(default=None)
@@ -192,7 +187,7 @@ class Statement(SQLModel, table=True):
     step: int
     kind: str = Field(max_length=24)
     body: str = ""
-    channel: str = Field(default="sms", max_length=8)
+    channel: str = Field(default=Channel.SMS, max_length=8)
     message_id: int | None = Field(default=None, foreign_key="message.id")
     recording_id: int | None = Field(default=None, foreign_key="reflection.id")
     created_at: datetime = _ts(default_factory=utcnow)
@@ -205,7 +200,7 @@ class Reflection(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     participant_id: int = Field(foreign_key="participant.id", index=True)
-    purpose: str = Field(default="reflection", max_length=24)
+    purpose: str = Field(default=RecordingPurpose.REFLECTION, max_length=24)
     call_sid: str | None = Field(default=None, max_length=64)
     recording_sid: str | None = Field(
         default=None, max_length=64, sa_column_kwargs={"unique": True}
@@ -214,8 +209,8 @@ class Reflection(SQLModel, table=True):
     duration_s: int | None = None
     storage_path: str | None = None
     transcript: str | None = None
-    transcript_status: str = Field(default="pending", max_length=16)
-    status: str = Field(default="recorded", max_length=16)
+    transcript_status: str = Field(default=TranscriptStatus.PENDING, max_length=16)
+    status: str = Field(default=RecordingStatus.RECORDED, max_length=16)
     deleted_at_twilio: datetime | None = _ts(default=None)
     created_at: datetime = _ts(default_factory=utcnow)
     # Twilio's RecordingStatus (completed, absent, failed) once its callback has arrived.
@@ -231,8 +226,8 @@ class Commitment(SQLModel, table=True):
     participant_id: int = Field(foreign_key="participant.id", index=True)
     text: str
     sign: str = ""
-    status: str = Field(default="proposed", max_length=16)
-    proposed_by: str = Field(default="facilitator", max_length=16)
+    status: str = Field(default=CommitmentStatus.PROPOSED, max_length=16)
+    proposed_by: str = Field(default=ProposedBy.FACILITATOR, max_length=16)
     shared_key: str | None = Field(default=None, max_length=64, index=True)
     agreed_text: str | None = None
     agreed_at: datetime | None = _ts(default=None)
@@ -251,9 +246,9 @@ class Commitment(SQLModel, table=True):
 class CheckIn(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     participant_id: int = Field(foreign_key="participant.id", index=True)
-    kind: str = Field(default="self", max_length=8)
+    kind: str = Field(default=CheckInKind.SELF, max_length=8)
     due_at: datetime = _ts()
-    status: str = Field(default="scheduled", max_length=16)
+    status: str = Field(default=CheckInStatus.OPEN, max_length=16)
     message_id: int | None = Field(default=None, foreign_key="message.id")
     sent_at: datetime | None = _ts(default=None)
     answered_at: datetime | None = _ts(default=None)
@@ -291,7 +286,7 @@ class Call(SQLModel, table=True):
     direction: str = Field(max_length=3)
     call_sid: str | None = Field(default=None, max_length=64, sa_column_kwargs={"unique": True})
     purpose: str = Field(default="reflection", max_length=24)
-    status: str = Field(default="pending", max_length=16)
+    status: str = Field(default=CallStatus.PENDING, max_length=16)
     attempts: int = 0
     next_attempt_at: datetime | None = _ts(default=None)
     created_at: datetime = _ts(default_factory=utcnow)

@@ -52,6 +52,7 @@ class UnitOfWork:
         self.services = services
         self.session = services.sessions()
         self._texts: list = []
+        self.queued: list = []  # every outbox row handed to the queue by this unit of work
         self._jobs: list[Job] = []
         self._dropped: list[str] = []
 
@@ -68,7 +69,9 @@ class UnitOfWork:
 
     def send(self, *messages) -> None:
         """Hand these outbox rows (None is skipped) to the queue after the commit."""
-        self._texts.extend(m for m in messages if m is not None)
+        rows = [m for m in messages if m is not None]
+        self._texts.extend(rows)
+        self.queued.extend(rows)
 
     def later(self, task: str, *args: Any, at: datetime | None = None, job_id=None) -> None:
         """Queue `task(*args)` after the commit (at `at`, when given)."""

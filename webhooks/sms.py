@@ -7,6 +7,7 @@ from twilio.twiml.messaging_response import MessagingResponse
 
 from service.messaging import inbound
 from service.services import current
+from webhooks import forms
 from webhooks.signature import twilio_signed
 
 bp = Blueprint("sms", __name__, url_prefix="/twilio/sms")
@@ -20,7 +21,7 @@ EMPTY_TWIML = str(MessagingResponse())
 @twilio_signed
 def incoming():
     """Store the text first, queue the conversation turn, answer at once."""
-    inbound.receive_sms(current(), inbound.InboundSms.from_form(request.form))
+    inbound.receive_sms(current(), forms.inbound_sms(request.form))
     return current_app.response_class(EMPTY_TWIML, 200, mimetype="application/xml")
 
 

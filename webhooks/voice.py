@@ -23,7 +23,7 @@ from twilio.twiml.voice_response import VoiceResponse
 from service.core.spoken import say, voice_for
 from service.services import current
 from service.voice import calls, recordings, script
-from service.voice.script import VoiceRequest
+from webhooks import forms
 from webhooks.signature import twilio_signed
 
 log = logging.getLogger(__name__)
@@ -66,7 +66,7 @@ def spoken(view):
 @twilio_signed
 @spoken
 def incoming():
-    req = VoiceRequest.from_form(request.form)
+    req = forms.voice_request(request.form)
     return twiml(script.answer(current(), req, call_id=_int("call")))
 
 
@@ -74,7 +74,7 @@ def incoming():
 @twilio_signed
 @spoken
 def menu():
-    req = VoiceRequest.from_form(request.form)
+    req = forms.voice_request(request.form)
     return twiml(script.menu_choice(current(), req, misses=_int("misses") or 0))
 
 
@@ -87,7 +87,7 @@ def recorded():
     return twiml(
         script.recorded(
             current(),
-            VoiceRequest.from_form(form),
+            forms.voice_request(form),
             purpose=request.args.get("purpose", ""),
             transcribe=request.args.get("tx") == "1",
             recording_sid=(form.get("RecordingSid") or "")[:64],
@@ -104,7 +104,7 @@ def keep():
     return twiml(
         script.keep_choice(
             current(),
-            VoiceRequest.from_form(request.form),
+            forms.voice_request(request.form),
             reflection_id=_int("reflection") or 0,
             misses=_int("misses") or 0,
         )
@@ -118,7 +118,7 @@ def checkin():
     return twiml(
         script.checkin_choice(
             current(),
-            VoiceRequest.from_form(request.form),
+            forms.voice_request(request.form),
             checkin_id=_int("checkin") or 0,
             given=request.args.get("given", "")[:20],
             misses=_int("misses") or 0,

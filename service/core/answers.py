@@ -14,6 +14,8 @@ import unicodedata
 from dataclasses import dataclass
 from typing import Literal
 
+from service.core.words import fold
+
 Result = Literal["kept", "missed", "partly"]
 KEPT: Result = "kept"
 MISSED: Result = "missed"
@@ -112,17 +114,12 @@ class _Token:
     end: int
 
 
-def _normalise(text: str) -> str:
-    text = unicodedata.normalize("NFKC", text).casefold()
-    return "".join(ch for ch in unicodedata.normalize("NFD", text) if not unicodedata.combining(ch))
-
-
 def _tokenise(body: str) -> list[_Token]:
     tokens = []
     for m in _TOKEN_RE.finditer(body):
         kind = m.lastgroup or "other"
         if kind == "word":
-            text = _normalise(m.group())
+            text = fold(m.group())
         elif kind == "emoji":
             text = m.group()[0]  # without skin tone or presentation selector
         else:
@@ -328,11 +325,6 @@ def _resolve(values: list[str], n: int) -> tuple[Result, ...] | str:
     if n == 1 and len(set(values)) == 1:
         return (values[0],)  # type: ignore[return-value]
     return COUNT_MISMATCH
-
-
-def parse_partner_answer(body: str | None, n_commitments: int) -> AnswerParse:
-    """Read a partner's view of shared commitments; same forms as a check-in answer."""
-    return parse_checkin_answer(body, n_commitments)
 
 
 _VOICE_DIGITS: dict[str, Result] = {"1": KEPT, "2": MISSED, "3": PARTLY}

@@ -16,6 +16,8 @@ import unicodedata
 from dataclasses import dataclass
 from enum import Enum
 
+from service.core.words import fold
+
 
 class KeywordKind(Enum):
     OPT_OUT = "opt_out"
@@ -86,9 +88,8 @@ _ARG_LEAD_RE = re.compile(r"^[\s:;,.!\-\u2010-\u2015]+")
 
 
 def _normalise(text: str) -> str:
-    """NFKC, casefold, accents removed, hyphens/underscores as spaces, spaces collapsed."""
-    text = unicodedata.normalize("NFKC", text).casefold()
-    text = "".join(ch for ch in unicodedata.normalize("NFD", text) if not unicodedata.combining(ch))
+    """Folded (see core/words.py), hyphens/underscores as spaces, spaces collapsed."""
+    text = fold(text)
     text = re.sub(r"[\-\u2010-\u2015_]", " ", text)
     return " ".join(text.split())
 

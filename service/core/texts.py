@@ -59,6 +59,12 @@ TEMPLATES: dict[str, dict[str, str]] = {
         "es": "Gracias por aceptar. No hay respuestas correctas ni incorrectas, y puedes ir a "
         "tu ritmo. Enseguida te llega la primera pregunta.",
     },
+    "consent_reminder": {
+        "en": "This is {program} with {facilitator}: short texts to help repair trust. Reply "
+        "YES to begin, or STOP and we won't text you again.",
+        "es": "Te escribe {program} con {facilitator}: mensajes cortos para reparar la "
+        "confianza. Responde SI para empezar o STOP para salir.",
+    },
     "unknown_sender": {
         "en": "Hi, thanks for your message. We can't find this number on any of our programs. "
         "If you were invited, please ask your facilitator to check it.",
@@ -98,6 +104,12 @@ TEMPLATES: dict[str, dict[str, str]] = {
         "es": "El paso 3 es una llamada corta. Llama al {number} cuando quieras, o escribe "
         "LLAMAR y te llamamos. Vas a grabar lo que escuchaste de la otra parte.",
     },
+    "call_reminder": {
+        "en": "Thanks, we've kept that for {facilitator}. Step 3 is a short call: call {number} "
+        "when you're ready, or text CALL and we'll call you.",
+        "es": "Gracias, lo guardamos para {facilitator}. El paso 3 es una llamada corta: llama "
+        "al {number} o escribe LLAMAR y te llamamos.",
+    },
     # --- Between answers -----------------------------------------------------------------
     "ack_statement": {
         "en": "Thank you for sharing that. It's saved.",
@@ -117,6 +129,12 @@ TEMPLATES: dict[str, dict[str, str]] = {
         "{facilitator} will go over it with you.",
         "es": "Responde ACEPTO para confirmar, o CAMBIAR seguido de tus propias palabras y "
         "{facilitator} lo va a revisar contigo.",
+    },
+    "agreement_reminder": {
+        "en": "Thanks, we've kept that for {facilitator}. To confirm your commitments, reply "
+        "AGREE, or CHANGE and your own wording.",
+        "es": "Gracias, lo guardamos para {facilitator}. Para confirmar tus compromisos, "
+        "responde ACEPTO, o CAMBIAR y tus propias palabras.",
     },
     "commitments_agreed": {
         "en": "Thank you, your commitments are agreed. We'll check in on them from here. If "
@@ -188,6 +206,11 @@ TEMPLATES: dict[str, dict[str, str]] = {
         "es": "Gracias, guardamos tu nota para {facilitator}. Ahora mismo no hay ninguna "
         "pregunta pendiente.",
     },
+    "nothing_to_skip": {
+        "en": "There's no question to skip right now. We'll text you when there's a next step.",
+        "es": "Ahora no hay ninguna pregunta que saltar. Te escribimos cuando haya un "
+        "siguiente paso.",
+    },
     "call_requested": {
         "en": "Thanks, we'll call you shortly.",
         "es": "Gracias, te llamamos en unos minutos.",
@@ -204,6 +227,12 @@ TEMPLATES: dict[str, dict[str, str]] = {
         "order: Y kept, N not kept, P partly.",
         "es": "Perdona, no lo entendimos bien. Responde una letra por compromiso, en orden: S "
         "cumplido, N no cumplido, P en parte.",
+    },
+    "checkin_note_kept": {
+        "en": "Thanks, we've kept that with today's check-in for {facilitator}. To answer it, "
+        "reply Y, N or P for each commitment, e.g. Y N.",
+        "es": "Gracias, lo guardamos con el seguimiento de hoy para {facilitator}. Para "
+        "responder, escribe SI, NO o P por compromiso, p. ej. SI NO.",
     },
     "checkin_thanks": {
         "en": "Thank you for checking in. Every honest answer helps, whatever it is.",

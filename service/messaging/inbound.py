@@ -10,12 +10,11 @@ import sqlalchemy as sa
 
 from service.core.redact import mask_phone
 from service.infra.db import insert_ignoring
-from service.messaging import outbox
+from service.messaging import delivery
 from service.models import Message
+from service.unit_of_work import UnitOfWork
 
 log = logging.getLogger(__name__)
-
-MAX_MEDIA = 10
 
 
 @dataclass(frozen=True)
@@ -26,33 +25,6 @@ class InboundSms:
     body: str
     media_urls: tuple[str, ...] = ()
     messaging_service_sid: str | None = None
-
-    @classmethod
-    def from_form(cls, form) -> InboundSms:
-        """Whatever arrives is kept; only what a database column cannot hold is trimmed."""
-        try:
-            num_media = max(0, min(int(form.get("NumMedia") or 0), MAX_MEDIA))
-        except ValueError:
-            num_media = 0
-        media = tuple(
-            _clean(form.get(f"MediaUrl{i}"), 2000)
-            for i in range(num_media)
-            if form.get(f"MediaUrl{i}")
-        )
-        return cls(
-            sid=_clean(form.get("MessageSid") or form.get("SmsSid"), 64),
-            from_number=_clean(form.get("From"), 32),
-            to_number=_clean(form.get("To"), 32),
-            # PostgreSQL text cannot hold NUL; everything else is stored verbatim.
-            body=_clean(form.get("Body"), None),
-            media_urls=media,
-            messaging_service_sid=_clean(form.get("MessagingServiceSid"), 34) or None,
-        )
-
-
-def _clean(value, limit: int | None) -> str:
-    text = (value or "").replace("\x00", "\ufffd")
-    return text[:limit] if limit else text
 
 
 @functools.cache
@@ -81,16 +53,18 @@ def receive_sms(services, sms: InboundSms) -> int:
     )
     table = Message.__table__
     # Core, one statement built once, no exception on a duplicate: this runs for every text.
-    with services.engine.begin() as conn:
-        message_id = conn.execute(_insert_inbound(conn.dialect.name), row).scalar()
+    with UnitOfWork(services) as uow:
+        dialect = uow.session.get_bind().dialect.name
+        message_id = uow.session.execute(_insert_inbound(dialect), row).scalar()
         if message_id is None:
-            message_id = conn.execute(
+            message_id = uow.session.execute(
                 sa.select(table.c.id).where(table.c.twilio_sid == sms.sid)
             ).scalar_one()
             log.info("duplicate delivery of inbound message %s", message_id)
             return message_id
+        uow.later("handle_inbound", message_id)
+        uow.commit()
     log.info("inbound message %s from %s", message_id, mask_phone(sms.from_number))
-    services.dispatcher.enqueue("handle_inbound", message_id)
     return message_id
 
 
@@ -100,7 +74,7 @@ def receive_status(services, *, sid: str, status: str, error_code) -> Message | 
         code = int(error_code) if error_code not in (None, "") else None
     except ValueError:
         code = None
-    with services.sessions() as session:
-        message = outbox.apply_status(session, sid[:64], status[:16], code, services.now())
-        session.commit()
+    with UnitOfWork(services) as uow:
+        message = delivery.apply_status(uow.session, sid[:64], status[:16], code, services.now())
+        uow.commit()
     return message

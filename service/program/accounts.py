@@ -6,13 +6,15 @@ commit: the caller owns the transaction.
 
 from __future__ import annotations
 
+import functools
 import re
 
 import sqlalchemy as sa
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
-from service.models import ROLES, Facilitator, Program, ProgramFacilitator
+from service.core.enums import Role
+from service.models import Facilitator, Program, ProgramFacilitator
 
 MIN_PASSWORD_LENGTH = 10
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]+$")
@@ -20,8 +22,13 @@ EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]+$")
 # Module-level so tests (or a future config) can swap parameters; authenticate() rehashes
 # any stored hash whose parameters differ from these.
 hasher = PasswordHasher()
-# Verified against when the email is unknown, so both paths cost the same time.
-_DUMMY_HASH = hasher.hash("not a real password, only for timing")
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    """Verified against when the email is unknown, so both paths cost the same time (made
+    on first use, not at import: an argon2 hash takes a tenth of a second)."""
+    return hasher.hash("not a real password, only for timing")
 
 
 def normalize_email(email: str) -> str:
@@ -58,8 +65,8 @@ def create_facilitator(
     name = (name or "").strip()
     if not name:
         raise ValueError("Please enter a name.")
-    if role not in ROLES:
-        raise ValueError(f"The role must be one of: {', '.join(ROLES)}.")
+    if role not in Role.values():
+        raise ValueError(f"The role must be one of: {', '.join(Role.values())}.")
     check_password(password)
     if find_by_email(session, email) is not None:
         raise ValueError("A facilitator with this email address already exists.")
@@ -86,7 +93,7 @@ def authenticate(session, email: str, password: str) -> Facilitator | None:
     """The active facilitator with these credentials, or None. Upgrades outdated hashes."""
     facilitator = find_by_email(session, email)
     if facilitator is None or not facilitator.is_active:
-        _verify(_DUMMY_HASH, password or "")
+        _verify(_dummy_hash(), password or "")
         return None
     if not _verify(facilitator.password_hash, password or ""):
         return None
@@ -104,7 +111,7 @@ def _verify(stored_hash: str, password: str) -> bool:
 
 def visible_program_ids(session, facilitator) -> set[int] | None:
     """None for an admin (sees everything); else the programs owned or co-facilitated."""
-    if facilitator.role == "admin":
+    if facilitator.role == Role.ADMIN:
         return None
     owned = sa.select(Program.id).where(Program.owner_id == facilitator.id)
     shared = sa.select(ProgramFacilitator.program_id).where(

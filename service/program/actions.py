@@ -1,237 +1,82 @@
-"""What a facilitator does to one participant (beyond enrolling and closing), and CSV import.
+"""What a facilitator does to one participant from the admin: invite again, send the step's
+prompt, move them on, pause and resume, re-time after a time-zone change, unlink partners.
 
-Domain only: no Flask, no RQ. Every function adds to the caller's transaction (the caller
-commits, then hands the returned outbox rows to `outbox.enqueue_sends`) and writes an
-AuditEvent naming the facilitator. A refusal is an `ActionError` with a plain reason.
+Each is an event of the step machine (core/steps.py), so a click means what a text would:
+the rules decide, `apply` carries it out in the caller's unit of work, and the audit log
+names the facilitator. A refusal is an `ActionError` with a plain reason.
 """
 
 from __future__ import annotations
 
-import csv
-import io
-from collections.abc import Callable
-from dataclasses import dataclass, field
-from datetime import datetime
+from service.core import steps
+from service.models import Participant
+from service.program import apply, checkin_schedule, enrollment
+from service.records import audit
+from service.unit_of_work import UnitOfWork
 
-from sqlmodel import Session, select
-
-from service.core import schedule
-from service.core.phones import normalize_phone
-from service.messaging import outbox
-from service.models import Message, Participant, Program
-from service.program import checkins, conversation, enrollment
-from service.program import commitments as commits
-from service.program.audit import record
-from service.program.erasure import was_erased
+Event = steps.Event
 
 
 class ActionError(ValueError):
     """The action cannot happen; the message says why, in plain words."""
 
 
-# One participant ----------------------------------------------------------------------------
+def act(uow: UnitOfWork, participant: Participant, event: Event, *, actor: str):
+    """Carry out one facilitator event for `participant`, or raise ActionError."""
+    now = uow.now
+    loaded = apply.load(uow.session, participant, now)
+    decision = steps.decide(loaded.state, event, now=now)
+    if decision.refused:
+        reason = decision.refused.replace("they are", f"{participant.name} is", 1)
+        raise ActionError(reason)
+    stamp = f"{participant.id}:{participant.step}:{now.isoformat()}"
+    apply.carry_out(
+        uow, loaded, decision, key=f"{event.value}:{stamp}", actor=actor, reply=False,
+        ask_prefix=f"step:{stamp}",
+    )  # fmt: skip
+    return decision
 
 
-def reinvite(session: Session, participant: Participant, *, now: datetime, actor: str) -> list:
-    """Queue the invitation (consent request) again. At most one a day (same key)."""
-    if participant.status != "invited":
-        raise ActionError(f"{participant.name} is {participant.status}: no invitation needed")
-    program = session.get(Program, participant.program_id)
-    key = f"invite:{participant.id}:{now.date().isoformat()}"
-    if session.exec(select(Message.id).where(Message.idempotency_key == key)).first():
-        raise ActionError("an invitation was already queued today")
-    message = enrollment.send_invitation(session, participant, program, now=now)
-    record(session, actor, "reinvite", participant, now=now)
-    return [message]
+def reinvite(uow: UnitOfWork, participant: Participant, *, actor: str):
+    """Queue the invitation (consent request) again. At most one a day."""
+    return act(uow, participant, Event.REINVITE, actor=actor)
 
 
-def send_prompt_now(session: Session, participant: Participant, *, now: datetime, actor: str):
+def send_prompt_now(uow: UnitOfWork, participant: Participant, *, actor: str):
     """Send what the current step asks (again): the open prompt of steps 1-2, the step-3
     invitation to call, or the commitments waiting for agreement in step 4. Quiet hours
     still apply: it leaves at the next waking-hours moment."""
-    if participant.status != "active":
-        raise ActionError(
-            f"{participant.name} is {participant.status}: prompts go only to active people"
-        )
-    program = session.get(Program, participant.program_id)
-    key = f"prompt:{participant.id}:{participant.step}:{now.isoformat()}"
-    if participant.step == 5:
-        raise ActionError("step 5 runs on scheduled check-ins; there is no prompt to send")
-    if participant.step in (1, 2) and participant.prompt in conversation.PROMPT_KIND:
-        message = outbox.queue_text(session, participant, participant.prompt, key=key, now=now)
-        participant.prompt_due_at = message.send_after if message is not None else now
-        session.add(participant)
-        messages = [message]
-    elif participant.step == 4:
-        messages = commits.send_for_agreement(session, participant, now=now, key=key)
-        if not messages:
-            raise ActionError("no commitments are waiting for their agreement")
-    else:
-        messages = conversation.open_step(session, participant, program, now=now)
-    record(session, actor, "send_prompt", participant, now=now, detail={"step": participant.step})
-    return [m for m in messages if m is not None]
+    return act(uow, participant, Event.SEND_PROMPT, actor=actor)
 
 
-def advance(session: Session, participant: Participant, *, now: datetime, actor: str) -> list:
+def advance(uow: UnitOfWork, participant: Participant, *, actor: str):
     """Move an active participant to the next step (its opening text is queued)."""
-    if participant.status != "active":
-        raise ActionError(f"{participant.name} is {participant.status}: only active people move on")
-    if participant.step >= 5:
-        raise ActionError("they are already in the last step")
-    return [
-        m
-        for m in conversation.advance_step(session, participant, now=now, actor=actor)
-        if m is not None
-    ]
+    return act(uow, participant, Event.ADVANCE, actor=actor)
 
 
-def pause(session: Session, participant: Participant, *, now: datetime, actor: str) -> None:
+def pause(uow: UnitOfWork, participant: Participant, *, actor: str):
     """Hold check-ins and nudges (the facilitator's pause; the participant is not texted)."""
-    if participant.status != "active":
-        raise ActionError(f"{participant.name} is {participant.status}: only active people pause")
-    participant.status = "paused"
-    participant.paused_at = now
-    session.add(participant)
-    record(session, actor, "pause", participant, now=now)
+    return act(uow, participant, Event.HOLD, actor=actor)
 
 
-def resume(session: Session, participant: Participant, *, now: datetime, actor: str) -> None:
-    """Back to active; a step-5 schedule starts again from now."""
-    if participant.status != "paused":
-        raise ActionError(f"{participant.name} is {participant.status}, not paused")
-    participant.status = "active"
-    participant.paused_at = None
-    checkins.resume(session, participant, now)
-    session.add(participant)
-    record(session, actor, "resume", participant, now=now)
+def resume(uow: UnitOfWork, participant: Participant, *, actor: str):
+    """Back to active; the schedule goes on from now, exactly where they were."""
+    return act(uow, participant, Event.RELEASE, actor=actor)
 
 
-# CSV import -----------------------------------------------------------------------------
-
-MAX_IMPORT_ROWS = 5000
-COLUMNS = ("name", "phone", "timezone", "language")
-
-
-@dataclass
-class ImportRow:
-    line: int  # line in the file (the header is line 1)
-    name: str
-    phone: str  # as typed
-    timezone: str
-    language: str
-    normalized: str | None = None
-    errors: list[str] = field(default_factory=list)
-
-    @property
-    def ok(self) -> bool:
-        return not self.errors
-
-    def as_dict(self) -> dict:
-        return {
-            "line": self.line,
-            "name": self.name,
-            "phone": self.normalized or self.phone,
-            "timezone": self.timezone,
-            "language": self.language,
-        }
+def moved_time_zone(uow: UnitOfWork, participant: Participant, program) -> None:
+    """Their time zone changed: the schedule follows their new local time."""
+    checkin_schedule.follow_time_zone(participant, program, uow.now)
 
 
-def parse_csv(text: str) -> list[ImportRow]:
-    """Rows of a CSV with a header naming at least `name` and `phone` (any order, any case)."""
-    reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
-    headers = {(h or "").strip().lower() for h in reader.fieldnames or []}
-    missing = {"name", "phone"} - headers
-    if missing:
-        names = ", ".join(sorted(missing))
-        raise ActionError(f"the first line must name the columns; missing: {names}")
-    rows = []
-    for raw in reader:
-        values = {(k or "").strip().lower(): (v or "").strip() for k, v in raw.items() if k}
-        if not any(values.values()):
-            continue
-        rows.append(
-            ImportRow(
-                line=reader.line_num,
-                name=values.get("name", ""),
-                phone=values.get("phone", ""),
-                timezone=values.get("timezone", ""),
-                language=values.get("language", ""),
-            )
-        )
-        if len(rows) > MAX_IMPORT_ROWS:
-            raise ActionError(f"at most {MAX_IMPORT_ROWS} participants per file")
-    if not rows:
-        raise ActionError("the file has no participants")
-    return rows
-
-
-def check_import(
-    session: Session, program: Program, rows: list[ImportRow], secret: str
-) -> list[ImportRow]:
-    """Give each row its errors: name, phone, time zone, language, duplicates (in the file
-    or already in the program) and numbers whose owner asked to be erased."""
-    existing = set(
-        session.exec(select(Participant.phone).where(Participant.program_id == program.id)).all()
-    )
-    seen: dict[str, int] = {}
-    for row in rows:
-        row.errors = []
-        if not row.name:
-            row.errors.append("name is missing")
-        try:
-            row.normalized = normalize_phone(row.phone)
-        except ValueError as exc:
-            row.normalized = None
-            row.errors.append(f"phone: {exc}")
-        try:
-            row.timezone = schedule.validate_tz(row.timezone or program.timezone)
-        except ValueError as exc:
-            row.errors.append(f"time zone: {exc}")
-        row.language = (row.language or program.language or "en").lower()
-        if row.language not in enrollment.LANGUAGES:
-            row.errors.append(f"language must be one of {', '.join(enrollment.LANGUAGES)}")
-        if row.normalized:
-            if row.normalized in existing:
-                row.errors.append("duplicate: this number is already in the program")
-            elif row.normalized in seen:
-                row.errors.append(f"duplicate: same number as line {seen[row.normalized]}")
-            elif was_erased(session, row.normalized, secret):
-                row.errors.append(
-                    "this number's owner asked to be erased; enrol them by hand if they ask again"
-                )
-            seen.setdefault(row.normalized, row.line)
-    return rows
-
-
-def import_rows(
-    session: Session,
-    program: Program,
-    rows: list[dict],
-    *,
-    now: datetime,
-    actor: str,
-    progress: Callable[[int, int], None] | None = None,
-) -> list:
-    """Enrol every row in the caller's one transaction (any failure raises: the caller rolls
-    back and nothing is imported). Returns the invitations to enqueue after commit."""
-    invitations = []
-    total = len(rows)
-    for done, row in enumerate(rows, start=1):
-        try:
-            _, message = enrollment.enroll(
-                session,
-                program,
-                name=row["name"],
-                phone=row["phone"],
-                timezone=row["timezone"],
-                language=row["language"],
-                now=now,
-                actor=actor,
-            )
-        except enrollment.EnrollmentError as exc:
-            raise ActionError(f"line {row['line']}: {exc}") from None
-        invitations.append(message)
-        if progress is not None:
-            progress(done, total)
-    record(session, actor, "import_participants", program, now=now, detail={"rows": total})
-    return invitations
+def set_partner(uow: UnitOfWork, participant: Participant, partner_id: int | None, *, actor):
+    """Link them to `partner_id` (None: to nobody), unlinking whoever was linked."""
+    session = uow.session
+    if (participant.partner_id or None) == (partner_id or None):
+        return
+    enrollment.unlink_partners(session, participant)
+    if partner_id:
+        partner = session.get(Participant, partner_id)
+        enrollment.link_partners(session, participant, partner, now=uow.now, actor=actor)
+    else:
+        audit(session, actor, "unlink_partners", participant, now=uow.now)

@@ -1,53 +1,65 @@
 """Step 4: commitments, written by a facilitator or texted in, agreed by text.
 
-A shared commitment exists once per partner (same `shared_key`) and goes live only
-when both have agreed to the same wording; any edit needs fresh agreement from both.
+A shared commitment exists once per partner (same `shared_key`) and goes live only when
+both have agreed to the same wording; any edit needs fresh agreement from both.
 """
 
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlmodel import Session, select
 
-from service.core import texts
+from service.core import commitment_rules, texts
+from service.core.enums import OPEN_COMMITMENTS, CommitmentStatus, ProposedBy, Step
 from service.messaging import outbox
 from service.models import Commitment, Participant
-from service.program.audit import record
+from service.records import actor_of, audit
+from service.unit_of_work import UnitOfWork
 
-OPEN = ("proposed", "agreed", "active", "change_requested")
-
-
-def open_commitments(session: Session, participant: Participant) -> list[Commitment]:
-    return list(
-        session.exec(
-            select(Commitment)
-            .where(Commitment.participant_id == participant.id, Commitment.status.in_(OPEN))
-            .order_by(Commitment.id)
-        ).all()
-    )
+# What a participant may ask to change (a change already asked for waits for the coach).
+CHANGEABLE = (CommitmentStatus.PROPOSED, CommitmentStatus.AGREED, CommitmentStatus.ACTIVE)
 
 
-def active_commitments(session: Session, participant: Participant) -> list[Commitment]:
-    return active_commitments_of(session, [participant.id]).get(participant.id, [])
-
-
-def active_commitments_of(session: Session, participant_ids) -> dict[int, list[Commitment]]:
-    """Each of these participants' active commitments, oldest first, in one query."""
+def in_order(session: Session, participant_ids, statuses) -> dict[int, list[Commitment]]:
+    """These participants' commitments in these statuses, oldest first, in one query."""
     found: dict[int, list[Commitment]] = {}
     if participant_ids:
         rows = session.exec(
             select(Commitment)
             .where(
                 Commitment.participant_id.in_(set(participant_ids)),
-                Commitment.status == "active",
+                Commitment.status.in_([str(s) for s in statuses]),
             )
             .order_by(Commitment.id)
         )
         for commitment in rows:
             found.setdefault(commitment.participant_id, []).append(commitment)
     return found
+
+
+def open_commitments(session: Session, participant: Participant) -> list[Commitment]:
+    return in_order(session, [participant.id], OPEN_COMMITMENTS).get(participant.id, [])
+
+
+def active_commitments_of(session: Session, participant_ids) -> dict[int, list[Commitment]]:
+    """Each of these participants' active commitments, oldest first, in one query."""
+    return in_order(session, participant_ids, [CommitmentStatus.ACTIVE])
+
+
+def active_commitments(session: Session, participant: Participant) -> list[Commitment]:
+    return active_commitments_of(session, [participant.id]).get(participant.id, [])
+
+
+def waiting_for(session: Session, participant: Participant) -> list[Commitment]:
+    """Commitments waiting for this participant's agreement."""
+    return [c for c in open_commitments(session, participant) if c.status == "proposed"]
+
+
+def all_live(commitments: list[Commitment]) -> bool:
+    return bool(commitments) and all(c.status == CommitmentStatus.ACTIVE for c in commitments)
 
 
 def add_commitment(
@@ -57,7 +69,7 @@ def add_commitment(
     *,
     now: datetime,
     sign: str = "",
-    proposed_by: str = "facilitator",
+    proposed_by: str = ProposedBy.FACILITATOR,
     shared: bool = False,
     actor: str = "system",
 ) -> list[Commitment]:
@@ -87,46 +99,37 @@ def add_commitment(
         made.append(commitment)
     session.flush()
     for commitment in made:
-        record(session, actor, "add_commitment", commitment, now=now)
+        audit(session, actor, "add_commitment", commitment, now=now)
     return made
 
 
 def edit_commitment(
-    session: Session, commitment: Commitment, text: str, *, now: datetime, sign=None, actor="system"
-) -> list:
-    """New wording: it (and a partner's copy) must be agreed again; both are asked.
-
-    Returns the outbox rows asking for agreement (to hand to the queue after commit).
-    """
+    uow: UnitOfWork, commitment: Commitment, text: str, *, sign=None, actor: str = "system"
+) -> None:
+    """New wording: it (and a partner's copy) must be agreed again; both are asked."""
+    session, now = uow.session, uow.now
     text = (text or "").strip()
     if not text:
         raise ValueError("a commitment needs some words")
-    for copy in _copies(session, commitment):
+    for copy in copies(session, commitment):
         copy.text = text
         if sign is not None:
             copy.sign = sign.strip()
-        copy.status = "proposed"
+        copy.status = CommitmentStatus.PROPOSED
         copy.agreed_text = None
         copy.agreed_at = None
         copy.live_at = None
         copy.updated_at = now
         session.add(copy)
-    record(session, actor, "edit_commitment", commitment, now=now)
-    asked = []
-    for copy in _copies(session, commitment):
+    audit(session, actor, "edit_commitment", commitment, now=now)
+    for copy in copies(session, commitment):
         person = session.get(Participant, copy.participant_id)
-        if person.step >= 4:
-            key = f"edit:{copy.id}:{now.isoformat()}"
-            asked += send_for_agreement(session, person, now=now, key=key)
-    return asked
+        if person.step >= Step.COMMITMENTS:
+            send_for_agreement(uow, person, key=f"edit:{copy.id}:{now.isoformat()}")
 
 
-def waiting_for(session: Session, participant: Participant) -> list[Commitment]:
-    """Commitments waiting for this participant's agreement."""
-    return [c for c in open_commitments(session, participant) if c.status == "proposed"]
-
-
-def _copies(session: Session, commitment: Commitment) -> list[Commitment]:
+def copies(session: Session, commitment: Commitment) -> list[Commitment]:
+    """The commitment and, when shared, the partner's copy."""
     if not commitment.shared_key:
         return [commitment]
     return list(
@@ -134,62 +137,63 @@ def _copies(session: Session, commitment: Commitment) -> list[Commitment]:
     )
 
 
-def numbered(commitments: list[Commitment]) -> str:
-    return texts.format_items(c.text for c in commitments)
+@dataclass
+class Agreement:
+    agreed: int = 0
+    waiting: int = 0  # agreed by them, waiting for the partner's agreement
+    live: list[Commitment] = field(default_factory=list)  # went live now (either partner)
 
 
-def agree(session: Session, participant: Participant, *, now: datetime) -> dict:
-    """The participant agrees to every commitment waiting for them.
-
-    Returns {"agreed": n, "waiting": n, "live": [Commitment...]} where `live` lists
-    commitments that went live now (for either partner).
-    """
-    agreed = waiting = 0
-    live: list[Commitment] = []
+def agree(session: Session, participant: Participant, *, now: datetime) -> Agreement:
+    """The participant agrees to every commitment waiting for them."""
+    result = Agreement()
     for commitment in open_commitments(session, participant):
-        if commitment.status != "proposed":
+        if commitment.status != CommitmentStatus.PROPOSED:
             continue
-        commitment.status = "agreed"
+        commitment.status = CommitmentStatus.AGREED
         commitment.agreed_text = commitment.text
         commitment.agreed_at = now
         commitment.updated_at = now
-        agreed += 1
-        copies = _copies(session, commitment)
-        if all(c.status == "agreed" and c.agreed_text == commitment.text for c in copies):
-            for c in copies:
-                c.status = "active"
+        result.agreed += 1
+        both = copies(session, commitment)
+        if commitment_rules.goes_live(both, commitment.text):
+            for c in both:
+                c.status = CommitmentStatus.ACTIVE
                 c.live_at = now
-                live.append(c)
+                result.live.append(c)
         else:
-            waiting += 1
-    record(session, f"participant:{participant.id}", "agree_commitments", participant, now=now)
-    return {"agreed": agreed, "waiting": waiting, "live": live}
+            result.waiting += 1
+    audit(session, actor_of(participant), "agree_commitments", participant, now=now)
+    return result
 
 
-def all_live(session: Session, participant: Participant) -> bool:
-    commitments = open_commitments(session, participant)
-    return bool(commitments) and all(c.status == "active" for c in commitments)
+def request_change(session: Session, participant: Participant, index: int, now) -> Commitment:
+    """They ask for other wording of the `index`-th changeable commitment (see
+    `commitment_rules.change_target`): it waits for the facilitator."""
+    changeable = [c for c in open_commitments(session, participant) if c.status in CHANGEABLE]
+    target = changeable[min(index, len(changeable) - 1)]
+    target.status = CommitmentStatus.CHANGE_REQUESTED
+    target.updated_at = now
+    session.add(target)
+    return target
 
 
-def send_for_agreement(
-    session: Session, participant: Participant, *, now: datetime, key: str, reply: bool = False
-):
+def send_for_agreement(uow: UnitOfWork, participant: Participant, *, key: str, reply=False):
     """List what is waiting for their agreement and ask for AGREE or CHANGE."""
-    waiting = waiting_for(session, participant)
+    waiting = waiting_for(uow.session, participant)
     if not waiting:
         return []
     participant.prompt = "agree"
-    session.add(participant)
+    uow.session.add(participant)
     listed = outbox.queue_text(
-        session,
+        uow,
         participant,
         "commitments_list",
         key=f"{key}:list",
-        now=now,
         reply=reply,
-        values={"items": numbered(waiting)},
+        values={"items": texts.format_items(c.text for c in waiting)},
     )
     ask = outbox.queue_text(
-        session, participant, "commitment_agree_prompt", key=f"{key}:ask", now=now, reply=reply
+        uow, participant, "commitment_agree_prompt", key=f"{key}:ask", reply=reply
     )
     return [listed, ask]

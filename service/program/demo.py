@@ -4,20 +4,22 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlmodel import Session, select
+from sqlmodel import select
 
 from service.models import Facilitator, Statement
 from service.program.accounts import create_facilitator
 from service.program.commitments import add_commitment
 from service.program.enrollment import enroll, link_partners
 from service.program.programs import create_program
+from service.unit_of_work import UnitOfWork
 
 DEMO_EMAIL = "coach@example.org"
 DEMO_PASSWORD = "realign-demo-2026"
 
 
-def seed_demo(session: Session, *, now) -> list[str]:
+def seed_demo(uow: UnitOfWork) -> list[str]:
     """Create the demo once; later runs only print the login."""
+    session, now = uow.session, uow.now
     login = [
         "Demo facilitator login:",
         f"  e-mail:   {DEMO_EMAIL}",
@@ -41,22 +43,20 @@ def seed_demo(session: Session, *, now) -> list[str]:
         sender_number="+12015550100",
         now=now,
     )
-    ana, _ = enroll(
-        session,
+    ana = enroll(
+        uow,
         program,
         name="Ana Reyes",
         phone="+12015550123",
-        now=now,
         invite=False,
         timezone="America/New_York",
         language="en",
     )
-    ben, _ = enroll(
-        session,
+    ben = enroll(
+        uow,
         program,
         name="Ben Okafor",
         phone="+12015550124",
-        now=now,
         invite=False,
         timezone="America/Chicago",
         language="en",

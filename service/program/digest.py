@@ -11,8 +11,18 @@ from sqlmodel import Session, select
 from service.core.options import option
 from service.messaging import outbox
 from service.models import AttentionItem, Facilitator, Message, Program
+from service.unit_of_work import UnitOfWork
 
 SEND_AT = time(9, 0)  # local to the program
+
+
+def send_digests(services) -> int:
+    """Queue today's digests, in one unit of work; returns how many were written."""
+    with UnitOfWork(services) as uow:
+        messages = queue_digests(uow.session, uow.now)
+        uow.send(*messages)
+        uow.commit()
+    return len(messages)
 
 
 def queue_digests(session: Session, now: datetime) -> list[Message]:

@@ -38,7 +38,7 @@ from service.models import (
     Reflection,
     Statement,
 )
-from service.program.audit import record
+from service.records import audit
 
 log = logging.getLogger(__name__)
 
@@ -86,7 +86,7 @@ def erase_participant(services, participant_id: int, *, actor: str) -> Erased:
     with services.sessions() as session:
         participant = session.get(Participant, participant_id, with_for_update=True)
         result.rows = _delete_rows(session, participant)
-        record(
+        audit(
             session,
             actor,
             ACTION,

@@ -10,7 +10,7 @@ from service.core import schedule
 from service.core.options import DEFAULT_OPTIONS, parse_hhmm
 from service.core.phones import InvalidPhone, normalize_phone
 from service.models import Facilitator, Program
-from service.program.audit import record
+from service.records import audit
 
 
 class ProgramError(ValueError):
@@ -51,7 +51,7 @@ def create_program(
     validate_program(program)
     session.add(program)
     session.flush()
-    record(session, actor, "create_program", program, now=now)
+    audit(session, actor, "create_program", program, now=now)
     return program
 
 

@@ -11,19 +11,21 @@ told. Status callbacks move a call forward only, so a duplicate or late one chan
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timedelta
+from datetime import timedelta
 from urllib.parse import urlencode
 
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
 from service.core import schedule
-from service.core.options import option
+from service.core.enums import AttentionKind
+from service.core.options import option, quiet_hours
 from service.core.redact import mask_phone
 from service.infra.gateway import GatewayError
-from service.messaging import outbox
 from service.models import Call, Participant, Program
-from service.program.checkins import quiet_for
+from service.records import flag
+from service.unit_of_work import UnitOfWork
+from service.voice.keeping import keep_undecided
 
 log = logging.getLogger(__name__)
 
@@ -59,7 +61,8 @@ def status_url(settings, call_id: int, attempt: int) -> str:
 def place(services, call_id: int) -> str:
     """Place one due outbound call, at most once per attempt. Returns what happened."""
     now = services.now()
-    with services.sessions() as session:
+    with UnitOfWork(services) as uow:
+        session = uow.session
         call = session.get(Call, call_id)
         if call is None or call.direction != "out" or call.status != "pending":
             return "skipped"
@@ -69,21 +72,20 @@ def place(services, call_id: int) -> str:
         program = session.get(Program, participant.program_id)
         if participant.status in NOT_CALLED:
             _set(session, call, "pending", status="cancelled", updated_at=now)
-            session.commit()
+            uow.commit()
             return "cancelled"
-        quiet = quiet_for(program, participant)
+        quiet = quiet_hours(program)
         if not schedule.is_allowed(now, participant.timezone, quiet):
             later = schedule.next_allowed(now, participant.timezone, quiet)
             _set(session, call, "pending", next_attempt_at=later, updated_at=now)
-            session.commit()
-            _enqueue(services, call_id, later)
+            uow.later("place_call", call_id, at=later)
+            uow.commit()
             return "later"
         if not _set(
             session, call, "pending", status="claimed", attempts=Call.attempts + 1, updated_at=now
         ):
-            session.rollback()
             return "skipped"  # another worker has it
-        session.commit()
+        uow.commit()
         attempt = session.get(Call, call_id, populate_existing=True).attempts
         to, from_ = participant.phone, program.sender_number or services.settings.twilio_from_number
     try:
@@ -127,36 +129,27 @@ def _place_failed(services, call_id: int, exc: GatewayError, now) -> str:
         # status callback settles it, the sweeper counts it as a failed attempt.
         log.warning("call %s: outcome unknown (%s)", call_id, exc.message)
         return "unknown"
-    with services.sessions() as session:
+    with UnitOfWork(services) as uow:
+        session = uow.session
         call = session.get(Call, call_id)
         if exc.kind == "transient":
-            outcome, later = _attempt_failed(
-                session, call, "Twilio was unavailable", now, final_status="failed"
-            )
+            outcome = _attempt_failed(uow, call, "Twilio was unavailable", final_status="failed")
         else:
             _set(session, call, "claimed", status="failed", updated_at=now)
             participant = session.get(Participant, call.participant_id)
-            outbox.flag(
-                session,
-                participant,
-                "call_failed",
-                f"the call could not be placed: {exc.message}",
-                now,
-            )
-            outcome, later = "failed", None
-        session.commit()
-    if later is not None:
-        _enqueue(services, call_id, later)
+            detail = f"the call could not be placed: {exc.message}"
+            flag(session, participant, AttentionKind.CALL_FAILED, detail, now)
+            outcome = "failed"
+        uow.commit()
     return outcome
 
 
-def _attempt_failed(
-    session: Session, call: Call, why: str, now, final_status: str | None = None
-) -> tuple[str, datetime | None]:
+def _attempt_failed(uow: UnitOfWork, call: Call, why: str, final_status: str | None = None) -> str:
     """Another try after a growing gap (waking hours only), or tell the facilitator.
 
     `final_status` replaces the row's status when giving up (a status callback has already
     written Twilio's own: busy, no-answer, failed)."""
+    session, now = uow.session, uow.now
     participant = session.get(Participant, call.participant_id)
     program = session.get(Program, participant.program_id)
     retries = int(option(program, "call_retries"))
@@ -164,22 +157,20 @@ def _attempt_failed(
     session.add(call)
     if participant.status in NOT_CALLED:  # they opted out (say) since: no more calls
         call.status = "cancelled"
-        return "cancelled", None
+        return "cancelled"
     if call.attempts <= retries:
         later = schedule.next_allowed(
-            now + retry_gap(call.attempts), participant.timezone, quiet_for(program, participant)
+            now + retry_gap(call.attempts), participant.timezone, quiet_hours(program)
         )
         call.status = "pending"
         call.next_attempt_at = later
-        return "retry", later
+        uow.later("place_call", call.id, at=later)
+        return "retry"
     call.status = final_status or call.status
     tries = "once" if call.attempts == 1 else f"{call.attempts} times"
-    outbox.flag(session, participant, "call_failed", f"we tried to call {tries}: {why}", now)
-    return "gave_up", None
-
-
-def _enqueue(services, call_id: int, at: datetime | None) -> None:
-    services.dispatcher.enqueue("place_call", call_id, at=at)
+    detail = f"we tried to call {tries}: {why}"
+    flag(session, participant, AttentionKind.CALL_FAILED, detail, now)
+    return "gave_up"
 
 
 # Status callbacks ----------------------------------------------------------------------
@@ -194,11 +185,10 @@ def apply_status(
     attempt: int | None = None,
 ) -> str:
     """A call status callback. Forward only; the end of a call is acted on once."""
-    from service.voice.keeping import keep_undecided
-
     now = services.now()
     status = (status or "").lower()
-    with services.sessions() as session:
+    with UnitOfWork(services) as uow:
+        session = uow.session
         call = _find(session, call_sid, call_id, attempt)
         if call is None:
             return "unknown"
@@ -209,7 +199,7 @@ def apply_status(
         if status not in ENDED:
             if status in RANK and call.status in RANK and RANK[status] > RANK[call.status]:
                 _set(session, call, call.status, status=status, call_sid=call_sid, updated_at=now)
-                session.commit()
+                uow.commit()
                 return "progress"
             return "ignored"
         ended = session.execute(
@@ -222,15 +212,12 @@ def apply_status(
             .values(status=status, call_sid=call_sid, updated_at=now)
         )
         if ended.rowcount != 1:
-            session.rollback()
             return "duplicate"  # already ended, or a late callback of an earlier attempt
         session.refresh(call)
-        outcome, later = status, None
+        outcome = status
         if call.direction == "out" and status in RETRYABLE:
-            outcome, later = _attempt_failed(session, call, _why(status), now)
-        session.commit()
-    if later is not None:
-        _enqueue(services, call.id, later)
+            outcome = _attempt_failed(uow, call, _why(status))
+        uow.commit()
     if status == "completed":
         keep_undecided(services, call_sid=call_sid)  # they hung up before choosing
     return outcome
@@ -289,7 +276,8 @@ def answered(session: Session, *, call_id: int | None, call_sid: str, participan
 def sweep(services, limit: int = 100) -> dict:
     """Place due calls; settle claims and calls whose callbacks never came."""
     now = services.now()
-    with services.sessions() as session:
+    with UnitOfWork(services) as uow:
+        session = uow.session
         due = session.exec(
             select(Call.id)
             .where(
@@ -305,13 +293,8 @@ def sweep(services, limit: int = 100) -> dict:
             .where(Call.status == "claimed", Call.updated_at < now - CLAIM_STALE_AFTER)
             .limit(limit)
         ).all()
-        retried = []
         for call in stale_claims:
-            outcome, later = _attempt_failed(
-                session, call, "the call's outcome never came", now, final_status="unknown"
-            )
-            if later is not None:
-                retried.append((call.id, later))
+            _attempt_failed(uow, call, "the call's outcome never came", final_status="unknown")
         lost = session.execute(
             sa.update(Call)
             .where(
@@ -321,9 +304,7 @@ def sweep(services, limit: int = 100) -> dict:
             )
             .values(status="unknown", updated_at=now)
         )
-        session.commit()
-    for call_id, later in retried:
-        _enqueue(services, call_id, later)
+        uow.commit()
     placed = [place(services, call_id) for call_id in due]
     return {
         "due": len(due),

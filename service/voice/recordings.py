@@ -28,14 +28,15 @@ from pathlib import Path
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
+from service.core.enums import AttentionKind, RecordingStatus
 from service.core.options import option
 from service.core.texts import normalise_language
 from service.infra.db import is_unique_violation
 from service.infra.gateway import GatewayError
-from service.messaging import outbox
 from service.models import Call, Participant, Program, Reflection, Statement, utcnow
 from service.program.accounts import visible_program_ids
-from service.program.audit import record
+from service.records import audit, flag
+from service.unit_of_work import UnitOfWork
 
 log = logging.getLogger(__name__)
 
@@ -141,7 +142,8 @@ def recording_status(
     """Twilio's recordingStatusCallback: the audio is ready (or there is none)."""
     now = services.now()
     status = (status or "").lower()[:16]
-    with services.sessions() as session:
+    with UnitOfWork(services) as uow:
+        session = uow.session
         participant = participant_of_call(session, call_sid)
         if participant is None:
             log.warning("recording status for a call we don't know; ignored")
@@ -158,16 +160,18 @@ def recording_status(
             url=url,
             recording_status=status,
         )
-        if status in ("absent", "failed") and reflection.status == "recorded":
-            reflection.status = "empty"
-        session.commit()
-    enqueue_settle(services, reflection.id)
+        if status in ("absent", "failed") and reflection.status == RecordingStatus.RECORDED:
+            reflection.status = RecordingStatus.EMPTY
+        session.flush()
+        uow.later("settle_recording", reflection.id)
+        uow.commit()
     return reflection
 
 
 def transcription(services, *, recording_sid: str, status: str, text: str | None) -> str:
     """Twilio's transcribeCallback: keep the text with the recording (and its statement)."""
-    with services.sessions() as session:
+    with UnitOfWork(services) as uow:
+        session = uow.session
         reflection = session.exec(
             select(Reflection).where(Reflection.recording_sid == recording_sid)
         ).first()
@@ -185,14 +189,9 @@ def transcription(services, *, recording_sid: str, status: str, text: str | None
         elif reflection.transcript_status != "completed":
             reflection.transcript_status = "failed"
         session.add(reflection)
-        session.commit()
-        reflection_id = reflection.id
-    enqueue_settle(services, reflection_id)  # Twilio's copy may go now
+        uow.later("settle_recording", reflection.id)  # Twilio's copy may go now
+        uow.commit()
     return "stored"
-
-
-def enqueue_settle(services, reflection_id: int) -> None:
-    services.dispatcher.enqueue("settle_recording", reflection_id)
 
 
 # Download and delete -------------------------------------------------------------------
@@ -323,7 +322,7 @@ def _give_up(services, reflection, participant, now, why: str) -> None:
                 what = "a kept recording could not be saved"
             else:
                 what = "a recording could not be deleted at Twilio"
-            outbox.flag(session, participant, "recording_problem", f"{what}: {why}", now)
+            flag(session, participant, AttentionKind.RECORDING_PROBLEM, f"{what}: {why}", now)
         session.commit()
 
 
@@ -401,7 +400,7 @@ def open_recording(session, facilitator, reflection_id: int, *, now: datetime | 
     path = Path(reflection.storage_path)
     if not path.is_file():
         raise RecordingNotFound(reflection_id)
-    record(
+    audit(
         session, f"facilitator:{facilitator.id}", "open_recording", reflection, now=now or utcnow()
     )
     return path

@@ -1,9 +1,10 @@
 """What a caller hears: the call script for every caller state, as TwiML.
 
-Decisions plus the database reads and writes they need; no Flask. Each function answers one
-Twilio request with a complete TwiML document. What must survive between the requests of one
-call (which recording, which check-in, answers so far, how many misses) travels in the query
-strings of our own action URLs, which Twilio signs along with the rest of the request.
+Each function answers one Twilio request with a complete TwiML document (voice/twiml.py
+renders it). What must survive between the requests of one call (which recording, which
+check-in, answers so far, how many misses) travels in the query strings of our own action
+URLs, which Twilio signs along with the rest of the request. What an answer means is the
+step machine's (through voice/keeping.py), as for a text.
 
 Every menu and question takes keys and speech (`<Gather input="dtmf speech">`). Silence or
 an unknown answer is asked again; after `MAX_MISSES` the call ends kindly (a recording
@@ -13,25 +14,25 @@ waiting for keep-or-again is then kept).
 from __future__ import annotations
 
 import logging
-import unicodedata
-from dataclasses import dataclass
-from urllib.parse import urlencode
 
-from sqlmodel import Session, select
+from sqlmodel import Session
 from twilio.twiml.voice_response import VoiceResponse
 
-from service.core.answers import parse_checkin_answer, parse_voice_digits
+from service.core import choices
+from service.core.enums import RecordingStatus
 from service.core.redact import mask_phone
-from service.core.spoken import limit_phrase, say, voice_for
-from service.messaging import outbox
-from service.models import Call, CheckIn, Participant, Program, Reflection
+from service.core.spoken import limit_phrase
+from service.models import CheckIn, Participant, Reflection
+from service.program import checkin_answers
 from service.program.commitments import open_commitments, waiting_for
+from service.program.matching import defaults_of, program_reached
+from service.unit_of_work import UnitOfWork
 from service.voice import calls, keeping, recordings
+from service.voice.twiml import Caller, Script, VoiceRequest, caller_of, not_here
 
 log = logging.getLogger(__name__)
 
 MAX_MISSES = 2
-NOT_HERE = {"invited": "not_started", "opted_out": "opted_out", "closed": "closed"}
 QUESTION_OF = {
     "what_happened": "ask_what_happened",
     "emotions": "ask_emotions",
@@ -40,163 +41,6 @@ QUESTION_OF = {
     "reflection": "ask_reflection",
     "note": "ask_message",
 }
-# Words (accents removed, lower case) that choose a menu option by speech.
-MENU_WORDS = {
-    "answer": {"answer", "question", "respond", "responder", "pregunta", "contestar"},
-    "reflect": {"reflection", "reflect", "reflexion"},
-    "commitments": {"commitments", "commitment", "promises", "compromisos", "compromiso"},
-    "checkin": {"check", "checkin", "seguimiento"},
-    "message": {"message", "facilitator", "note", "mensaje", "nota"},
-}
-NUMBER_WORDS = (
-    {"1", "one", "first", "uno", "primero", "primera"},
-    {"2", "two", "second", "dos", "segundo", "segunda"},
-    {"3", "three", "third", "tres", "tercero", "tercera"},
-    {"4", "four", "fourth", "cuatro", "cuarto"},
-)
-KEEP_WORDS = {"keep", "save", "yes", "guardar", "guardalo", "guarda", "si", "1", "one", "uno"}
-AGAIN_WORDS = {"again", "redo", "rerecord", "repeat", "otra", "repetir", "nuevo", "2", "two", "dos"}
-DIGIT_OF_RESULT = {"kept": "1", "missed": "2", "partly": "3"}
-RESULT_OF_DIGIT = {digit: result for result, digit in DIGIT_OF_RESULT.items()}
-
-
-@dataclass(frozen=True)
-class VoiceRequest:
-    """What Twilio tells us on every voice request."""
-
-    call_sid: str
-    from_number: str
-    to_number: str
-    direction: str = "inbound"
-    digits: str = ""
-    speech: str = ""
-
-    @classmethod
-    def from_form(cls, form) -> VoiceRequest:
-        return cls(
-            call_sid=(form.get("CallSid") or "")[:64],
-            from_number=(form.get("From") or "")[:32],
-            to_number=(form.get("To") or "")[:32],
-            direction=(form.get("Direction") or "inbound")[:32],
-            digits=(form.get("Digits") or "").strip()[:8],
-            speech=(form.get("SpeechResult") or "").strip()[:500],
-        )
-
-    @property
-    def outbound(self) -> bool:
-        return self.direction.startswith("outbound")
-
-    @property
-    def silent(self) -> bool:
-        return not (self.digits or self.speech)
-
-
-class Script:
-    """One TwiML answer, spoken in the caller's language."""
-
-    def __init__(self, base_url: str, lang: str | None, values: dict | None = None):
-        self.base = f"{base_url}/twilio/voice"
-        self.lang = lang
-        self.voice, self.language = voice_for(lang)
-        self.values = values or {}
-        self.response = VoiceResponse()
-
-    def url(self, path: str = "", **params) -> str:
-        query = {k: v for k, v in params.items() if v is not None}
-        return self.base + path + (f"?{urlencode(query)}" if query else "")
-
-    def line(self, key: str, **extra) -> str:
-        return say(key, self.lang, **{**self.values, **extra})
-
-    def say(self, key: str, into=None, **extra) -> None:
-        self.speak(self.line(key, **extra), into)
-
-    def speak(self, text: str, into=None) -> None:
-        (into or self.response).say(text, voice=self.voice, language=self.language)
-
-    def gather(self, action: str, hints=()):
-        return self.response.gather(
-            input="dtmf speech",
-            num_digits=1,
-            action=action,
-            method="POST",
-            timeout=6,
-            speech_timeout="auto",
-            language=self.language,
-            hints=", ".join(sorted(hints)) or None,
-        )
-
-    def redirect(self, url: str) -> None:
-        self.response.redirect(url, method="POST")
-
-    def hangup(self) -> None:
-        self.response.hangup()
-
-    def __str__(self) -> str:
-        return str(self.response)
-
-
-@dataclass
-class Caller:
-    participant: Participant
-    program: Program
-    script: Script
-
-
-# Who is calling -------------------------------------------------------------------------
-
-
-def find_caller(session: Session, req: VoiceRequest, call_id: int | None = None):
-    """The participant on this call: by our call row, else by their number and ours."""
-    if call_id is not None:
-        call = session.get(Call, call_id)
-        if call is not None and call.direction == "out" and call.participant_id is not None:
-            return session.get(Participant, call.participant_id)
-    if req.call_sid:
-        call = session.exec(select(Call).where(Call.call_sid == req.call_sid)).first()
-        if call is not None and call.participant_id is not None:
-            return session.get(Participant, call.participant_id)
-    person, ours = (
-        (req.to_number, req.from_number) if req.outbound else (req.from_number, req.to_number)
-    )
-    if not person:
-        return None
-    return session.exec(
-        select(Participant)
-        .join(Program, Program.id == Participant.program_id)
-        .where(
-            Participant.phone == person,
-            (Program.sender_number == ours) | Program.sender_number.is_(None),
-        )
-        # Someone in two programs on one number: the open, most recent enrolment wins.
-        .order_by((Participant.status == "closed").asc(), Participant.id.desc())
-        .limit(1)
-    ).first()
-
-
-def _caller(services, session: Session, req: VoiceRequest, call_id: int | None = None):
-    participant = find_caller(session, req, call_id)
-    if participant is None:
-        return None
-    program = session.get(Program, participant.program_id)
-    values = outbox.common_values(session, participant, program)
-    script = Script(services.settings.public_base_url, participant.language, values)
-    return Caller(participant, program, script)
-
-
-def _not_here(caller: Caller | None) -> str | None:
-    """Why this caller may not use the line (their TwiML), or None when they may."""
-    if caller is None:
-        script = Script("", "en")
-        script.say("goodbye")
-        script.hangup()
-        return str(script)
-    key = NOT_HERE.get(caller.participant.status)
-    if key is None:
-        return None
-    caller.script.say(key)
-    caller.script.hangup()
-    return str(caller.script)
 
 
 # The call -------------------------------------------------------------------------------
@@ -205,26 +49,25 @@ def _not_here(caller: Caller | None) -> str | None:
 def answer(services, req: VoiceRequest, call_id: int | None = None) -> str:
     """The call is connected (a call in, or one of ours answered)."""
     now = services.now()
-    with services.sessions() as session:
-        caller = _caller(services, session, req, call_id)
+    with UnitOfWork(services) as uow:
+        session = uow.session
+        caller = caller_of(services, session, req, call_id)
         if caller is None:
             log.info("call from an unknown number %s", mask_phone(req.from_number))
-            program = session.exec(
-                select(Program).where(Program.sender_number == req.to_number)
-            ).first()
+            program = program_reached(session, req.to_number, None, defaults_of(services.settings))
             script = Script(
                 services.settings.public_base_url, program.language if program else "en"
             )
             script.say("unknown_caller")
             script.hangup()
             return str(script)
-        refused = _not_here(caller)
+        refused = not_here(caller)
         if refused is not None:
             return refused
         calls.answered(
             session, call_id=call_id, call_sid=req.call_sid, participant=caller.participant, now=now
         )
-        session.commit()
+        uow.commit()
         caller.script.say("greeting_outbound" if call_id is not None else "greeting")
         _menu(session, caller, now, intro="menu_intro")
         return str(caller.script)
@@ -233,13 +76,14 @@ def answer(services, req: VoiceRequest, call_id: int | None = None) -> str:
 def menu_choice(services, req: VoiceRequest, misses: int = 0) -> str:
     """A key or words in answer to the menu (or silence, via the fallback redirect)."""
     now = services.now()
-    with services.sessions() as session:
-        caller = _caller(services, session, req)
-        refused = _not_here(caller)
+    with UnitOfWork(services) as uow:
+        session = uow.session
+        caller = caller_of(services, session, req)
+        refused = not_here(caller)
         if refused is not None:
             return refused
         actions = menu_actions(session, caller.participant, now)
-        action = choose(actions, req.digits, req.speech)
+        action = choices.choose(actions, req.digits, req.speech)
         if action is None:
             misses += 1
             if misses > MAX_MISSES:
@@ -255,7 +99,7 @@ def menu_choice(services, req: VoiceRequest, misses: int = 0) -> str:
 def _do(session: Session, caller: Caller, action: str, now) -> str:
     participant = caller.participant
     if action == "answer":
-        _record(caller, keeping.current_question(participant))
+        _record(caller, keeping.current_question(session, participant, now))
     elif action == "reflect":
         _record(caller, "reflection")
     elif action == "message":
@@ -294,7 +138,7 @@ def _menu(session, caller: Caller, now, intro: str = "menu_again", misses: int =
     actions = menu_actions(session, caller.participant, now)
     gather = script.gather(
         script.url("/menu", misses=misses or None),
-        hints=set().union(*(MENU_WORDS[a] for a in actions)),
+        hints=set().union(*(choices.MENU_WORDS[a] for a in actions)),
     )
     script.say(intro, gather)
     for digit, action in enumerate(actions, start=1):
@@ -303,29 +147,6 @@ def _menu(session, caller: Caller, now, intro: str = "menu_again", misses: int =
         script.say("menu_option", gather, label=label, digit=digit, word=word)
     # No answer: the same URL without Digits counts as a miss.
     script.redirect(script.url("/menu", misses=misses or None))
-
-
-def choose(actions: list[str], digits: str, speech: str) -> str | None:
-    """The menu option chosen by a key or by words, or None."""
-    if digits:
-        key = digits[:1]
-        if key.isdigit() and 1 <= int(key) <= len(actions):
-            return actions[int(key) - 1]
-        return None
-    words = set(_words(speech))
-    for action in actions:
-        if words & MENU_WORDS[action]:
-            return action
-    for index, numbers in enumerate(NUMBER_WORDS[: len(actions)]):
-        if words & numbers:
-            return actions[index]
-    return None
-
-
-def _words(text: str) -> list[str]:
-    text = unicodedata.normalize("NFKD", text or "").casefold()
-    text = "".join(ch for ch in text if not unicodedata.combining(ch))
-    return "".join(ch if ch.isalnum() else " " for ch in text).split()
 
 
 # Recording ------------------------------------------------------------------------------
@@ -376,9 +197,10 @@ def recorded(
     """The <Record> action: store the recording once, then ask keep or record again."""
     now = services.now()
     purpose = purpose if purpose in QUESTION_OF else "note"
-    with services.sessions() as session:
-        caller = _caller(services, session, req)
-        refused = _not_here(caller)
+    with UnitOfWork(services) as uow:
+        session = uow.session
+        caller = caller_of(services, session, req)
+        refused = not_here(caller)
         if refused is not None:
             return refused
         script = caller.script
@@ -397,17 +219,16 @@ def recorded(
             duration=duration,
             url=url,
         )
-        session.commit()
+        uow.commit()
         if not duration:
-            keeping.discard(session, reflection.id, status="empty")
-            session.commit()
-            recordings.enqueue_settle(services, reflection.id)
+            keeping.discard(uow, reflection.id, status=RecordingStatus.EMPTY)
+            uow.commit()
             script.say("nothing_heard")
             _menu(session, caller, now)
             return str(script)
         if req.digits == "hangup":
             # They hung up while recording: no one hears this answer, so it only keeps.
-            _keep(services, session, caller, reflection.id, now)
+            _keep(uow, caller, reflection.id)
             return str(VoiceResponse())
         _ask_keep(caller, reflection.id, misses=0)
         return str(script)
@@ -424,9 +245,10 @@ def _ask_keep(caller: Caller, reflection_id: int, misses: int) -> None:
 def keep_choice(services, req: VoiceRequest, *, reflection_id: int, misses: int = 0) -> str:
     """1 / "keep" keeps the recording; 2 / "again" records it again."""
     now = services.now()
-    with services.sessions() as session:
-        caller = _caller(services, session, req)
-        refused = _not_here(caller)
+    with UnitOfWork(services) as uow:
+        session = uow.session
+        caller = caller_of(services, session, req)
+        refused = not_here(caller)
         if refused is not None:
             return refused
         reflection = session.get(Reflection, reflection_id)
@@ -434,8 +256,7 @@ def keep_choice(services, req: VoiceRequest, *, reflection_id: int, misses: int 
             caller.script.say("goodbye")
             caller.script.hangup()
             return str(caller.script)
-        words = set(_words(req.speech)) | ({req.digits[:1]} if req.digits else set())
-        choice = "keep" if words & KEEP_WORDS else "again" if words & AGAIN_WORDS else None
+        choice = choices.keep_or_again(req.digits, req.speech)
         if choice is None:
             misses += 1
             if misses < MAX_MISSES:
@@ -444,13 +265,12 @@ def keep_choice(services, req: VoiceRequest, *, reflection_id: int, misses: int 
                 return str(caller.script)
             choice = "keep"  # still no answer: what they said is kept, as promised
         if choice == "again":
-            keeping.discard(session, reflection_id)
-            session.commit()
-            recordings.enqueue_settle(services, reflection_id)
+            keeping.discard(uow, reflection_id)
+            uow.commit()
             caller.script.say("again")
             _record(caller, reflection.purpose, ask=False)
             return str(caller.script)
-        outcome = _keep(services, session, caller, reflection_id, now)
+        outcome = _keep(uow, caller, reflection_id)
         caller.script.say(
             {
                 "reflection": "kept_reflection",
@@ -463,12 +283,10 @@ def keep_choice(services, req: VoiceRequest, *, reflection_id: int, misses: int 
         return str(caller.script)
 
 
-def _keep(services, session, caller: Caller, reflection_id: int, now) -> str:
-    result = keeping.keep(session, reflection_id, now)
-    session.commit()
-    session.refresh(caller.participant)
-    outbox.enqueue_sends(services, result.messages)
-    recordings.enqueue_settle(services, reflection_id)
+def _keep(uow: UnitOfWork, caller: Caller, reflection_id: int) -> str:
+    result = keeping.keep(uow, reflection_id)
+    uow.commit()
+    uow.session.refresh(caller.participant)
     return result.outcome
 
 
@@ -492,7 +310,7 @@ def _read_commitments(session: Session, caller: Caller) -> None:
 
 def _ask_checkin_item(session, caller: Caller, checkin: CheckIn, *, given: str, misses: int):
     script = caller.script
-    commitments = keeping.checkin_commitments(session, checkin)
+    commitments = checkin_answers.commitments_of(session, checkin)
     commitment = commitments[len(given)]
     action = script.url("/checkin", checkin=checkin.id, given=given or None, misses=misses or None)
     gather = script.gather(action, hints={"yes", "no", "partly", "si", "en parte"})
@@ -507,19 +325,20 @@ def checkin_choice(
 ) -> str:
     """One keypad or spoken answer of a voice check-in; all are recorded after the last."""
     now = services.now()
-    with services.sessions() as session:
-        caller = _caller(services, session, req)
-        refused = _not_here(caller)
+    with UnitOfWork(services) as uow:
+        session = uow.session
+        caller = caller_of(services, session, req)
+        refused = not_here(caller)
         if refused is not None:
             return refused
         script = caller.script
         checkin = session.get(CheckIn, checkin_id)
-        commitments = keeping.checkin_commitments(session, checkin) if checkin else []
-        valid = all(d in RESULT_OF_DIGIT for d in given) and len(given) < len(commitments)
+        commitments = checkin_answers.commitments_of(session, checkin) if checkin else []
+        valid = all(d in choices.RESULT_OF_DIGIT for d in given) and len(given) < len(commitments)
         if checkin is None or checkin.participant_id != caller.participant.id or not valid:
             _menu(session, caller, now)
             return str(script)
-        result = _checkin_result(req)
+        result = choices.checkin_result(req.digits, req.speech)
         if result is None:
             misses += 1
             if misses > MAX_MISSES:
@@ -529,26 +348,14 @@ def checkin_choice(
             script.say("no_input" if req.silent else "not_a_choice")
             _ask_checkin_item(session, caller, checkin, given=given, misses=misses)
             return str(script)
-        given += DIGIT_OF_RESULT[result]
+        given += choices.DIGIT_OF_RESULT[result]
         if len(given) < len(commitments):
             _ask_checkin_item(session, caller, checkin, given=given, misses=0)
             return str(script)
-        results = [RESULT_OF_DIGIT[d] for d in given]
-        recorded_, messages = keeping.submit_checkin(
-            session, caller.participant, checkin.id, results, now
-        )
-        session.commit()
-        outbox.enqueue_sends(services, messages)
+        results = [choices.RESULT_OF_DIGIT[d] for d in given]
+        recorded_ = keeping.submit_checkin(uow, caller.participant, checkin.id, results)
+        uow.commit()
         log.info("voice check-in %s: %s", checkin.id, "recorded" if recorded_ else "not open")
         script.say("checkin_thanks")
         _menu(session, caller, now)
         return str(script)
-
-
-def _checkin_result(req: VoiceRequest) -> str | None:
-    if req.digits:
-        return parse_voice_digits(req.digits[:1])
-    if not req.speech:
-        return None
-    parsed = parse_checkin_answer(req.speech, 1)
-    return None if parsed.ambiguous else parsed.results[0]

@@ -14,10 +14,11 @@ import pytest
 from sqlmodel import select
 
 from jobs import tasks
-from service.messaging import outbox
+from service.messaging import delivery
 from service.models import AttentionItem, CheckIn, CheckInAnswer, Participant
-from service.program import checkins, commitments, conversation
-from tests.support.factories import ANA, BEN, make_pair, make_program, sms_form
+from service.program import closure, commitments, scores
+from service.unit_of_work import UnitOfWork
+from tests.support.factories import ANA, BEN, enter_step5, make_pair, make_program, sms_form
 from tests.support.twilio import local_gateway
 
 
@@ -48,7 +49,8 @@ def pair(services, run_jobs, clock):
     )
     ana, ben = make_pair(services, program)
     now = services.now()
-    with services.sessions() as session:
+    with UnitOfWork(services) as uow:
+        session = uow.session
         a, b = session.get(Participant, ana.id), session.get(Participant, ben.id)
         for person in (a, b):
             person.status, person.consent_at, person.step = "active", now, 4
@@ -59,9 +61,9 @@ def pair(services, run_jobs, clock):
         commitments.add_commitment(session, a, "Walk together on Sunday", now=now)
         commitments.agree(session, a, now=now)
         commitments.agree(session, b, now=now)
-        conversation.enter_step5(session, a, now)
-        conversation.enter_step5(session, b, now)
-        session.commit()
+        enter_step5(uow, a)
+        enter_step5(uow, b)
+        uow.commit()
     run_jobs()
     return ana, ben
 
@@ -88,7 +90,7 @@ def test_a_week_of_checkins(app, services, pair, clock, local_twilio, twilio_pos
     while clock() < end:
         clock.advance(minutes=30)
         tasks.tick()
-        outbox.sweep(services)
+        delivery.sweep(services)
         run_jobs()
         arrived = local_twilio.messages()[seen:]
         seen += len(arrived)
@@ -163,14 +165,14 @@ def test_a_week_of_checkins(app, services, pair, clock, local_twilio, twilio_pos
         kinds = [i.kind for i in session.exec(select(AttentionItem))]
         assert "disagreement" in kinds
 
-        ratio = checkins.kept_ratio(session, session.get(Participant, ben.id), clock(), 7)
+        ratio = scores.kept_ratio(session, session.get(Participant, ben.id), clock(), 7)
         assert ratio is not None and 0 < ratio < 1
 
     # Closure: the closing text goes once and nothing is scheduled for Ana any more.
-    closing = checkins.close(services, ana.id, outcome="restored", actor="facilitator:1")
-    checkins.close(services, ana.id, outcome="restored", actor="facilitator:1")
+    closing = closure.close(services, ana.id, outcome="restored", actor="facilitator:1")
+    closure.close(services, ana.id, outcome="restored", actor="facilitator:1")
     clock.set(datetime(2026, 3, 11, 16, 0, tzinfo=UTC))  # 12:00 in New York
-    outbox.sweep(services)
+    delivery.sweep(services)
     run_jobs()
     to_ana = [m["body"] for m in local_twilio.messages() if m["to"] == ANA]
     assert to_ana[-1] == closing.body and to_ana.count(closing.body) == 1
@@ -178,7 +180,7 @@ def test_a_week_of_checkins(app, services, pair, clock, local_twilio, twilio_pos
     for _ in range(48 * 2):
         clock.advance(minutes=30)
         tasks.tick()
-        outbox.sweep(services)
+        delivery.sweep(services)
         run_jobs()
     assert len([m for m in local_twilio.messages() if m["to"] == ANA]) == count
     with services.sessions() as session:

@@ -25,8 +25,9 @@ from sqlmodel import Session, func, select
 from jobs import tasks
 from service import cli
 from service.models import Facilitator, Message, Participant, Program
-from service.program import commitments, conversation
-from tests.support.factories import ANA, BEN, make_participant, make_program, sms_form
+from service.program import commitments
+from service.unit_of_work import UnitOfWork
+from tests.support.factories import ANA, BEN, enter_step5, make_participant, make_program, sms_form
 
 ENV_NAMES = (
     "DATABASE_URL",
@@ -346,15 +347,16 @@ def test_export_is_the_participants_full_record(realign, services, twilio_post, 
         form = sms_form(body, sid=f"SM{next(_sids):032x}")
         assert twilio_post("/twilio/sms", form).status_code == 200
         run_jobs()
-    with services.sessions() as session:
+    with UnitOfWork(services) as uow:
+        session = uow.session
         person = session.get(Participant, ana.id)
         person.step = 4
         commitments.add_commitment(
             session, person, "Send the numbers by Friday", sign="In the channel", now=clock()
         )
         commitments.agree(session, person, now=clock())
-        conversation.enter_step5(session, person, clock())
-        session.commit()
+        enter_step5(uow, person)
+        uow.commit()
         due = person.next_checkin_at
     clock.set(due)
     tasks.tick()

@@ -14,9 +14,9 @@ from sqlmodel import select
 from jobs import tasks
 from service.core import schedule
 from service.core.options import quiet_hours
-from service.messaging.outbox import enqueue_sends
 from service.models import CheckIn, Message, Participant, Program, Statement
-from service.program import actions, commitments, conversation
+from service.program import actions, commitments
+from service.unit_of_work import UnitOfWork
 from tests.support.factories import (
     ANA,
     BEN,
@@ -29,8 +29,6 @@ from tests.support.factories import (
 from tests.support.voice import new_call_sid, said, twiml, voice_form
 
 _sids = itertools.count(1)
-# Fails on the code as it stands; the marker goes with the fix.
-drifted = pytest.mark.xfail(strict=True, reason="the rule was written twice and drifted")
 
 
 @pytest.fixture
@@ -68,14 +66,14 @@ def tick(run_jobs):
 def to_step4(services, run_jobs, participant_id, *texts):
     """Consented, steps 1-3 done, commitments written and sent for agreement."""
     now = services.now()
-    with services.sessions() as session:
+    with UnitOfWork(services) as uow:
+        session = uow.session
         p = session.get(Participant, participant_id)
         p.status, p.consent_at, p.step = "active", now - timedelta(days=3), 3
         for words in texts or ("Call Ben before I cancel anything",):
             commitments.add_commitment(session, p, words, now=now)
-        queued = conversation.advance_step(session, p, now=now, actor="facilitator:1")
-        session.commit()
-    enqueue_sends(services, queued)
+        actions.advance(uow, p, actor="facilitator:1")
+        uow.commit()
     run_jobs()
 
 
@@ -102,7 +100,6 @@ def in_waking_hours(services, participant, instant) -> bool:
 # Every way back in puts the participant where they were -----------------------------------
 
 
-@drifted
 @pytest.mark.parametrize("word", ["START", "unstop", "Yes"])
 def test_back_in_after_stop_schedules_the_next_checkin_from_now(
     app, services, text, run_jobs, clock, word
@@ -147,17 +144,17 @@ def _two_sided_pair(services, run_jobs, text):
             session.add(p)
         session.commit()
     now = services.now()
-    with services.sessions() as session:
+    with UnitOfWork(services) as uow:
+        session = uow.session
         a, b = session.get(Participant, ana.id), session.get(Participant, ben.id)
         for p in (a, b):
             p.status, p.consent_at, p.step = "active", now - timedelta(days=3), 3
         commitments.add_commitment(
             session, a, "Say so by Friday if a meeting moves", shared=True, now=now
         )
-        queued = conversation.advance_step(session, a, now=now, actor="facilitator:1")
-        queued += conversation.advance_step(session, b, now=now, actor="facilitator:1")
-        session.commit()
-    enqueue_sends(services, queued)
+        actions.advance(uow, a, actor="facilitator:1")
+        actions.advance(uow, b, actor="facilitator:1")
+        uow.commit()
     run_jobs()
     text("AGREE", from_=ANA)
     text("AGREE", from_=BEN)
@@ -166,7 +163,6 @@ def _two_sided_pair(services, run_jobs, text):
     return a, b
 
 
-@drifted
 @pytest.mark.parametrize("way", ["text", "facilitator"])
 def test_resume_after_a_pause_schedules_the_partner_checkin_again(
     app, services, text, run_jobs, clock, way
@@ -176,22 +172,18 @@ def test_resume_after_a_pause_schedules_the_partner_checkin_again(
     if way == "text":
         assert templates(text("PAUSE")) == ["paused"]
     else:
-        with services.sessions() as session:
-            actions.pause(
-                session, session.get(Participant, ana.id), now=services.now(), actor="f:1"
-            )
-            session.commit()
+        with UnitOfWork(services) as uow:
+            actions.pause(uow, uow.session.get(Participant, ana.id), actor="f:1")
+            uow.commit()
     clock.set(partner_due + timedelta(minutes=1))  # the weekly partner question falls due
     tick(run_jobs)
     clock.set(partner_due + timedelta(days=1, hours=-6))
     if way == "text":
         assert templates(text("RESUME")) == ["unpaused"]
     else:
-        with services.sessions() as session:
-            actions.resume(
-                session, session.get(Participant, ana.id), now=services.now(), actor="f:1"
-            )
-            session.commit()
+        with UnitOfWork(services) as uow:
+            actions.resume(uow, uow.session.get(Participant, ana.id), actor="f:1")
+            uow.commit()
     p = get(services, Participant, ana.id)
     assert p.status == "active"
     assert p.next_checkin_at is not None and p.next_checkin_at > services.now()
@@ -199,7 +191,6 @@ def test_resume_after_a_pause_schedules_the_partner_checkin_again(
     assert in_waking_hours(services, p, p.next_partner_checkin_at)
 
 
-@drifted
 def test_back_in_after_stop_schedules_the_partner_checkin_again(
     app, services, text, run_jobs, clock
 ):
@@ -218,7 +209,6 @@ def test_back_in_after_stop_schedules_the_partner_checkin_again(
 # A text that answers nothing gets the open question again ---------------------------------
 
 
-@drifted
 def test_at_step4_any_other_text_gets_the_agreement_question(app, services, text, run_jobs):
     program = make_program(services)
     ana = make_participant(services, program)
@@ -231,7 +221,6 @@ def test_at_step4_any_other_text_gets_the_agreement_question(app, services, text
     assert get(services, Participant, ana.id).step == 4
 
 
-@drifted
 def test_at_step3_any_other_text_gets_the_call_again(app, services, text, run_jobs):
     program = make_program(services)
     ana = make_participant(services, program)
@@ -256,7 +245,6 @@ def test_nothing_else_is_needed_only_when_nothing_is_open(app, services, text, r
     assert "nothing else is needed" in sent[0].body
 
 
-@drifted
 def test_a_second_unclear_checkin_answer_is_kept_and_the_checkin_stays_open(
     app, services, text, run_jobs, clock
 ):
@@ -278,7 +266,6 @@ def test_a_second_unclear_checkin_answer_is_kept_and_the_checkin_stays_open(
     assert checkin.status == "answered"
 
 
-@drifted
 def test_words_during_an_open_checkin_are_kept_on_it(app, services, text, run_jobs, clock):
     program = make_program(services)
     ana = make_participant(services, program)
@@ -302,7 +289,6 @@ def test_words_during_an_open_checkin_are_kept_on_it(app, services, text, run_jo
 # Before consent, a text always gets an answer (at most once an hour) ----------------------
 
 
-@drifted
 def test_a_text_before_consent_gets_who_is_writing_and_how_to_answer(
     app, services, text, run_jobs, clock
 ):
@@ -331,7 +317,6 @@ def test_a_text_before_consent_gets_who_is_writing_and_how_to_answer(
 SERVICE_SID = "MG" + "a" * 32
 
 
-@drifted
 def test_a_call_reaches_a_messaging_service_program_only_on_its_number(
     app, services, twilio_post, text, run_jobs
 ):

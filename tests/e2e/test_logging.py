@@ -142,7 +142,7 @@ def test_a_conversation_and_real_sends_log_nothing_sensitive(
 
     # The handler really saw the traffic: our own lines, the HTTP client's, the worker's.
     assert {
-        "service.messaging.outbox",
+        "service.messaging.delivery",
         "service.messaging.inbound",
         "service.infra.twilio_gateway",
         "urllib3.connectionpool",

@@ -15,7 +15,7 @@ from rq import Queue
 from twilio.request_validator import RequestValidator
 
 from service.app import create_app
-from service.messaging import outbox
+from service.messaging import delivery
 from service.models import Message, Participant
 from service.program import conversation
 from tests.support.factories import (
@@ -131,13 +131,13 @@ def test_text_queued_while_redis_is_down_is_sent_by_the_sweeper(
     assert invite.status == "pending"
     assert queued_jobs(redis_conn) == 0
 
-    assert outbox.sweep(services) == {"due": 1, "stale": 0}
+    assert delivery.sweep(services) == {"due": 1, "stale": 0}
     run_jobs()
     assert get(services, Message, invite.id).status == "queued"
     assert [m["to"] for m in local_twilio.messages()] == [ANA]
 
     clock.advance(hours=1)
-    outbox.sweep(services)
+    delivery.sweep(services)
     run_jobs()
     assert len(local_twilio.messages()) == 1
 

@@ -8,7 +8,8 @@ import pytest
 from sqlmodel import select
 
 from service.models import Commitment, Message, Participant, Statement
-from service.program import commitments, conversation
+from service.program import actions, commitments
+from service.unit_of_work import UnitOfWork
 from tests.support.factories import (
     ANA,
     BEN,
@@ -68,7 +69,7 @@ def test_invitation_to_agreed_commitments(app, services, text, run_jobs, gateway
 
     # Before consent, other text is kept but no step begins.
     sent = text(services, "who is this?")
-    assert templates(sent) == []  # the invitation already went out today
+    assert templates(sent) == ["consent_reminder"]  # who is writing, and how to say yes
     assert get(services, Participant, ana.id).status == "invited"
 
     sent = text(services, "Yes")
@@ -99,7 +100,8 @@ def test_invitation_to_agreed_commitments(app, services, text, run_jobs, gateway
     assert get(services, Participant, ana.id).step == 3
 
     # The facilitator writes a commitment with her after the call and moves her to step 4.
-    with services.sessions() as session:
+    with UnitOfWork(services) as uow:
+        session = uow.session
         p = session.get(Participant, ana.id)
         commitments.add_commitment(
             session,
@@ -108,11 +110,8 @@ def test_invitation_to_agreed_commitments(app, services, text, run_jobs, gateway
             sign="The update is in the channel",
             now=services.now(),
         )
-        queued = conversation.advance_step(session, p, now=services.now(), actor="facilitator:1")
-        session.commit()
-    from service.messaging.outbox import enqueue_sends
-
-    enqueue_sends(services, queued)
+        actions.advance(uow, p, actor="facilitator:1")
+        uow.commit()
     run_jobs()
     listed = outbound(services, ana.id)[-2:]
     assert templates(listed) == ["commitments_list", "commitment_agree_prompt"]
@@ -139,7 +138,8 @@ def test_linked_pair_cosigns_a_shared_commitment(app, services, text, run_jobs):
     ana, ben = make_pair(services, program)
     for phone in (ANA, BEN):
         text(services, "YES", from_=phone)
-    with services.sessions() as session:
+    with UnitOfWork(services) as uow:
+        session = uow.session
         a, b = session.get(Participant, ana.id), session.get(Participant, ben.id)
         a.step = b.step = 3
         [shared, _] = commitments.add_commitment(
@@ -150,12 +150,9 @@ def test_linked_pair_cosigns_a_shared_commitment(app, services, text, run_jobs):
             sign="A message every Friday",
             now=services.now(),
         )
-        queued = conversation.advance_step(session, a, now=services.now(), actor="facilitator:1")
-        queued += conversation.advance_step(session, b, now=services.now(), actor="facilitator:1")
-        session.commit()
-    from service.messaging.outbox import enqueue_sends
-
-    enqueue_sends(services, queued)
+        actions.advance(uow, a, actor="facilitator:1")
+        actions.advance(uow, b, actor="facilitator:1")
+        uow.commit()
     run_jobs()
 
     sent = text(services, "AGREE", from_=ANA)
@@ -164,13 +161,11 @@ def test_linked_pair_cosigns_a_shared_commitment(app, services, text, run_jobs):
     assert get(services, Participant, ana.id).step == 4
 
     # The facilitator edits the wording before Ben answers: Ana must agree again.
-    with services.sessions() as session:
+    with UnitOfWork(services) as uow:
+        session = uow.session
         commitment = session.get(Commitment, shared.id)
-        asked = commitments.edit_commitment(
-            session, commitment, "Say so by Thursday if a meeting can't happen", now=services.now()
-        )
-        session.commit()
-    enqueue_sends(services, asked)
+        commitments.edit_commitment(uow, commitment, "Say so by Thursday if a meeting can't happen")
+        uow.commit()
     run_jobs()
     # Both are asked again, with the new wording.
     reasked = outbound(services)[-4:]
@@ -203,15 +198,13 @@ def test_change_request_goes_to_the_facilitator(app, services, text, run_jobs):
     program = make_program(services)
     ana = make_participant(services, program)
     text(services, "yes")
-    with services.sessions() as session:
+    with UnitOfWork(services) as uow:
+        session = uow.session
         p = session.get(Participant, ana.id)
         p.step = 3
         commitments.add_commitment(session, p, "Daily stand-up at 9", now=services.now())
-        queued = conversation.advance_step(session, p, now=services.now(), actor="facilitator:1")
-        session.commit()
-    from service.messaging.outbox import enqueue_sends
-
-    enqueue_sends(services, queued)
+        actions.advance(uow, p, actor="facilitator:1")
+        uow.commit()
     run_jobs()
     sent = text(services, "CHANGE stand-up at 9:30 on weekdays")
     assert templates(sent) == ["commitment_change_received"]

@@ -25,8 +25,8 @@ from service.models import (
     Statement,
 )
 from service.program.accounts import create_facilitator
-from service.program.enrollment import export_archive, export_participant
 from service.program.erasure import ErasureError, erase_participant, was_erased
+from service.program.exports import export_archive, export_participant
 from service.voice import recordings
 from tests.support.factories import ANA, BEN, make_pair, make_program
 from tests.support.twilio import ACCOUNT_SID, AUTH_TOKEN, free_port, local_gateway

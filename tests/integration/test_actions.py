@@ -1,4 +1,5 @@
-"""service/actions.py: what a facilitator does to one participant, and the CSV import rules."""
+"""service/program/actions.py: what a facilitator does to one participant; and the CSV
+import rules (service/program/imports.py)."""
 
 from __future__ import annotations
 
@@ -6,8 +7,9 @@ import pytest
 from sqlmodel import select
 
 from service.models import AuditEvent, Commitment, Participant
-from service.program import actions
+from service.program import actions, imports
 from service.program.commitments import add_commitment
+from service.unit_of_work import UnitOfWork
 from tests.support.factories import ANA, get, make_participant, make_program, outbound
 
 ACTOR = "facilitator:1"
@@ -23,11 +25,12 @@ def activate(services, pid, **fields):
 
 
 def run(services, func, pid):
-    with services.sessions() as s:
-        p = s.get(Participant, pid)
-        result = func(s, p, now=services.now(), actor=ACTOR)
-        s.commit()
-        return result
+    """Do the action; the texts it queued."""
+    with UnitOfWork(services) as uow:
+        p = uow.session.get(Participant, pid)
+        func(uow, p, actor=ACTOR)
+        uow.commit()
+        return uow.queued
 
 
 def actions_logged(services, name):
@@ -110,30 +113,28 @@ def test_import_checks_every_row_and_enrols_all_in_one_go(services):
         f"Taken,{ANA},\n"
     )
     with services.sessions() as s:
-        rows = actions.check_import(s, program, actions.parse_csv(text), "k")
+        rows = imports.check_import(s, program, imports.parse_csv(text), "k")
     assert [r.errors for r in rows][0] == []
     assert "name is missing" in rows[1].errors[0]
     assert "language" in rows[2].errors[0]
     assert "same number as line 2" in rows[3].errors[0]
     assert "already in the program" in rows[4].errors[0]
-    with services.sessions() as s:
-        invitations = actions.import_rows(
-            s, program, [rows[0].as_dict()], now=services.now(), actor=ACTOR
-        )
-        s.commit()
+    with UnitOfWork(services) as uow:
+        imports.import_rows(uow, program, [rows[0].as_dict()], actor=ACTOR)
+        uow.commit()
+        invitations = uow.queued
     [person] = [p for p in outbound(services) if p.id == invitations[0].id]
     assert person.template == "invite" and person.to_number == "+12015550191"
-    with services.sessions() as s:
+    with UnitOfWork(services) as uow:
         # A row that fails at enrolment (here: now a duplicate) rolls the whole batch back.
         with pytest.raises(actions.ActionError, match="line 2"):
-            actions.import_rows(
-                s,
+            imports.import_rows(
+                uow,
                 program,
                 [{**rows[0].as_dict(), "phone": "+12015550199", "line": 1}, rows[0].as_dict()],
-                now=services.now(),
                 actor=ACTOR,
             )
-        s.rollback()
+        uow.rollback()
     with services.sessions() as s:
         phones = set(s.exec(select(Participant.phone)))
     assert "+12015550199" not in phones
@@ -141,6 +142,6 @@ def test_import_checks_every_row_and_enrols_all_in_one_go(services):
 
 def test_parse_csv_needs_name_and_phone_columns(services):
     with pytest.raises(actions.ActionError, match="missing: phone"):
-        actions.parse_csv("name,number\nA,1\n")
+        imports.parse_csv("name,number\nA,1\n")
     with pytest.raises(actions.ActionError, match="no participants"):
-        actions.parse_csv("name,phone\n\n")
+        imports.parse_csv("name,phone\n\n")

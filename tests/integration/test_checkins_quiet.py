@@ -14,8 +14,9 @@ from hypothesis import strategies as st
 from sqlmodel import select
 
 from service.models import CheckIn, Message, Participant
-from service.program import checkins, commitments, conversation
-from tests.support.factories import make_program
+from service.program import commitments, tick
+from service.unit_of_work import UnitOfWork
+from tests.support.factories import enter_step5, make_program
 
 ZONES = [
     "America/New_York", "America/Los_Angeles", "America/Sao_Paulo", "Europe/London",
@@ -55,7 +56,8 @@ def test_no_text_outside_waking_hours(app, services, clock, zone, start, cadence
         options={"max_nudges": 2, "nudge_delay_minutes": 45},
     )
     now = services.now()
-    with services.sessions() as session:
+    with UnitOfWork(services) as uow:
+        session = uow.session
         person = Participant(
             program_id=program.id, name="Ana", phone="+12015550123", timezone=zone,
             status="active", consent_at=now, step=4, created_at=now,
@@ -64,8 +66,8 @@ def test_no_text_outside_waking_hours(app, services, clock, zone, start, cadence
         session.flush()
         commitments.add_commitment(session, person, "Call before cancelling", now=now)
         commitments.agree(session, person, now=now)
-        conversation.enter_step5(session, person, now)
-        session.commit()
+        enter_step5(uow, person)
+        uow.commit()
 
     # Like the every-minute cron: tick half a minute after each thing falls due, for 3 days.
     end = start + timedelta(days=3)
@@ -74,7 +76,7 @@ def test_no_text_outside_waking_hours(app, services, clock, zone, start, cadence
         if upcoming is None or upcoming > end:
             break
         clock.set(max(upcoming, services.now()) + timedelta(seconds=30))
-        checkins.tick(services)
+        tick.tick(services)
 
     lo, hi = (time.fromisoformat(t) for t in window)
     with services.sessions() as session:

@@ -1,6 +1,6 @@
 """Sending the outbox through the real twilio client to the local Twilio API.
 
-Each test drives `outbox.deliver` / the `send_messages` job / the sweeper the way the
+Each test drives `delivery.deliver` / the `send_messages` job / the sweeper the way the
 worker and the cron process do, injects a fault into the local API, and checks what an
 operator or a participant would notice: what the API received (exactly once), what the
 row says, what happened to the participant and what the facilitator is told.
@@ -17,7 +17,7 @@ from sqlmodel import select
 
 from service.infra.ratelimit import SenderRateLimit
 from service.infra.twilio_gateway import TwilioGateway
-from service.messaging import outbox
+from service.messaging import delivery, outbox
 from service.models import AttentionItem, Message, Participant
 from tests.support.factories import (
     ANA,
@@ -65,7 +65,7 @@ def queue_note(services, participant_id, key, body="A short note from Dana.") ->
     """Queue one more text for a participant (not handed to the queue: the sweeper finds it)."""
     with services.sessions() as session:
         participant = session.get(Participant, participant_id)
-        message = outbox.queue_text(
+        row = outbox.compose_text(
             session,
             participant,
             "ack_statement",
@@ -74,6 +74,7 @@ def queue_note(services, participant_id, key, body="A short note from Dana.") ->
             now=services.now(),
             reply=True,
         )
+        message = None if row is None else outbox.insert_once(session, row)
         session.commit()
         return message
 
@@ -124,12 +125,12 @@ def test_a_send_records_sid_and_status_and_a_second_deliver_sends_nothing(
     assert accepted["status_callback"] == STATUS_CALLBACK
 
     # The same row again: directly, as a redelivered job, and through the sweeper.
-    assert outbox.deliver(services, message.id) == "skipped"
+    assert delivery.deliver(services, message.id) == "skipped"
     services.dispatcher.enqueue("send_messages", [message.id])
     assert run_jobs() == 1
-    assert outbox.sweep(services) == {"due": 0, "stale": 0}
+    assert delivery.sweep(services) == {"due": 0, "stale": 0}
     clock.advance(hours=1)
-    outbox.sweep(services)
+    delivery.sweep(services)
     run_jobs()
 
     assert creates(local_twilio) == 1
@@ -155,7 +156,7 @@ def test_a_batch_job_sends_each_row_once(services, program, run_jobs, local_twil
 def test_racing_workers_send_a_row_once(services, ana, local_twilio):
     """The same row handed to many threads at once (a retried job beside the original)."""
     message = invitation(services, ana.id)
-    outcomes = outbox.deliver_many(services, [message.id] * 8, concurrency=8)
+    outcomes = delivery.deliver_many(services, [message.id] * 8, concurrency=8)
     assert outcomes == {"queued": 1, "skipped": 7}
     [accepted] = local_twilio.messages()
     assert get(services, Message, message.id).twilio_sid == accepted["sid"]
@@ -175,18 +176,18 @@ def test_transient_error_backs_off_and_the_sweeper_sends_once(
     assert message.status == "pending" and message.twilio_sid is None
     assert message.error_code == stored and message.attempts == 1
     first_gap = message.send_after - clock()
-    assert first_gap == outbox.backoff(1) == timedelta(seconds=10)
+    assert first_gap == delivery.backoff(1) == timedelta(seconds=10)
 
     # Not due yet: the sweeper leaves it alone.
     clock.advance(seconds=5)
-    assert outbox.sweep(services)["due"] == 0
+    assert delivery.sweep(services)["due"] == 0
     run_jobs()
     assert local_twilio.messages() == []
 
     # Fails again once it is due: the next gap is longer.
     local_twilio.fail(code, to=ANA, times=1)
     clock.advance(seconds=6)
-    assert outbox.sweep(services)["due"] == 1
+    assert delivery.sweep(services)["due"] == 1
     run_jobs()
     message = invitation(services, ana.id)
     assert message.status == "pending" and message.attempts == 2
@@ -195,9 +196,9 @@ def test_transient_error_backs_off_and_the_sweeper_sends_once(
 
     # The fault has cleared; once the clock passes send_after the sweeper sends it.
     clock.advance(seconds=10)
-    assert outbox.sweep(services)["due"] == 0
+    assert delivery.sweep(services)["due"] == 0
     clock.advance(seconds=11)
-    assert outbox.sweep(services)["due"] == 1
+    assert delivery.sweep(services)["due"] == 1
     run_jobs()
 
     [accepted] = local_twilio.messages()
@@ -211,7 +212,7 @@ def test_transient_error_backs_off_and_the_sweeper_sends_once(
     assert attention(services, ana.id) == []
 
     clock.advance(hours=1)
-    outbox.sweep(services)
+    delivery.sweep(services)
     run_jobs()
     assert len(local_twilio.messages()) == 1
 
@@ -220,27 +221,27 @@ def test_gives_up_after_max_attempts(services, ana, run_jobs, local_twilio, cloc
     local_twilio.fail(500, to=ANA)  # until cleared
     run_jobs()
     gaps = []
-    for _ in range(outbox.MAX_ATTEMPTS - 1):
+    for _ in range(delivery.MAX_ATTEMPTS - 1):
         message = invitation(services, ana.id)
         assert message.status == "pending"
         gaps.append((message.send_after - clock()).total_seconds())
         clock.advance(minutes=11)
-        outbox.sweep(services)
+        delivery.sweep(services)
         run_jobs()
 
     message = invitation(services, ana.id)
     assert message.status == "failed" and message.error_code == 20500
-    assert message.attempts == outbox.MAX_ATTEMPTS
+    assert message.attempts == delivery.MAX_ATTEMPTS
     assert gaps == [10, 20, 40, 80, 160]
-    assert creates(local_twilio) == outbox.MAX_ATTEMPTS
+    assert creates(local_twilio) == delivery.MAX_ATTEMPTS
 
     # Failed is final: nothing tries again, even once the fault clears.
     local_twilio.clear_faults()
     clock.advance(hours=2)
-    assert outbox.sweep(services) == {"due": 0, "stale": 0}
+    assert delivery.sweep(services) == {"due": 0, "stale": 0}
     run_jobs()
     assert local_twilio.messages() == []
-    assert creates(local_twilio) == outbox.MAX_ATTEMPTS
+    assert creates(local_twilio) == delivery.MAX_ATTEMPTS
 
 
 # Timeouts: an unknown outcome is reconciled, never blindly resent --------------------------
@@ -261,19 +262,19 @@ def test_timeout_after_twilio_took_the_message_is_reconciled_not_resent(
     [accepted] = local_twilio.messages()
 
     # A fresh claim is not second-guessed: a live worker may still be waiting on it.
-    assert outbox.sweep(services) == {"due": 0, "stale": 0}
+    assert delivery.sweep(services) == {"due": 0, "stale": 0}
     run_jobs()
     assert invitation(services, ana.id).status == "claimed"
 
     clock.advance(seconds=services.settings.claim_stale_seconds + 1)
-    assert outbox.sweep(services) == {"due": 0, "stale": 1}
+    assert delivery.sweep(services) == {"due": 0, "stale": 1}
     message = invitation(services, ana.id)
     assert message.twilio_sid == accepted["sid"]
     assert message.status in ("queued", "sent", "delivered")
     assert message.sent_at == message.claimed_at
 
     clock.advance(hours=1)
-    outbox.sweep(services)
+    delivery.sweep(services)
     run_jobs()
     assert creates(local_twilio) == 1 and len(local_twilio.messages()) == 1
 
@@ -290,11 +291,11 @@ def test_timeout_before_twilio_took_the_message_is_requeued_and_sent_once(
     assert local_twilio.messages() == []
 
     clock.advance(seconds=services.settings.claim_stale_seconds + 1)
-    assert outbox.sweep(services)["stale"] == 1
+    assert delivery.sweep(services)["stale"] == 1
     message = invitation(services, ana.id)
     assert message.status == "pending" and message.twilio_sid is None
 
-    assert outbox.sweep(services)["due"] == 1
+    assert delivery.sweep(services)["due"] == 1
     run_jobs()
     [accepted] = local_twilio.messages()
     message = invitation(services, ana.id)
@@ -302,7 +303,7 @@ def test_timeout_before_twilio_took_the_message_is_requeued_and_sent_once(
     assert message.attempts == 2
 
     clock.advance(hours=1)
-    outbox.sweep(services)
+    delivery.sweep(services)
     run_jobs()
     assert len(local_twilio.messages()) == 1 and creates(local_twilio) == 2
 
@@ -319,15 +320,15 @@ def test_reconcile_waits_while_twilio_is_unreachable(services, ana, run_jobs, lo
         ACCOUNT_SID, AUTH_TOKEN, api_base_url="http://127.0.0.1:1", timeout=TIMEOUT
     )
     clock.advance(seconds=services.settings.claim_stale_seconds + 1)
-    assert outbox.reconcile(services, message.id) == "later"
-    outbox.sweep(services)
+    assert delivery.reconcile(services, message.id) == "later"
+    delivery.sweep(services)
     assert invitation(services, ana.id).status == "claimed"
 
     services.gateway = TwilioGateway(
         ACCOUNT_SID, AUTH_TOKEN, api_base_url=local_twilio.base_url, timeout=TIMEOUT
     )
-    assert outbox.reconcile(services, message.id) == "found"
-    outbox.sweep(services)
+    assert delivery.reconcile(services, message.id) == "found"
+    delivery.sweep(services)
     run_jobs()
     assert creates(local_twilio) == 1
 
@@ -352,7 +353,7 @@ def test_carrier_opt_out_21610_stops_every_text(
     assert item.kind == "opted_out" and "21610" in item.detail
 
     # The text queued earlier is cancelled when its turn comes, never sent.
-    assert outbox.sweep(services)["due"] == 1
+    assert delivery.sweep(services)["due"] == 1
     run_jobs()
     assert get(services, Message, later.id).status == "cancelled"
     assert get(services, Message, later.id).twilio_sid is None
@@ -360,7 +361,7 @@ def test_carrier_opt_out_21610_stops_every_text(
     assert queue_note(services, ana.id, "note:ana:2") is None
 
     clock.advance(days=1)
-    outbox.sweep(services)
+    delivery.sweep(services)
     run_jobs()
     assert [r["code"] for r in local_twilio.rejected()] == [21610]
     assert [m["to"] for m in local_twilio.messages()] == [BEN]  # Ben is unaffected
@@ -383,7 +384,7 @@ def test_unreachable_number_is_flagged_and_never_retried(
     assert queue_note(services, ana.id, "note:ana:1") is None
 
     clock.advance(hours=3)
-    outbox.sweep(services)
+    delivery.sweep(services)
     run_jobs()
     assert creates(local_twilio) == 1
     assert local_twilio.messages() == []
@@ -474,7 +475,7 @@ def test_sending_holds_back_only_the_busy_sender(services, run_jobs, local_twili
         ).id
         for i in range(2)
     ]
-    outbox.deliver_many(services, ids, concurrency=1)
+    delivery.deliver_many(services, ids, concurrency=1)
 
     assert len(local_twilio.messages()) == 7
     per_second = Counter(limiter.granted)
@@ -511,7 +512,7 @@ def test_a_batch_that_outlives_its_claim_sends_no_row_twice(
     services.rate_limit = SlowSenderLimit(clock)
     start = clock()
     # CLAIM_STALE_SECONDS 120, TWILIO_TIMEOUT 1: sends may start until +117 s.
-    outcomes = outbox.deliver_many(services, ids, concurrency=1)
+    outcomes = delivery.deliver_many(services, ids, concurrency=1)
     assert outcomes == {"queued": 3, "released": 3}
     assert [m["to"] for m in local_twilio.messages()] == [p.phone for p in people[:3]]
     late = [get(services, Message, i) for i in ids[3:]]
@@ -521,7 +522,7 @@ def test_a_batch_that_outlives_its_claim_sends_no_row_twice(
     # jobs (the invitations', the given-back rows', the sweeper's) send each row once.
     assert clock() - start > timedelta(seconds=services.settings.claim_stale_seconds)
     services.rate_limit = SenderRateLimit(services.redis, 0)  # no cap
-    assert outbox.sweep(services) == {"due": 3, "stale": 0}
+    assert delivery.sweep(services) == {"due": 3, "stale": 0}
     run_jobs()
     assert sorted(m["to"] for m in local_twilio.messages()) == sorted(p.phone for p in people)
     assert creates(local_twilio) == len(people)
@@ -534,16 +535,16 @@ def test_a_worker_gives_back_only_rows_still_under_its_own_claim(services, progr
     ids = [invitation(services, p.id).id for p in people]
     first = clock()
     with services.sessions() as session:
-        assert len(outbox.claim(session, ids, first)) == 3
+        assert len(delivery.claim(session, ids, first)) == 3
     # The sweeper settled the last row as abandoned and another worker claimed it again.
     second = clock.advance(minutes=3)
     with services.sessions() as session:
         session.get(Message, ids[2]).status = "pending"
         session.commit()
-        assert [m.id for m in outbox.claim(session, ids, second)] == [ids[2]]
+        assert [m.id for m in delivery.claim(session, ids, second)] == [ids[2]]
 
     with services.sessions() as session:
-        assert outbox.release(session, ids, first, second) == ids[:2]
+        assert delivery.release(session, ids, first, second) == ids[:2]
     rows = [get(services, Message, i) for i in ids]
     assert [r.status for r in rows] == ["pending", "pending", "claimed"]
     assert rows[2].claimed_at == second

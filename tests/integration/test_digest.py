@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from sqlmodel import select
 
 from jobs import tasks
-from service.messaging import outbox
+from service import records
 from service.models import Facilitator, Message, Participant
 from tests.support.factories import make_participant, make_program
 
@@ -18,7 +18,9 @@ def _setup(services, digest=True):
     with services.sessions() as session:
         owner = session.get(Facilitator, program.owner_id)
         owner.phone = "+12015550177"
-        outbox.flag(session, session.get(Participant, ana.id), "headsup", "at risk", services.now())
+        records.flag(
+            session, session.get(Participant, ana.id), "headsup", "at risk", services.now()
+        )
         session.commit()
     return program
 

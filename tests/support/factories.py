@@ -6,12 +6,13 @@ from datetime import datetime, timedelta
 
 from sqlmodel import select
 
-from service.messaging.outbox import enqueue_sends
+from service.core import steps
 from service.models import Message, Participant
-from service.program import commitments, conversation
+from service.program import actions, apply, commitments
 from service.program.accounts import create_facilitator
 from service.program.enrollment import enroll, link_partners
 from service.program.programs import create_program
+from service.unit_of_work import UnitOfWork
 
 PROGRAM_NUMBER = "+12015550100"
 ANA = "+12015550123"
@@ -58,19 +59,11 @@ def make_participant(
     language="en",
     invite=True,
 ):
-    with services.sessions() as session:
-        participant, invitation = enroll(
-            session,
-            program,
-            name=name,
-            phone=phone,
-            timezone=tz,
-            language=language,
-            now=services.now(),
-            invite=invite,
+    with UnitOfWork(services) as uow:
+        participant = enroll(
+            uow, program, name=name, phone=phone, timezone=tz, language=language, invite=invite
         )
-        session.commit()
-    enqueue_sends(services, [invitation])
+        uow.commit()
     return participant
 
 
@@ -144,6 +137,20 @@ def due_population(services, size: int) -> None:
         for person in people:
             commitments.add_commitment(session, person, "Show up on time", now=now)
             commitments.agree(session, person, now=now)
-            conversation.enter_step5(session, person, now)
+            person.step = 5
             person.next_checkin_at = now - timedelta(seconds=30)
         session.commit()
+
+
+def enter_step5(uow, participant) -> None:
+    """All their commitments are live: step 5 begins, as when they text AGREE."""
+    loaded = apply.load(uow.session, participant, uow.now)
+    apply.carry_out(uow, loaded, steps.decide(loaded.state, steps.Event.ALL_AGREED, now=uow.now),
+                    key=f"test-step5:{participant.id}", reply=False)  # fmt: skip
+
+
+def advance(services, participant_id, actor="facilitator:1") -> None:
+    """A facilitator moves them to the next step (its opening texts are queued)."""
+    with UnitOfWork(services) as uow:
+        actions.advance(uow, uow.session.get(Participant, participant_id), actor=actor)
+        uow.commit()

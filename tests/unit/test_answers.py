@@ -13,7 +13,6 @@ from service.core.answers import (
     UNCLEAR_FOR_SEVERAL,
     AnswerParse,
     parse_checkin_answer,
-    parse_partner_answer,
     parse_voice_digits,
 )
 
@@ -182,10 +181,6 @@ def test_none_is_all_missed_for_any_count():
 def test_case_insensitive():
     assert parse_checkin_answer("yEs nO", 2).results == (K, M)
     assert parse_checkin_answer("ALL KEPT", 2).results == (K, K)
-
-
-def test_partner_answer_uses_same_rules():
-    assert parse_partner_answer("Y N - mostly", 2) == parse_checkin_answer("Y N - mostly", 2)
 
 
 def test_needs_at_least_one_commitment():

@@ -1,0 +1,292 @@
+"""Every status, step, kind and outcome the program knows, each with its human label.
+
+The database stores the value ("opted_out"); people read the label ("Opted out"). Members
+are `str` enums, so a value read back from a column compares equal to its member. A label
+lives here and nowhere else: the admin shows `label(value)`.
+"""
+
+from __future__ import annotations
+
+from enum import IntEnum, StrEnum
+
+
+class Labelled(StrEnum):
+    """A str enum whose members carry a label: `Member = "value", "Label"`."""
+
+    label: str
+
+    def __new__(cls, value: str, label: str):
+        member = str.__new__(cls, value)
+        member._value_ = value
+        member.label = label
+        return member
+
+    @classmethod
+    def values(cls) -> tuple[str, ...]:
+        return tuple(m.value for m in cls)
+
+    @classmethod
+    def choices(cls) -> list[tuple[str, str]]:
+        return [(m.value, m.label) for m in cls]
+
+
+class ParticipantStatus(Labelled):
+    INVITED = "invited", "Invited, not yet agreed"
+    ACTIVE = "active", "Active"
+    PAUSED = "paused", "Paused"
+    OPTED_OUT = "opted_out", "Opted out"
+    UNDELIVERABLE = "undeliverable", "Texts can't reach them"
+    CLOSED = "closed", "Closed"
+
+
+# Nothing at all is texted to these (the closing text itself excepted).
+NOT_TEXTED = frozenset(
+    {ParticipantStatus.OPTED_OUT, ParticipantStatus.UNDELIVERABLE, ParticipantStatus.CLOSED}
+)
+
+
+class Step(IntEnum):
+    """The five steps, in order."""
+
+    NAMING = 1
+    RESPONSIBILITY = 2
+    LISTENING = 3
+    COMMITMENTS = 4
+    LIVING = 5
+
+    @property
+    def label(self) -> str:
+        return f"{self.value}. {STEP_LABELS[self]}"
+
+
+STEP_LABELS = {
+    Step.NAMING: "Naming the misalignment",
+    Step.RESPONSIBILITY: "Taking responsibility",
+    Step.LISTENING: "Listening deeply",
+    Step.COMMITMENTS: "Agreeing on new commitments",
+    Step.LIVING: "Living the alignment",
+}
+
+
+class Prompt(Labelled):
+    """What a participant is being asked: the questions of steps 1 and 2, and agreement."""
+
+    WHAT_HAPPENED = "step1_what_happened", "What happened"
+    EMOTIONS = "step1_emotions", "The emotions involved"
+    PATTERN = "step1_pattern", "Whether it repeats a pattern"
+    RESPONSIBILITY = "step2_responsibility", "Their own part"
+    AGREE = "agree", "Agreement to the commitments"
+
+
+class StatementKind(Labelled):
+    WHAT_HAPPENED = "what_happened", "What happened"
+    EMOTIONS = "emotions", "Emotions"
+    PATTERN = "pattern", "An older pattern?"
+    RESPONSIBILITY = "responsibility", "Their own part"
+    NOTE = "note", "Note"
+    MEDIA = "media", "Picture or file"
+    HEADSUP = "headsup", "Heads-up: a promise at risk"
+    CHANGE_REQUEST = "change_request", "Asked to change a commitment"
+
+
+class Channel(Labelled):
+    SMS = "sms", "Text"
+    VOICE = "voice", "Voice"
+
+
+class Direction(Labelled):
+    IN = "in", "Received"
+    OUT = "out", "Sent"
+
+
+class MessageStatus(Labelled):
+    PENDING = "pending", "Waiting to be sent"
+    CLAIMED = "claimed", "Being sent"
+    CONSOLE = "console", "Recorded (not sent: no Twilio account)"
+    ACCEPTED = "accepted", "Accepted by Twilio"
+    SCHEDULED = "scheduled", "Scheduled at Twilio"
+    QUEUED = "queued", "Queued at Twilio"
+    SENDING = "sending", "Sending"
+    SENT = "sent", "Sent"
+    DELIVERED = "delivered", "Delivered"
+    READ = "read", "Read"
+    UNDELIVERED = "undelivered", "Not delivered"
+    FAILED = "failed", "Failed"
+    CANCELLED = "cancelled", "Not sent (cancelled)"
+    CANCELED = "canceled", "Cancelled at Twilio"
+    RECEIVED = "received", "Received, not yet read"
+    PROCESSED = "processed", "Received"
+
+
+class CheckInStatus(Labelled):
+    OPEN = "open", "Waiting for an answer"
+    ANSWERED = "answered", "Answered"
+    MISSED = "missed", "Missed"
+    CANCELLED = "cancelled", "Cancelled"
+
+
+class CheckInKind(Labelled):
+    SELF = "self", "Their own check-in"
+    PARTNER = "partner", "About their partner"
+
+
+class Result(Labelled):
+    KEPT = "kept", "Kept"
+    PARTLY = "partly", "Partly"
+    MISSED = "missed", "Not kept"
+
+
+class CommitmentStatus(Labelled):
+    PROPOSED = "proposed", "Waiting for agreement"
+    AGREED = "agreed", "Agreed, waiting for their partner"
+    ACTIVE = "active", "Active"
+    CHANGE_REQUESTED = "change_requested", "Change asked for"
+    RETIRED = "retired", "Retired"
+
+
+# Commitments still in play (not retired).
+OPEN_COMMITMENTS = (
+    CommitmentStatus.PROPOSED,
+    CommitmentStatus.AGREED,
+    CommitmentStatus.ACTIVE,
+    CommitmentStatus.CHANGE_REQUESTED,
+)
+
+
+class ProposedBy(Labelled):
+    FACILITATOR = "facilitator", "The facilitator"
+    PARTICIPANT = "participant", "The participant"
+
+
+class Outcome(Labelled):
+    RESTORED = "restored", "Restored: trust is repaired"
+    ENDED = "ended", "A clear ending"
+
+
+class ProgramStatus(Labelled):
+    ACTIVE = "active", "Running"
+    CLOSED = "closed", "Closed"
+
+
+class Pacing(Labelled):
+    IMMEDIATE = "immediate", "Next question right after an answer"
+    MORNING = "morning", "Next question the next morning"
+
+
+class Language(Labelled):
+    EN = "en", "English"
+    ES = "es", "Español"
+
+
+class Role(Labelled):
+    FACILITATOR = "facilitator", "Facilitator"
+    ADMIN = "admin", "Admin"
+
+
+class AttentionKind(Labelled):
+    """Why a facilitator should look at someone today, most urgent first."""
+
+    OPTED_OUT = "opted_out", "Opted out"
+    HEADSUP = "headsup", "A promise is at risk"
+    CALL_REQUESTED = "call_requested", "Asked for a call"
+    DISAGREEMENT = "disagreement", "Partners see it differently"
+    MISSED_RUN = "missed_run", "Missed check-ins in a row"
+    UNDELIVERABLE = "undeliverable", "Texts can't reach them"
+    CALL_FAILED = "call_failed", "A call did not get through"
+    RECORDING_PROBLEM = "recording_problem", "A recording could not be kept"
+    COMMITMENT_CHANGE = "commitment_change", "Asks to change a commitment"
+    REFLECTION = "reflection", "New reflection"
+    VOICE_MESSAGE = "voice_message", "Left a voice message"
+    PAUSED = "paused", "Asked for a pause"
+    RESUMED = "resumed", "Back after a pause"
+    AFTER_CLOSURE = "after_closure", "Texted after their program closed"
+    REJOINED = "rejoined", "Rejoined after being erased"
+    UNMATCHED = "unmatched", "Text from an unknown number"
+
+
+class CallStatus(Labelled):
+    PENDING = "pending", "Waiting for waking hours"
+    CLAIMED = "claimed", "Being placed"
+    QUEUED = "queued", "Queued at Twilio"
+    INITIATED = "initiated", "Dialling"
+    RINGING = "ringing", "Ringing"
+    IN_PROGRESS = "in-progress", "In progress"
+    COMPLETED = "completed", "Completed"
+    BUSY = "busy", "Busy"
+    NO_ANSWER = "no-answer", "No answer"
+    FAILED = "failed", "Failed"
+    CANCELED = "canceled", "Cancelled at Twilio"
+    CANCELLED = "cancelled", "Cancelled"
+    UNKNOWN = "unknown", "Outcome unknown"
+    CONSOLE = "console", "Recorded (not placed: no Twilio account)"
+
+
+class CallDirection(Labelled):
+    IN = "in", "They called"
+    OUT = "out", "We called"
+
+
+class RecordingPurpose(Labelled):
+    REFLECTION = "reflection", "Reflection (step 3)"
+    WHAT_HAPPENED = "what_happened", "Spoken answer: what happened"
+    EMOTIONS = "emotions", "Spoken answer: emotions"
+    PATTERN = "pattern", "Spoken answer: an older pattern?"
+    RESPONSIBILITY = "responsibility", "Spoken answer: their own part"
+    NOTE = "note", "Voice message"
+
+
+class RecordingStatus(Labelled):
+    RECORDED = "recorded", "Recorded, not yet kept"
+    KEPT = "kept", "Kept"
+    DISCARDED = "discarded", "Recorded again"
+    EMPTY = "empty", "Nothing was heard"
+
+
+class TranscriptStatus(Labelled):
+    PENDING = "pending", "Transcript on its way"
+    NONE = "none", "No transcript (too long, or not English)"
+    COMPLETED = "completed", "Transcribed"
+    FAILED = "failed", "Transcription failed"
+
+
+# Every labelled enum by the name templates use: `label("participant_status", value)`.
+ENUMS: dict[str, type[Labelled]] = {
+    "participant_status": ParticipantStatus,
+    "prompt": Prompt,
+    "statement_kind": StatementKind,
+    "channel": Channel,
+    "direction": Direction,
+    "message_status": MessageStatus,
+    "checkin_status": CheckInStatus,
+    "checkin_kind": CheckInKind,
+    "result": Result,
+    "commitment_status": CommitmentStatus,
+    "proposed_by": ProposedBy,
+    "outcome": Outcome,
+    "program_status": ProgramStatus,
+    "pacing": Pacing,
+    "language": Language,
+    "role": Role,
+    "attention_kind": AttentionKind,
+    "call_status": CallStatus,
+    "call_direction": CallDirection,
+    "recording_purpose": RecordingPurpose,
+    "recording_status": RecordingStatus,
+    "transcript_status": TranscriptStatus,
+}
+
+
+def label(kind: str, value) -> str:
+    """The human label of `value` (a member or its stored value); "" for None. An unknown
+    value (an old row) reads as words, never as a key."""
+    if value is None or value == "":
+        return ""
+    if kind == "step":
+        try:
+            return Step(int(value)).label
+        except ValueError:
+            return str(value)
+    try:
+        return ENUMS[kind](value).label
+    except ValueError:
+        return str(value).replace("_", " ").replace("-", " ").capitalize()

@@ -1,0 +1,104 @@
+"""Test personas: made-up participants a facilitator walks through the program in the
+admin's simulator, their texts never reaching a carrier.
+
+A persona is named "Test persona …" and has a number in the fictional range
++1 202 555-0100…0199. It is always awake: what waits for waking hours leaves at once, so
+consent and steps 1-2 take a minute.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import sqlalchemy as sa
+from sqlmodel import select
+
+from service.core.enums import Direction, MessageStatus
+from service.infra.gateway import ConsoleGateway
+from service.messaging import delivery
+from service.models import Message, Participant, Program
+from service.program import enrollment
+from service.records import audit
+from service.unit_of_work import UnitOfWork
+
+PREFIX = "+1202555"
+NAME = "Test persona"
+MAX_PERSONAS = 100
+
+
+def is_persona(participant: Participant) -> bool:
+    number = participant.phone or ""
+    return (
+        number.startswith(PREFIX + "01") and len(number) == 12 and participant.name.startswith(NAME)
+    )
+
+
+class NoRoom(ValueError):
+    """The program already has every test persona it can have."""
+
+
+def enrol(uow: UnitOfWork, program: Program, *, language: str | None, actor: str) -> Participant:
+    """A new persona in `program`, invited like anyone."""
+    used = set(
+        uow.session.exec(
+            select(Participant.phone).where(
+                Participant.program_id == program.id, Participant.phone.startswith(PREFIX + "01")
+            )
+        )
+    )
+    free = [n for n in range(100, 100 + MAX_PERSONAS) if f"{PREFIX}0{n}" not in used]
+    if not free:
+        raise NoRoom(f"This program already has {MAX_PERSONAS} test personas.")
+    participant = enrollment.enroll(
+        uow,
+        program,
+        name=f"{NAME} {free[0] - 99}",
+        phone=f"{PREFIX}0{free[0]}",
+        actor=actor,
+        language=language,
+    )
+    audit(uow.session, actor, "simulator.persona", participant, now=uow.now)
+    return participant
+
+
+def deliver_now(services, participant_id: int, console: ConsoleGateway) -> int:
+    """Send what is due for this participant, in this process. A persona's texts go to the
+    console (never a carrier) and nothing of theirs waits for waking hours. Sends claim
+    their rows, so a worker that picks up the same jobs later finds nothing left to do."""
+    with UnitOfWork(services) as uow:
+        session, now = uow.session, uow.now
+        participant = session.get(Participant, participant_id)
+        persona = participant is not None and is_persona(participant)
+        if persona:
+            session.execute(
+                sa.update(Message)
+                .where(
+                    Message.participant_id == participant_id,
+                    Message.direction == Direction.OUT,
+                    Message.status == MessageStatus.PENDING,
+                    Message.send_after > now,
+                )
+                .values(send_after=now)
+            )
+            session.execute(  # the prompt counts as asked once it is delivered
+                sa.update(Participant)
+                .where(Participant.id == participant_id, Participant.prompt_due_at > now)
+                .values(prompt_due_at=now)
+            )
+            uow.commit()
+        ids = list(
+            session.exec(
+                select(Message.id)
+                .where(
+                    Message.participant_id == participant_id,
+                    Message.direction == Direction.OUT,
+                    Message.status == MessageStatus.PENDING,
+                    sa.or_(Message.send_after.is_(None), Message.send_after <= now),
+                )
+                .order_by(Message.id)
+            )
+        )
+    sender = dataclasses.replace(services, gateway=console) if persona else services
+    for message_id in ids:
+        delivery.deliver(sender, message_id)
+    return len(ids)

@@ -1,0 +1,96 @@
+"""Everything a facilitator's page about one participant shows, read in one session."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlmodel import Session, select
+
+from service.core import texts
+from service.core.enums import CheckInKind, RecordingStatus
+from service.core.redact import mask_phone
+from service.models import (
+    AttentionItem,
+    CheckIn,
+    Commitment,
+    Message,
+    Participant,
+    Program,
+    Reflection,
+    Statement,
+)
+from service.program import scores
+from service.program.checkin_answers import results_of
+
+RECENT_CHECKINS = timedelta(days=30)
+
+
+def step_label(step: int) -> str:
+    return f"{step}. {texts.step_name(step)}"
+
+
+def participant_story(s: Session, pid: int, now: datetime) -> dict:
+    p = s.get(Participant, pid)
+    program = s.get(Program, p.program_id)
+    partner = s.get(Participant, p.partner_id) if p.partner_id else None
+    messages = s.exec(
+        select(Message)
+        .where(Message.participant_id == pid)
+        .order_by(Message.created_at, Message.id)
+    ).all()
+    statements = s.exec(
+        select(Statement)
+        .where(Statement.participant_id == pid)
+        .order_by(Statement.step, Statement.id)
+    ).all()
+    by_step: dict[int, list] = {}
+    for st in statements:
+        by_step.setdefault(st.step, []).append(st)
+    reflections = s.exec(
+        select(Reflection)
+        .where(
+            Reflection.participant_id == pid,
+            Reflection.status.notin_((RecordingStatus.DISCARDED, RecordingStatus.EMPTY)),
+        )
+        .order_by(Reflection.id)
+    ).all()
+    commitments = [
+        {
+            "c": c,
+            "kept_7d": scores.percent(scores.commitment_ratio(s, c, now, 7)),
+            "kept_30d": scores.percent(scores.commitment_ratio(s, c, now, 30)),
+        }
+        for c in s.exec(
+            select(Commitment).where(Commitment.participant_id == pid).order_by(Commitment.id)
+        )
+    ]
+    attention = s.exec(
+        select(AttentionItem)
+        .where(AttentionItem.participant_id == pid, AttentionItem.resolved_at.is_(None))
+        .order_by(AttentionItem.created_at.desc())
+    ).all()
+    checkins = s.exec(
+        select(CheckIn)
+        .where(CheckIn.participant_id == pid, CheckIn.due_at > now - RECENT_CHECKINS)
+        .order_by(CheckIn.due_at.desc())
+    ).all()
+    results = results_of(s, [c.id for c in checkins])
+    return {
+        "p": p,
+        "masked_phone": mask_phone(p.phone),
+        "program": program,
+        "partner": partner,
+        "step_label": step_label(p.step),
+        "messages": messages,
+        "statements": [(step_label(step), by_step[step]) for step in sorted(by_step)],
+        "reflections": reflections,
+        "commitments": commitments,
+        "attention": attention,
+        "calendar": scores.calendar(s, p, now),
+        "checkins": [
+            {"c": c, "results": results.get(c.id, []), "partner": c.kind == CheckInKind.PARTNER}
+            for c in checkins
+        ],
+        "kept_7d": scores.percent(scores.kept_ratio(s, p, now, 7)),
+        "kept_30d": scores.percent(scores.kept_ratio(s, p, now, 30)),
+    }

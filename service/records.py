@@ -1,0 +1,41 @@
+"""The two records every use case writes into its transaction: the audit log (who changed
+what, when) and the facilitator's needs-attention list."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from service.core.enums import AttentionKind
+from service.models import AttentionItem, AuditEvent
+
+
+def audit(session, actor: str, action: str, entity=None, *, now: datetime, detail=None):
+    """One audit event in the caller's transaction. `detail` must hold no message text."""
+    event = AuditEvent(
+        at=now,
+        actor=actor,
+        action=action,
+        entity=type(entity).__name__.lower() if entity is not None else "",
+        entity_id=getattr(entity, "id", None),
+        detail=detail or {},
+    )
+    session.add(event)
+    return event
+
+
+def flag(session, participant, kind: AttentionKind | str, detail: str, now: datetime):
+    """Something the facilitator should look at today, about `participant`."""
+    item = AttentionItem(
+        program_id=participant.program_id,
+        participant_id=participant.id,
+        kind=str(kind),
+        detail=detail,
+        created_at=now,
+    )
+    session.add(item)
+    return item
+
+
+def actor_of(participant) -> str:
+    """How the audit log names a participant acting for themselves."""
+    return f"participant:{participant.id}"
