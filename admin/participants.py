@@ -45,10 +45,10 @@ from wtforms.validators import InputRequired, Length, Optional, ValidationError
 from admin import exports, importer
 from admin.base import visible_program_ids
 from admin.choices import as_choices, partner_choices, program_choices
-from admin.views import AuditedModelView
+from admin.views import AuditedModelView, program_name
 from service import records
 from service.core import schedule, texts
-from service.core.enums import OPEN_COMMITMENTS, Language, Outcome, ParticipantStatus
+from service.core.enums import OPEN_COMMITMENTS, Language, Outcome, ParticipantStatus, label
 from service.core.phones import normalize_phone
 from service.core.redact import mask_phone
 from service.models import (
@@ -230,7 +230,7 @@ class ParticipantView(AuditedModelView):
     column_formatters = {
         "program_id": lambda v, c, m, n: program_name(v.session, m.program_id),
         "step": lambda v, c, m, n: step_label(m.step),
-        "status": lambda v, c, m, n: m.status.replace("_", " "),
+        "status": lambda v, c, m, n: label("participant_status", m.status),
         "phone": lambda v, c, m, n: mask_phone(m.phone),
         "kept_7d": lambda v, c, m, n: scores.percent(_stats(m.id)[0]),
         "kept_30d": lambda v, c, m, n: scores.percent(_stats(m.id)[1]),
@@ -509,11 +509,6 @@ class CloseForm(Form):
 
 class EraseForm(Form):
     confirm_name = StringField("Type their name to confirm", validators=[InputRequired()])
-
-
-def program_name(db, program_id: int) -> str:
-    program = db.get(Program, program_id)
-    return program.name if program else ""
 
 
 def kept_stats(participant_ids: list[int]) -> dict[int, tuple]:

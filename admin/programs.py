@@ -22,7 +22,7 @@ from flask import abort, flash, redirect, request, url_for
 from flask_admin import expose
 from flask_admin.form import SecureForm
 from flask_login import current_user
-from markupsafe import Markup
+from markupsafe import Markup, escape
 from wtforms import (
     BooleanField,
     DateField,
@@ -36,16 +36,23 @@ from wtforms.fields import SelectChoice
 from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
 
 from admin.base import ScopedModelView
+from admin.views import owner_name
 from service import records
 from service.core import schedule, texts
-from service.core.enums import Outcome
-from service.core.options import DEFAULT_OPTIONS, option, parse_hhmm
+from service.core.enums import Outcome, label
+from service.core.options import (
+    DEFAULT_OPTIONS,
+    OPTION_LABELS,
+    option,
+    option_text,
+    parse_hhmm,
+)
 from service.models import Facilitator, Participant, Program, ProgramFacilitator
 from service.program import closure
 from service.program.programs import ProgramError, validate_program
 from service.services import current
 
-WEEKDAY_NAMES = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+WEEKDAY_NAMES = schedule.WEEKDAY_NAMES
 CADENCE_KINDS = (
     (schedule.DAILY, "Every day"),
     (schedule.WEEKDAYS, "Weekdays (Mon–Fri)"),
@@ -211,6 +218,11 @@ class ProgramView(ScopedModelView):
     column_formatters = {
         "owner_id": lambda v, c, m, n: owner_name(v.session, m.owner_id),
         "options": lambda v, c, m, n: options_summary(m),
+        "status": lambda v, c, m, n: label("program_status", m.status),
+        "outcome": lambda v, c, m, n: label("outcome", m.outcome),
+        "language": lambda v, c, m, n: label("language", m.language),
+        "pacing": lambda v, c, m, n: label("pacing", m.pacing),
+        "cadence": lambda v, c, m, n: cadence_text(m.cadence),
     }
     details_template = "realign/program_details.html"
 
@@ -457,16 +469,16 @@ class ProgramView(ScopedModelView):
         )
 
 
-def owner_name(db, facilitator_id: int) -> str:
-    owner = db.get(Facilitator, facilitator_id)
-    return owner.name if owner else ""
-
-
 def options_summary(program: Program) -> Markup:
-    from markupsafe import escape
-
     parts = [
-        f"{escape(name.replace('_', ' '))}: {escape(option(program, name))}"
+        f"{escape(OPTION_LABELS[name])}: {escape(option_text(option(program, name)))}"
         for name in DEFAULT_OPTIONS
     ]
     return Markup("<br>".join(parts))
+
+
+def cadence_text(stored: str) -> str:
+    try:
+        return schedule.Cadence.parse(stored).describe()
+    except ValueError:
+        return stored

@@ -32,6 +32,7 @@ from admin.views import (
     AuditEventView,
     FacilitatorView,
 )
+from service.core.enums import label
 from service.models import AuditEvent, Facilitator, Program
 
 
@@ -54,6 +55,8 @@ def init_admin(app, services) -> Admin:
     )
     app.jinja_env.globals["admin_csrf_token"] = security.csrf_token
     app.jinja_env.globals["admin_csp_nonce"] = security.csp_nonce
+    # `value|label('participant_status')`: what people read, never a stored key.
+    app.jinja_env.filters["label"] = lambda value, kind: label(kind, value)
     init_auth(app, services, db)
 
     @app.after_request

@@ -18,6 +18,7 @@ from wtforms.fields import SelectChoice
 from admin.auth import AdminUser
 from admin.base import ScopedModelView
 from service import records
+from service.core.enums import Role, label
 from service.models import Facilitator, Program
 from service.program import accounts
 from service.services import current
@@ -58,11 +59,8 @@ class FacilitatorView(ScopedModelView):
     column_default_sort = "email"
     form_columns = ("email", "name", "contact", "role", "is_active", "password")
     form_overrides = {"role": SelectField}
-    form_args = {
-        "role": {
-            "choices": [SelectChoice("facilitator", "Facilitator"), SelectChoice("admin", "Admin")]
-        }
-    }
+    form_args = {"role": {"choices": [SelectChoice(v, lb) for v, lb in Role.choices()]}}
+    column_formatters = {"role": lambda v, c, m, n: label("role", m.role)}
     form_extra_fields = {"password": PasswordField("Password")}
 
     def create_form(self, obj=None):
@@ -140,6 +138,41 @@ class AuditEventView(ScopedModelView):
     can_delete = False
     can_view_details = True
     column_list = ("at", "actor", "action", "entity", "entity_id", "detail")
+    column_labels = {"at": "When", "actor": "Who", "action": "What", "entity_id": "Record"}
+    column_formatters = {
+        "actor": lambda v, c, m, n: actor_name(v.session, m.actor),
+        "action": lambda v, c, m, n: words(m.action),
+        "entity": lambda v, c, m, n: words(m.entity),
+        "detail": lambda v, c, m, n: detail_text(m.detail),
+    }
+    column_formatters_detail = column_formatters
     column_default_sort = ("at", True)
     column_filters = ("actor", "action", "entity", "at")
     column_searchable_list = ("actor", "action")
+
+
+def words(key: str) -> str:
+    """An audit key as words: "participant.update" → "Participant update"."""
+    return (key or "").replace(".", " ").replace("_", " ").capitalize()
+
+
+def actor_name(db, actor: str) -> str:
+    """Who did it: the facilitator's name, "Participant 12", "Twilio", "The command line"."""
+    kind, _, ident = (actor or "").partition(":")
+    if kind == "facilitator" and ident.isdigit():
+        person = db.get(Facilitator, int(ident))
+        return person.name if person else f"Facilitator {ident}"
+    if kind == "participant" and ident.isdigit():
+        return f"Participant {ident}"
+    return {"cli": "The command line", "system": "Realign", "twilio": "Twilio"}.get(
+        actor, words(actor)
+    )
+
+
+def detail_text(detail) -> str:
+    """An event's detail as a line: "fields: name, phone · step: 3"."""
+    parts = []
+    for key, value in (detail or {}).items():
+        shown = ", ".join(map(str, value)) if isinstance(value, list) else str(value)
+        parts.append(f"{words(key).lower()}: {shown}")
+    return " · ".join(parts)

@@ -1,23 +1,21 @@
 """The `/_control/...` JSON API: inspect and steer a running LocalTwilio over HTTP.
 
 No auth here: it is a test double bound to loopback. Each route maps onto a Python method of
-`LocalTwilio`, so a test in another process can do what an in-process test does.
+`LocalTwilio` (passed in as `app`: the server imports this module, not the other way), so
+a test in another process can do what an in-process test does.
 """
 
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING
+from typing import Any
 
 from localtwilio.shapes import Reply, json_reply
-
-if TYPE_CHECKING:
-    from localtwilio.server import LocalTwilio
 
 PREFIX = "/_control/"
 
 
-def handle_control(app: LocalTwilio, method: str, path: str, body: bytes) -> Reply:
+def handle_control(app: Any, method: str, path: str, body: bytes) -> Reply:
     name = path.removeprefix(PREFIX).strip("/")
     try:
         data = json.loads(body) if body.strip() else {}
@@ -30,7 +28,7 @@ def handle_control(app: LocalTwilio, method: str, path: str, body: bytes) -> Rep
         return json_reply(400, {"error": str(exc)})
 
 
-def _route(app: LocalTwilio, method: str, name: str, data: dict) -> Reply:
+def _route(app: Any, method: str, name: str, data: dict) -> Reply:
     listings = {
         "messages": app.messages,
         "calls": app.calls,

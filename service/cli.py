@@ -9,6 +9,7 @@ import click
 from flask.cli import FlaskGroup
 from sqlmodel import select
 
+from service.core.enums import Language, Role
 from service.infra import migrate
 from service.models import Facilitator, Participant, Program
 from service.program.enrollment import EnrollmentError, enroll
@@ -49,7 +50,7 @@ def migrate_cmd(revision: str) -> None:
 @click.option("--email", required=True)
 @click.option("--name", required=True)
 @click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
-@click.option("--role", type=click.Choice(["admin", "facilitator"]), default="facilitator")
+@click.option("--role", type=click.Choice(Role.values()), default="facilitator")
 @click.option("--contact", default="", help="How participants can reach you (shown in HELP).")
 def create_facilitator_cmd(email, name, password, role, contact) -> None:
     """Create a facilitator account (use --role admin for the first one)."""
@@ -99,7 +100,7 @@ def create_program_cmd(name, owner_email, timezone, sender) -> None:
 @click.option("--name", required=True)
 @click.option("--phone", required=True)
 @click.option("--timezone", default=None, help="IANA zone; defaults to the program's.")
-@click.option("--language", default=None, type=click.Choice(["en", "es"]))
+@click.option("--language", default=None, type=click.Choice(Language.values()))
 def enroll_cmd(program_ref, name, phone, timezone, language) -> None:
     """Enrol a participant and queue their invitation."""
     with UnitOfWork(_services()) as uow:

@@ -46,11 +46,15 @@ def send_jobs(messages, now: datetime) -> list[Job]:
 
 
 class UnitOfWork:
-    """A session plus what to queue once it has committed."""
+    """A transaction plus what to queue once it has committed. The transaction is an ORM
+    session (`uow.session`), or for a path that is one Core statement and must be fast
+    (an inbound text's INSERT) a bare connection (`uow.connection`); either is opened on
+    first use."""
 
     def __init__(self, services: Services):
         self.services = services
-        self.session = services.sessions()
+        self._session = None
+        self._connection = None
         self._texts: list = []
         self.queued: list = []  # every outbox row handed to the queue by this unit of work
         self._jobs: list[Job] = []
@@ -61,7 +65,26 @@ class UnitOfWork:
 
     def __exit__(self, *exc_info) -> None:
         self.rollback()
-        self.session.close()
+        if self._session is not None:
+            self._session.close()
+        if self._connection is not None:
+            self._connection.close()
+
+    @property
+    def session(self):
+        if self._session is None:
+            if self._connection is not None:
+                raise RuntimeError("this unit of work already runs on a bare connection")
+            self._session = self.services.sessions()
+        return self._session
+
+    @property
+    def connection(self):
+        if self._connection is None:
+            if self._session is not None:
+                raise RuntimeError("this unit of work already runs on a session")
+            self._connection = self.services.engine.connect()
+        return self._connection
 
     @property
     def now(self) -> datetime:
@@ -82,7 +105,10 @@ class UnitOfWork:
         self._dropped.extend(job_ids)
 
     def commit(self) -> None:
-        self.session.commit()
+        if self._session is not None:
+            self._session.commit()
+        if self._connection is not None:
+            self._connection.commit()
         texts, jobs, dropped = self._texts, self._jobs, self._dropped
         self._texts, self._jobs, self._dropped = [], [], []
         dispatcher = self.services.dispatcher
@@ -93,5 +119,8 @@ class UnitOfWork:
 
     def rollback(self) -> None:
         """Undo what is not committed, and forget what it would have queued."""
-        self.session.rollback()
+        if self._session is not None:
+            self._session.rollback()
+        if self._connection is not None:
+            self._connection.rollback()
         self._texts, self._jobs, self._dropped = [], [], []

@@ -25,38 +25,20 @@ REMINDER_EVERY = timedelta(hours=1)
 FOLLOW_UP_DELAY = timedelta(minutes=10)
 
 
-class Event(StrEnum):
-    # A text: its keyword, or none.
-    OPT_OUT = "opt_out"
-    OPT_IN = "opt_in"
-    YES = "yes"
-    HELP = "help"
-    PAUSE = "pause"
-    RESUME = "resume"
-    STATUS = "status"
-    SKIP = "skip"
-    CALL = "call"
-    AGREE = "agree"
-    HEADSUP = "headsup"
-    COMMIT = "commit"
-    CHANGE = "change"
-    TEXT = "text"  # words that are no keyword
-    MEDIA = "media"  # a picture or file and no words
-    # A facilitator in the admin.
-    REINVITE = "reinvite"
-    SEND_PROMPT = "send_prompt"
-    ADVANCE = "advance"
-    HOLD = "hold"  # the facilitator's pause
-    RELEASE = "release"  # the facilitator's resume
-    CLOSE = "close"
-    # Other doors: a call, the commitments, the carrier.
-    REFLECTION_KEPT = "reflection_kept"
-    SPOKEN_ANSWER = "spoken_answer"
-    ALL_AGREED = "all_agreed"  # every open commitment is live
-    CARRIER_OPT_OUT = "carrier_opt_out"
-    UNREACHABLE = "unreachable"
-
-
+# Every event the machine knows: each keyword a text can be (core/keywords.py), then
+#   TEXT      words that are no keyword        MEDIA        a picture or file, no words
+#   REINVITE, SEND_PROMPT, ADVANCE, HOLD (a pause), RELEASE (its end), CLOSE: a facilitator
+#   REFLECTION_KEPT, SPOKEN_ANSWER: a call;  ALL_AGREED: every commitment is live
+#   CARRIER_OPT_OUT, UNREACHABLE: the carrier's word on a text we sent
+_OTHER_EVENTS = (
+    "text", "media", "reinvite", "send_prompt", "advance", "hold", "release", "close",
+    "reflection_kept", "spoken_answer", "all_agreed", "carrier_opt_out", "unreachable",
+)  # fmt: skip
+Event = StrEnum(
+    "Event",
+    [(k.name, k.value) for k in KeywordKind] + [(v.upper(), v) for v in _OTHER_EVENTS],
+    module=__name__,
+)
 TEXTED = frozenset(Event) - {
     Event.REINVITE, Event.SEND_PROMPT, Event.ADVANCE, Event.HOLD, Event.RELEASE, Event.CLOSE,
     Event.REFLECTION_KEPT, Event.SPOKEN_ANSWER, Event.ALL_AGREED, Event.CARRIER_OPT_OUT,

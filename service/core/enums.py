@@ -11,14 +11,17 @@ from enum import IntEnum, StrEnum
 
 
 class Labelled(StrEnum):
-    """A str enum whose members carry a label: `Member = "value", "Label"`."""
+    """A str enum whose members carry a label, and where order matters a rank:
+    `Member = "value", "Label"` or `Member = "value", "Label", rank`."""
 
     label: str
+    rank: int | None
 
-    def __new__(cls, value: str, label: str):
+    def __new__(cls, value: str, label: str, rank: int | None = None):
         member = str.__new__(cls, value)
         member._value_ = value
         member.label = label
+        member.rank = rank
         return member
 
     @classmethod
@@ -43,6 +46,16 @@ class ParticipantStatus(Labelled):
 NOT_TEXTED = frozenset(
     {ParticipantStatus.OPTED_OUT, ParticipantStatus.UNDELIVERABLE, ParticipantStatus.CLOSED}
 )
+
+
+class Channel(Labelled):
+    SMS = "sms", "Text"
+    VOICE = "voice", "Voice"
+
+
+class Direction(Labelled):
+    IN = "in", "Received"
+    OUT = "out", "Sent"
 
 
 class Step(IntEnum):
@@ -79,41 +92,37 @@ class Prompt(Labelled):
 
 
 class StatementKind(Labelled):
-    WHAT_HAPPENED = "what_happened", "What happened"
-    EMOTIONS = "emotions", "Emotions"
-    PATTERN = "pattern", "An older pattern?"
-    RESPONSIBILITY = "responsibility", "Their own part"
+    """What a kept statement is: the answer to one of steps 1-2's questions (its rank is
+    the step), or something else they said."""
+
+    WHAT_HAPPENED = "what_happened", "What happened", 1
+    EMOTIONS = "emotions", "Emotions", 1
+    PATTERN = "pattern", "An older pattern?", 1
+    RESPONSIBILITY = "responsibility", "Their own part", 2
     NOTE = "note", "Note"
     MEDIA = "media", "Picture or file"
     HEADSUP = "headsup", "Heads-up: a promise at risk"
     CHANGE_REQUEST = "change_request", "Asked to change a commitment"
 
 
-class Channel(Labelled):
-    SMS = "sms", "Text"
-    VOICE = "voice", "Voice"
-
-
-class Direction(Labelled):
-    IN = "in", "Received"
-    OUT = "out", "Sent"
-
-
 class MessageStatus(Labelled):
-    PENDING = "pending", "Waiting to be sent"
-    CLAIMED = "claimed", "Being sent"
-    CONSOLE = "console", "Recorded (not sent: no Twilio account)"
-    ACCEPTED = "accepted", "Accepted by Twilio"
-    SCHEDULED = "scheduled", "Scheduled at Twilio"
-    QUEUED = "queued", "Queued at Twilio"
-    SENDING = "sending", "Sending"
-    SENT = "sent", "Sent"
-    DELIVERED = "delivered", "Delivered"
-    READ = "read", "Read"
-    UNDELIVERED = "undelivered", "Not delivered"
-    FAILED = "failed", "Failed"
-    CANCELLED = "cancelled", "Not sent (cancelled)"
-    CANCELED = "canceled", "Cancelled at Twilio"
+    """An outbound text moves forward only (its rank); Twilio's callbacks may arrive late,
+    twice or out of order and never move it back."""
+
+    PENDING = "pending", "Waiting to be sent", 0
+    CLAIMED = "claimed", "Being sent", 1
+    CONSOLE = "console", "Recorded (not sent: no Twilio account)", 2
+    ACCEPTED = "accepted", "Accepted by Twilio", 2
+    SCHEDULED = "scheduled", "Scheduled at Twilio", 2
+    QUEUED = "queued", "Queued at Twilio", 3
+    SENDING = "sending", "Sending", 4
+    SENT = "sent", "Sent", 5
+    DELIVERED = "delivered", "Delivered", 6
+    READ = "read", "Read", 7
+    UNDELIVERED = "undelivered", "Not delivered", 6
+    FAILED = "failed", "Failed", 6
+    CANCELLED = "cancelled", "Not sent (cancelled)", 6
+    CANCELED = "canceled", "Cancelled at Twilio", 6
     RECEIVED = "received", "Received, not yet read"
     PROCESSED = "processed", "Received"
 
@@ -184,33 +193,40 @@ class Role(Labelled):
 
 
 class AttentionKind(Labelled):
-    """Why a facilitator should look at someone today, most urgent first."""
+    """Why a facilitator should look at someone today; rank 1 is the most urgent."""
 
-    OPTED_OUT = "opted_out", "Opted out"
-    HEADSUP = "headsup", "A promise is at risk"
-    CALL_REQUESTED = "call_requested", "Asked for a call"
-    DISAGREEMENT = "disagreement", "Partners see it differently"
-    MISSED_RUN = "missed_run", "Missed check-ins in a row"
-    UNDELIVERABLE = "undeliverable", "Texts can't reach them"
-    CALL_FAILED = "call_failed", "A call did not get through"
-    RECORDING_PROBLEM = "recording_problem", "A recording could not be kept"
-    COMMITMENT_CHANGE = "commitment_change", "Asks to change a commitment"
-    REFLECTION = "reflection", "New reflection"
-    VOICE_MESSAGE = "voice_message", "Left a voice message"
-    PAUSED = "paused", "Asked for a pause"
-    RESUMED = "resumed", "Back after a pause"
-    AFTER_CLOSURE = "after_closure", "Texted after their program closed"
-    REJOINED = "rejoined", "Rejoined after being erased"
-    UNMATCHED = "unmatched", "Text from an unknown number"
+    OPTED_OUT = "opted_out", "Opted out", 1
+    HEADSUP = "headsup", "A promise is at risk", 1
+    CALL_REQUESTED = "call_requested", "Asked for a call", 1
+    DISAGREEMENT = "disagreement", "Partners see it differently", 2
+    MISSED_RUN = "missed_run", "Missed check-ins in a row", 2
+    UNDELIVERABLE = "undeliverable", "Texts can't reach them", 2
+    CALL_FAILED = "call_failed", "A call did not get through", 2
+    RECORDING_PROBLEM = "recording_problem", "A recording could not be kept", 2
+    COMMITMENT_CHANGE = "commitment_change", "Asks to change a commitment", 3
+    REFLECTION = "reflection", "New reflection", 3
+    VOICE_MESSAGE = "voice_message", "Left a voice message", 3
+    PAUSED = "paused", "Asked for a pause", 4
+    RESUMED = "resumed", "Back after a pause", 4
+    AFTER_CLOSURE = "after_closure", "Texted after their program closed", 4
+    REJOINED = "rejoined", "Rejoined after being erased", 4
+    UNMATCHED = "unmatched", "Text from an unknown number", 3
+
+
+class CallDirection(Labelled):
+    IN = "in", "They called"
+    OUT = "out", "We called"
 
 
 class CallStatus(Labelled):
+    """A call in flight moves forward only (its rank); then it ends one way or another."""
+
     PENDING = "pending", "Waiting for waking hours"
-    CLAIMED = "claimed", "Being placed"
-    QUEUED = "queued", "Queued at Twilio"
-    INITIATED = "initiated", "Dialling"
-    RINGING = "ringing", "Ringing"
-    IN_PROGRESS = "in-progress", "In progress"
+    CLAIMED = "claimed", "Being placed", 0
+    QUEUED = "queued", "Queued at Twilio", 1
+    INITIATED = "initiated", "Dialling", 2
+    RINGING = "ringing", "Ringing", 3
+    IN_PROGRESS = "in-progress", "In progress", 4
     COMPLETED = "completed", "Completed"
     BUSY = "busy", "Busy"
     NO_ANSWER = "no-answer", "No answer"
@@ -221,12 +237,9 @@ class CallStatus(Labelled):
     CONSOLE = "console", "Recorded (not placed: no Twilio account)"
 
 
-class CallDirection(Labelled):
-    IN = "in", "They called"
-    OUT = "out", "We called"
-
-
 class RecordingPurpose(Labelled):
+    """What a recording on a call was made for (the question asked before the beep)."""
+
     REFLECTION = "reflection", "Reflection (step 3)"
     WHAT_HAPPENED = "what_happened", "Spoken answer: what happened"
     EMOTIONS = "emotions", "Spoken answer: emotions"

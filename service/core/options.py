@@ -24,6 +24,31 @@ DEFAULT_OPTIONS = {
 }
 
 
+# What each option is called where people read it.
+OPTION_LABELS = {
+    "nudge_delay_minutes": "Nudge after (minutes)",
+    "max_nudges": "Nudges per check-in",
+    "adaptive_cadence": "Adaptive cadence",
+    "ladder_step": "Kept check-ins per ladder step",
+    "two_sided": "Two-sided check-ins",
+    "milestones": "Streak milestones",
+    "weekly_summary": "Weekly summary to participants",
+    "daily_digest": "Daily digest to facilitators",
+    "recording_max_seconds": "Longest recording (seconds)",
+    "delete_recordings_at_twilio": "Delete recordings at Twilio once stored",
+    "call_retries": "Call retries",
+}
+
+
+def option_text(value) -> str:
+    """An option's value as people read it: Yes/No, "7, 30, 90", a number."""
+    if isinstance(value, bool):
+        return "Yes" if value else "No"
+    if isinstance(value, list | tuple):
+        return ", ".join(map(str, value)) or "none"
+    return str(value)
+
+
 def option(program, name: str):
     """A program option, falling back to the default."""
     return (program.options or {}).get(name, DEFAULT_OPTIONS[name])

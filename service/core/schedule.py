@@ -221,6 +221,7 @@ def nudge_time(sent_at: datetime, delay: timedelta, tz: str, quiet: QuietHours) 
 
 # --- cadences --------------------------------------------------------------------------------
 
+WEEKDAY_NAMES = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 DAILY = "daily"
 WEEKDAYS = "weekdays"
 DAYS = "days"
@@ -315,6 +316,18 @@ class Cadence:
             EVERY_N_DAYS: f"every:{self.n}",
         }.get(self.kind, self.kind)
         return f"{head}@{self.at:%H:%M}"
+
+    def describe(self) -> str:
+        """How people read it: "Every day at 19:00", "Mon, Wed, Fri at 08:30"."""
+        at = f"at {self.at:%H:%M}"
+        if self.kind == DAILY:
+            return f"Every day {at}"
+        if self.kind == WEEKDAYS:
+            return f"Weekdays (Mon–Fri) {at}"
+        if self.kind == DAYS:
+            names = ", ".join(WEEKDAY_NAMES[d] for d in sorted(self.days))
+            return f"{names} {at}"
+        return f"Every {self.n} days {at}" if self.n > 1 else f"Every day {at}"
 
     def dates_from(self, first: date, anchor: date) -> Iterator[date]:
         """Local dates with a check-in, ascending from `first` (every-N counts from `anchor`)."""

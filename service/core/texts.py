@@ -20,13 +20,14 @@ import re
 import string
 from collections.abc import Iterable, Mapping
 
+from service.core.enums import Language
 from service.core.keywords import OPT_OUT_WORDS
 from service.core.segments import segment_info
 
 log = logging.getLogger(__name__)
 
-LANGUAGES = ("en", "es")
-DEFAULT_LANGUAGE = "en"
+LANGUAGES = Language.values()
+DEFAULT_LANGUAGE = Language.EN.value
 
 STEP_NAMES: dict[str, dict[int, str]] = {
     "en": {

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from contextlib import contextmanager
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -46,20 +45,6 @@ def session_factory(engine: sa.Engine) -> sessionmaker:
     return sessionmaker(bind=engine, class_=Session, expire_on_commit=False)
 
 
-@contextmanager
-def transaction(factory: sessionmaker):
-    """One unit of work: commit on success, roll back on any error."""
-    session = factory()
-    try:
-        yield session
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
-    finally:
-        session.close()
-
-
 def is_unique_violation(exc: sa.exc.IntegrityError) -> bool:
     """True when an INSERT lost a race against a unique constraint."""
     orig = getattr(exc, "orig", None)
@@ -67,6 +52,19 @@ def is_unique_violation(exc: sa.exc.IntegrityError) -> bool:
     if sqlstate:
         return sqlstate == "23505"
     return "UNIQUE constraint failed" in str(orig)
+
+
+def insert_or_get(session: Session, row, existing):
+    """Add `row` in a savepoint; when a unique constraint says it is there already (a
+    retried webhook, a race), return `existing()` instead. Either way, the row stored."""
+    try:
+        with session.begin_nested():
+            session.add(row)
+    except sa.exc.IntegrityError as exc:
+        if not is_unique_violation(exc):
+            raise
+        return existing()
+    return row
 
 
 def insert_ignoring(dialect: str, target, unique: tuple[str, ...]):

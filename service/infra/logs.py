@@ -10,6 +10,8 @@ from __future__ import annotations
 import logging
 import re
 
+from service.core.redact import mask_phone
+
 # An E.164 number (+ or its URL encoding %2B, then 8 to 15 digits), or a bare run of
 # 10 to 15 digits (a national number without its +).
 PHONE = re.compile(r"(?<![\w.])(?:(?:\+|%2B)\d{7,15}|\d{10,15})(?!\w)")
@@ -29,7 +31,10 @@ def redact(text: str) -> str:
 
 
 def _mask_number(number: str) -> str:
-    return "•" * max(len(number) - 2, 0) + number[-2:]
+    """A number as a log line holds it ("+1…", URL-encoded "%2B1…", or bare digits),
+    masked by the one rule of core/redact.py."""
+    prefix = "%2B" if number.startswith("%2B") else ""
+    return prefix + mask_phone(number[len(prefix) :])
 
 
 def _mask_url(url: str) -> str:

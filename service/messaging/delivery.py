@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from sqlmodel import Session, select
 
 from service.core import steps
-from service.core.enums import NOT_TEXTED, ParticipantStatus
+from service.core.enums import NOT_TEXTED, Direction, MessageStatus, ParticipantStatus
 from service.core.redact import mask_phone
 from service.infra.gateway import GatewayError, classify_error_code
 from service.models import Message, Participant
@@ -26,23 +26,7 @@ from service.unit_of_work import BATCH, UnitOfWork
 log = logging.getLogger(__name__)
 
 # Statuses only ever move forward; callbacks that arrive late or twice change nothing.
-STATUS_RANK = {
-    "pending": 0,
-    "claimed": 1,
-    "console": 2,
-    "accepted": 2,
-    "scheduled": 2,
-    "queued": 3,
-    "sending": 4,
-    "sent": 5,
-    "delivered": 6,
-    "read": 7,
-    "undelivered": 6,
-    "failed": 6,
-    "cancelled": 6,
-    "canceled": 6,
-}
-FINAL = {"delivered", "read", "undelivered", "failed", "cancelled", "canceled", "console"}
+STATUS_RANK = {m.value: m.rank for m in MessageStatus if m.rank is not None}
 MAX_ATTEMPTS = 6
 LEASE_SLACK_S = 1.0  # see send_deadline
 NOT_STARTED = object()  # a send the claim's lease left no time for
@@ -75,10 +59,15 @@ def claim(session: Session, message_ids: list[int], now: datetime) -> list[Messa
         sa.update(Message)
         .where(
             Message.id.in_(set(message_ids)),
-            Message.status == "pending",
+            Message.status == MessageStatus.PENDING,
             sa.or_(Message.send_after.is_(None), Message.send_after <= now),
         )
-        .values(status="claimed", claimed_at=now, attempts=Message.attempts + 1, updated_at=now)
+        .values(
+            status=MessageStatus.CLAIMED,
+            claimed_at=now,
+            attempts=Message.attempts + 1,
+            updated_at=now,
+        )
         .returning(Message)
         .execution_options(synchronize_session=False)
     ).all()
@@ -116,10 +105,15 @@ def release(session: Session, message_ids: list[int], claimed_at: datetime, now)
         sa.update(Message)
         .where(
             Message.id.in_(message_ids),
-            Message.status == "claimed",
+            Message.status == MessageStatus.CLAIMED,
             Message.claimed_at == claimed_at,
         )
-        .values(status="pending", send_after=now, attempts=Message.attempts - 1, updated_at=now)
+        .values(
+            status=MessageStatus.PENDING,
+            send_after=now,
+            attempts=Message.attempts - 1,
+            updated_at=now,
+        )
         .returning(Message.id)
         .execution_options(synchronize_session=False)
     ).all()
@@ -153,7 +147,7 @@ def deliver_many(services, message_ids: list[int], *, concurrency: int | None = 
         for message in claimed:
             participant = people.get(message.participant_id)
             if participant is not None and not may_receive(participant, message):
-                message.status = "cancelled"
+                message.status = MessageStatus.CANCELLED
                 message.updated_at = now
                 count("cancelled")
             else:
@@ -176,7 +170,7 @@ def deliver_many(services, message_ids: list[int], *, concurrency: int | None = 
                 failures.append((message, participant, answer))
                 continue
             message.twilio_sid = answer.sid
-            message.status = answer.status if answer.status in STATUS_RANK else "queued"
+            message.status = answer.status if answer.status in STATUS_RANK else MessageStatus.QUEUED
             message.error_code = answer.error_code  # not an earlier, retried attempt's error
             message.sent_at = now
             message.updated_at = now
@@ -257,14 +251,14 @@ def _failed_send(uow: UnitOfWork, message, participant, exc: GatewayError, now) 
             session.commit()
             return "unknown"
         if message.attempts >= MAX_ATTEMPTS:
-            _finish(session, message, "failed", now)
+            _finish(session, message, MessageStatus.FAILED, now)
             return "failed"
-        message.status = "pending"
+        message.status = MessageStatus.PENDING
         message.send_after = now + backoff(message.attempts)
         uow.later("send_messages", [message.id], at=message.send_after)
         uow.commit()
         return "retry"
-    _finish(session, message, "failed", now)
+    _finish(session, message, MessageStatus.FAILED, now)
     if participant is not None:
         apply_delivery_error(session, participant, exc.kind, exc.code, now)
         session.commit()
@@ -300,7 +294,7 @@ def reconcile(services, message_id: int) -> str:
     now = services.now()
     with services.sessions() as session:
         message = session.get(Message, message_id)
-        if message is None or message.status != "claimed":
+        if message is None or message.status != MessageStatus.CLAIMED:
             return "nothing"
         try:
             found = services.gateway.find_sent_message(
@@ -313,10 +307,10 @@ def reconcile(services, message_id: int) -> str:
             return "later"  # Twilio still unreachable: the sweeper tries again
         if found is not None:
             message.twilio_sid = found.sid
-            message.status = found.status if found.status in STATUS_RANK else "queued"
+            message.status = found.status if found.status in STATUS_RANK else MessageStatus.QUEUED
             message.sent_at = message.claimed_at
         else:
-            message.status = "pending"
+            message.status = MessageStatus.PENDING
             message.send_after = now
         message.updated_at = now
         session.commit()
@@ -331,8 +325,8 @@ def sweep(services, limit: int = 500) -> dict:
         due = session.exec(
             select(Message.id)
             .where(
-                Message.direction == "out",
-                Message.status == "pending",
+                Message.direction == Direction.OUT,
+                Message.status == MessageStatus.PENDING,
                 sa.or_(Message.send_after.is_(None), Message.send_after <= now),
             )
             .order_by(Message.id)
@@ -340,7 +334,7 @@ def sweep(services, limit: int = 500) -> dict:
         ).all()
         stale = session.exec(
             select(Message.id)
-            .where(Message.status == "claimed", Message.claimed_at < now - stale_after)
+            .where(Message.status == MessageStatus.CLAIMED, Message.claimed_at < now - stale_after)
             .limit(limit)
         ).all()
     for message_id in stale:
@@ -363,7 +357,11 @@ def apply_status(session: Session, sid: str, status: str, error_code, now) -> Me
     if error_code:
         message.error_code = int(error_code)
     message.updated_at = now
-    if status in ("undelivered", "failed") and message.error_code and message.participant_id:
+    if (
+        status in (MessageStatus.UNDELIVERED, MessageStatus.FAILED)
+        and message.error_code
+        and message.participant_id
+    ):
         kind = classify_error_code(message.error_code)
         participant = session.get(Participant, message.participant_id)
         if participant is not None and kind in ("opted_out", "undeliverable"):

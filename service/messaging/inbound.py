@@ -54,10 +54,10 @@ def receive_sms(services, sms: InboundSms) -> int:
     table = Message.__table__
     # Core, one statement built once, no exception on a duplicate: this runs for every text.
     with UnitOfWork(services) as uow:
-        dialect = uow.session.get_bind().dialect.name
-        message_id = uow.session.execute(_insert_inbound(dialect), row).scalar()
+        conn = uow.connection
+        message_id = conn.execute(_insert_inbound(conn.dialect.name), row).scalar()
         if message_id is None:
-            message_id = uow.session.execute(
+            message_id = conn.execute(
                 sa.select(table.c.id).where(table.c.twilio_sid == sms.sid)
             ).scalar_one()
             log.info("duplicate delivery of inbound message %s", message_id)

@@ -13,7 +13,7 @@ from sqlmodel import Session, select
 from service.core import schedule, texts
 from service.core.enums import NOT_TEXTED, Direction, MessageStatus, ParticipantStatus
 from service.core.options import quiet_hours
-from service.infra.db import insert_new, is_unique_violation, row_values
+from service.infra.db import insert_new, insert_or_get, row_values
 from service.models import Facilitator, Message, Participant, Program
 from service.unit_of_work import UnitOfWork
 
@@ -99,17 +99,13 @@ def _first_name(participant: Participant) -> str:
 
 def insert_once(session: Session, message: Message) -> Message:
     """Insert, or return the row that already holds this idempotency key."""
-    try:
-        with session.begin_nested():
-            session.add(message)
-    except sa.exc.IntegrityError as exc:
-        if not is_unique_violation(exc):
-            raise
-        existing = session.exec(
+    return insert_or_get(
+        session,
+        message,
+        lambda: session.exec(
             select(Message).where(Message.idempotency_key == message.idempotency_key)
-        ).one()
-        return existing
-    return message
+        ).one(),
+    )
 
 
 def insert_all(session: Session, messages: list[Message | None]) -> list[Message | None]:

@@ -7,6 +7,7 @@ from datetime import datetime
 from sqlmodel import Session
 
 from service.core import schedule
+from service.core.enums import Language, Pacing
 from service.core.options import DEFAULT_OPTIONS, parse_hhmm
 from service.core.phones import InvalidPhone, normalize_phone
 from service.models import Facilitator, Program
@@ -80,9 +81,9 @@ def validate_program(program: Program) -> None:
         schedule.QuietHours(start, end)
     except ValueError as exc:
         raise ProgramError(f"waking hours: {exc}") from None
-    if program.pacing not in ("immediate", "morning"):
+    if program.pacing not in Pacing.values():
         raise ProgramError("pacing must be 'immediate' or 'morning'")
-    if program.language not in ("en", "es"):
-        raise ProgramError("language must be 'en' or 'es'")
+    if program.language not in Language.values():
+        raise ProgramError(f"language must be one of {', '.join(Language.values())}")
     if program.start_date and program.end_date and program.end_date < program.start_date:
         raise ProgramError("the end date is before the start date")

@@ -18,9 +18,10 @@ import sqlalchemy as sa
 from sqlmodel import Session, select
 
 from service.core import schedule
-from service.core.enums import AttentionKind
+from service.core.enums import AttentionKind, CallDirection, CallStatus, ParticipantStatus
 from service.core.options import option, quiet_hours
 from service.core.redact import mask_phone
+from service.infra.db import insert_or_get
 from service.infra.gateway import GatewayError
 from service.models import Call, Participant, Program
 from service.records import flag
@@ -30,12 +31,23 @@ from service.voice.keeping import keep_undecided
 log = logging.getLogger(__name__)
 
 RETRY_GAPS = (timedelta(minutes=15), timedelta(hours=1), timedelta(hours=4))
-IN_FLIGHT = ("claimed", "queued", "initiated", "ringing", "in-progress")
-RANK = {status: rank for rank, status in enumerate(IN_FLIGHT)}
-ENDED = ("completed", "busy", "no-answer", "failed", "canceled")
-RETRYABLE = ("busy", "no-answer", "failed")
+RANK = {m.value: m.rank for m in CallStatus if m.rank is not None}
+IN_FLIGHT = tuple(sorted(RANK, key=RANK.get))
+ENDED = (
+    CallStatus.COMPLETED,
+    CallStatus.BUSY,
+    CallStatus.NO_ANSWER,
+    CallStatus.FAILED,
+    CallStatus.CANCELED,
+)
+RETRYABLE = (CallStatus.BUSY, CallStatus.NO_ANSWER, CallStatus.FAILED)
 # Nobody is called who has not said yes, asked for a break, opted out or finished.
-NOT_CALLED = ("invited", "paused", "opted_out", "closed")
+NOT_CALLED = (
+    ParticipantStatus.INVITED,
+    ParticipantStatus.PAUSED,
+    ParticipantStatus.OPTED_OUT,
+    ParticipantStatus.CLOSED,
+)
 CLAIM_STALE_AFTER = timedelta(minutes=10)
 PLACED_STALE_AFTER = timedelta(hours=2)
 
@@ -64,25 +76,30 @@ def place(services, call_id: int) -> str:
     with UnitOfWork(services) as uow:
         session = uow.session
         call = session.get(Call, call_id)
-        if call is None or call.direction != "out" or call.status != "pending":
+        if call is None or call.direction != CallDirection.OUT or call.status != CallStatus.PENDING:
             return "skipped"
         if call.next_attempt_at is not None and call.next_attempt_at > now:
             return "not_due"
         participant = session.get(Participant, call.participant_id)
         program = session.get(Program, participant.program_id)
         if participant.status in NOT_CALLED:
-            _set(session, call, "pending", status="cancelled", updated_at=now)
+            _set(session, call, CallStatus.PENDING, status=CallStatus.CANCELLED, updated_at=now)
             uow.commit()
             return "cancelled"
         quiet = quiet_hours(program)
         if not schedule.is_allowed(now, participant.timezone, quiet):
             later = schedule.next_allowed(now, participant.timezone, quiet)
-            _set(session, call, "pending", next_attempt_at=later, updated_at=now)
+            _set(session, call, CallStatus.PENDING, next_attempt_at=later, updated_at=now)
             uow.later("place_call", call_id, at=later)
             uow.commit()
             return "later"
         if not _set(
-            session, call, "pending", status="claimed", attempts=Call.attempts + 1, updated_at=now
+            session,
+            call,
+            "pending",
+            status=CallStatus.CLAIMED,
+            attempts=Call.attempts + 1,
+            updated_at=now,
         ):
             return "skipped"  # another worker has it
         uow.commit()
@@ -103,7 +120,7 @@ def place(services, call_id: int) -> str:
         # A status callback may already have moved the row on; it then holds the sid.
         session.execute(
             sa.update(Call)
-            .where(Call.id == call_id, Call.status == "claimed")
+            .where(Call.id == call_id, Call.status == CallStatus.CLAIMED)
             .values(call_sid=result.sid, status=_status_after_create(result.status), updated_at=now)
         )
         session.commit()
@@ -133,9 +150,11 @@ def _place_failed(services, call_id: int, exc: GatewayError, now) -> str:
         session = uow.session
         call = session.get(Call, call_id)
         if exc.kind == "transient":
-            outcome = _attempt_failed(uow, call, "Twilio was unavailable", final_status="failed")
+            outcome = _attempt_failed(
+                uow, call, "Twilio was unavailable", final_status=CallStatus.FAILED
+            )
         else:
-            _set(session, call, "claimed", status="failed", updated_at=now)
+            _set(session, call, CallStatus.CLAIMED, status=CallStatus.FAILED, updated_at=now)
             participant = session.get(Participant, call.participant_id)
             detail = f"the call could not be placed: {exc.message}"
             flag(session, participant, AttentionKind.CALL_FAILED, detail, now)
@@ -156,13 +175,13 @@ def _attempt_failed(uow: UnitOfWork, call: Call, why: str, final_status: str | N
     call.updated_at = now
     session.add(call)
     if participant.status in NOT_CALLED:  # they opted out (say) since: no more calls
-        call.status = "cancelled"
+        call.status = CallStatus.CANCELLED
         return "cancelled"
     if call.attempts <= retries:
         later = schedule.next_allowed(
             now + retry_gap(call.attempts), participant.timezone, quiet_hours(program)
         )
-        call.status = "pending"
+        call.status = CallStatus.PENDING
         call.next_attempt_at = later
         uow.later("place_call", call.id, at=later)
         return "retry"
@@ -215,10 +234,10 @@ def apply_status(
             return "duplicate"  # already ended, or a late callback of an earlier attempt
         session.refresh(call)
         outcome = status
-        if call.direction == "out" and status in RETRYABLE:
+        if call.direction == CallDirection.OUT and status in RETRYABLE:
             outcome = _attempt_failed(uow, call, _why(status))
         uow.commit()
-    if status == "completed":
+    if status == CallStatus.COMPLETED:
         keep_undecided(services, call_sid=call_sid)  # they hung up before choosing
     return outcome
 
@@ -246,28 +265,20 @@ def answered(session: Session, *, call_id: int | None, call_sid: str, participan
         session.execute(
             sa.update(Call)
             .where(Call.id == call_id, Call.status.in_(IN_FLIGHT))
-            .values(call_sid=call_sid, status="in-progress", updated_at=now)
+            .values(call_sid=call_sid, status=CallStatus.IN_PROGRESS, updated_at=now)
         )
         return
-    from service.infra.db import is_unique_violation
-
-    try:
-        with session.begin_nested():
-            session.add(
-                Call(
-                    participant_id=participant.id,
-                    direction="in",
-                    call_sid=call_sid,
-                    purpose="inbound",
-                    status="in-progress",
-                    attempts=1,
-                    created_at=now,
-                    updated_at=now,
-                )
-            )
-    except sa.exc.IntegrityError as exc:
-        if not is_unique_violation(exc):
-            raise  # a retried webhook: the call is stored already
+    call = Call(
+        participant_id=participant.id,
+        direction=CallDirection.IN,
+        call_sid=call_sid,
+        purpose="inbound",
+        status=CallStatus.IN_PROGRESS,
+        attempts=1,
+        created_at=now,
+        updated_at=now,
+    )
+    insert_or_get(session, call, lambda: None)  # a retried webhook: it is stored already
 
 
 # The sweeper ---------------------------------------------------------------------------
@@ -281,8 +292,8 @@ def sweep(services, limit: int = 100) -> dict:
         due = session.exec(
             select(Call.id)
             .where(
-                Call.direction == "out",
-                Call.status == "pending",
+                Call.direction == CallDirection.OUT,
+                Call.status == CallStatus.PENDING,
                 sa.or_(Call.next_attempt_at.is_(None), Call.next_attempt_at <= now),
             )
             .order_by(Call.next_attempt_at)
@@ -290,19 +301,21 @@ def sweep(services, limit: int = 100) -> dict:
         ).all()
         stale_claims = session.exec(
             select(Call)
-            .where(Call.status == "claimed", Call.updated_at < now - CLAIM_STALE_AFTER)
+            .where(Call.status == CallStatus.CLAIMED, Call.updated_at < now - CLAIM_STALE_AFTER)
             .limit(limit)
         ).all()
         for call in stale_claims:
-            _attempt_failed(uow, call, "the call's outcome never came", final_status="unknown")
+            _attempt_failed(
+                uow, call, "the call's outcome never came", final_status=CallStatus.UNKNOWN
+            )
         lost = session.execute(
             sa.update(Call)
             .where(
-                Call.direction == "out",
+                Call.direction == CallDirection.OUT,
                 Call.status.in_(IN_FLIGHT[1:]),
                 Call.updated_at < now - PLACED_STALE_AFTER,
             )
-            .values(status="unknown", updated_at=now)
+            .values(status=CallStatus.UNKNOWN, updated_at=now)
         )
         uow.commit()
     placed = [place(services, call_id) for call_id in due]

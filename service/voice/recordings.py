@@ -20,19 +20,18 @@ Network calls happen outside database transactions.
 from __future__ import annotations
 
 import logging
-import os
-import uuid
 from datetime import datetime, timedelta
 from pathlib import Path
 
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
-from service.core.enums import AttentionKind, RecordingStatus
+from service.core.enums import AttentionKind, RecordingStatus, TranscriptStatus
 from service.core.options import option
 from service.core.texts import normalise_language
-from service.infra.db import is_unique_violation
+from service.infra.db import insert_or_get
 from service.infra.gateway import GatewayError
+from service.infra.storage import is_wav, write_audio
 from service.models import Call, Participant, Program, Reflection, Statement, utcnow
 from service.program.accounts import visible_program_ids
 from service.records import audit, flag
@@ -50,7 +49,7 @@ NOT_READY_AFTER = timedelta(minutes=5)
 # Failed downloads/deletes are retried by the sweeper after 1, 3, 7 … minutes (from the
 # recording's creation), so a Twilio outage of a few hours loses nothing; then flagged.
 MAX_ATTEMPTS = 8
-DISCARDED = ("discarded", "empty")
+DISCARDED = (RecordingStatus.DISCARDED, RecordingStatus.EMPTY)
 AUDIO_MIMETYPE = "audio/wav"  # what a route serving `open_recording` should send
 
 
@@ -98,19 +97,17 @@ def store(
         purpose=purpose if purpose in PURPOSES else "note",
         call_sid=call_sid or None,
         recording_sid=recording_sid,
-        transcript_status="pending" if transcribe else "none",
-        status="recorded",
+        transcript_status=TranscriptStatus.PENDING if transcribe else TranscriptStatus.NONE,
+        status=RecordingStatus.RECORDED,
         created_at=now,
     )
-    try:
-        with session.begin_nested():
-            session.add(reflection)
-    except sa.exc.IntegrityError as exc:
-        if not is_unique_violation(exc):
-            raise
-        reflection = session.exec(
+    reflection = insert_or_get(
+        session,
+        reflection,
+        lambda: session.exec(
             select(Reflection).where(Reflection.recording_sid == recording_sid)
-        ).one()
+        ).one(),
+    )
     if duration is not None:
         reflection.duration_s = duration
     if url:
@@ -179,15 +176,15 @@ def transcription(services, *, recording_sid: str, status: str, text: str | None
             return "unknown"
         if (status or "").lower() == "completed" and text is not None:
             reflection.transcript = text.replace("\x00", "")
-            reflection.transcript_status = "completed"
+            reflection.transcript_status = TranscriptStatus.COMPLETED
             # A spoken step 1/2 answer reads like a texted one once the words are known.
             session.execute(
                 sa.update(Statement)
                 .where(Statement.recording_id == reflection.id, Statement.body == "")
                 .values(body=reflection.transcript)
             )
-        elif reflection.transcript_status != "completed":
-            reflection.transcript_status = "failed"
+        elif reflection.transcript_status != TranscriptStatus.COMPLETED:
+            reflection.transcript_status = TranscriptStatus.FAILED
         session.add(reflection)
         uow.later("settle_recording", reflection.id)  # Twilio's copy may go now
         uow.commit()
@@ -204,7 +201,7 @@ def settle(services, reflection_id: int) -> str:
         reflection = session.get(Reflection, reflection_id)
         if reflection is None or reflection.settled_at is not None:
             return "settled"
-        if reflection.status == "recorded":
+        if reflection.status == RecordingStatus.RECORDED:
             return "undecided"  # the caller is still choosing; the choice enqueues us
         participant = session.get(Participant, reflection.participant_id)
         program = session.get(Program, participant.program_id)
@@ -217,7 +214,7 @@ def settle(services, reflection_id: int) -> str:
         if outcome != "downloaded":
             return outcome
     if delete_kept and reflection.deleted_at_twilio is None:
-        waiting = reflection.transcript_status == "pending"
+        waiting = reflection.transcript_status == TranscriptStatus.PENDING
         if waiting and now - reflection.created_at < TRANSCRIPT_WAIT:
             return "waiting_for_transcript"
         outcome = _delete_at_twilio(services, reflection, participant, now)
@@ -318,7 +315,7 @@ def _give_up(services, reflection, participant, now, why: str) -> None:
             .values(settled_at=now)
         )
         if done.rowcount == 1:
-            if reflection.status == "kept" and not reflection.storage_path:
+            if reflection.status == RecordingStatus.KEPT and not reflection.storage_path:
                 what = "a kept recording could not be saved"
             else:
                 what = "a recording could not be deleted at Twilio"
@@ -336,25 +333,6 @@ def _finish(services, reflection_id: int, now) -> None:
         session.commit()
 
 
-def is_wav(data: bytes) -> bool:
-    return len(data) > 12 and data[:4] == b"RIFF" and data[8:12] == b"WAVE"
-
-
-def write_audio(directory: Path, data: bytes) -> Path:
-    """Write audio under a random name, owner-only, atomically (no half files)."""
-    directory.mkdir(mode=0o700, parents=True, exist_ok=True)
-    name = uuid.uuid4().hex + ".wav"
-    partial = directory / f".{name}.part"
-    fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "wb") as fh:
-        fh.write(data)
-        fh.flush()
-        os.fsync(fh.fileno())
-    final = directory / name
-    os.replace(partial, final)
-    return final.resolve()
-
-
 def sweep(services, limit: int = 100) -> int:
     """Settle recordings a lost job or an outage left half done."""
     now = services.now()
@@ -363,7 +341,7 @@ def sweep(services, limit: int = 100) -> int:
             select(Reflection)
             .where(
                 Reflection.settled_at.is_(None),
-                Reflection.status != "recorded",
+                Reflection.status != RecordingStatus.RECORDED,
                 Reflection.attempts < MAX_ATTEMPTS,
                 Reflection.recording_sid.is_not(None),
             )

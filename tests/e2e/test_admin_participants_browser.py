@@ -101,7 +101,7 @@ def test_create_open_and_close_a_participant(admin_app, world, tmp_path):
         page.fill("#message", "Thank you for the work you did.")
         page.click("#confirm-close")
         page.wait_for_url(re.compile(r"/admin/participants/details/\?id=\d+"))
-        assert page.locator("#participant-status").inner_text() == "closed"
+        assert page.locator("#participant-status").inner_text() == "Closed"
         assert "nothing more is scheduled" in page.content()
         with services.sessions() as s:
             dana = s.get(Participant, pid)

@@ -81,8 +81,9 @@ def captured(app):
 
 
 def masked(number: str) -> str:
-    """What redact() leaves of a number: its last two digits."""
-    return "•" * (len(number) - 2) + number[-2:]
+    """What redact() leaves of a number: its last two digits (and a leading + or %2B)."""
+    prefix = next((p for p in ("%2B", "+") if number.startswith(p)), "")
+    return prefix + "•" * (len(number) - len(prefix) - 2) + number[-2:]
 
 
 def national(number: str) -> str:
