@@ -48,6 +48,18 @@ class Settings(BaseSettings):
     # A send claimed this long ago with no outcome is reconciled against Twilio's list.
     # Must exceed TWILIO_TIMEOUT so a live worker is never second-guessed.
     claim_stale_seconds: int = Field(120, ge=1, le=3600)
+    # Transient Twilio failures are retried (capped backoff, jitter) for this long.
+    send_retry_hours: float = Field(24.0, gt=0, le=24 * 7)
+    # An inbound webhook waits this long for the database before spooling to Redis.
+    webhook_db_timeout: float = Field(3.0, gt=0, le=30)
+    # Console mode on purpose in production (no Twilio account: nothing is sent).
+    twilio_console: bool = False
+    # `key_id=secret` pairs (comma-separated) for HMAC-SHA256 webhook signatures.
+    twilio_webhook_shared_keys: str = ""
+    # Bearer token for GET /metrics (Prometheus); no token, no endpoint.
+    metrics_token: str = ""
+    # Sentry DSN for error reports (redacted like the logs); empty: off.
+    sentry_dsn: str = ""
     log_level: str = "INFO"
 
     @field_validator("database_url")
@@ -100,6 +112,15 @@ class Settings(BaseSettings):
             raise ValueError("must be an E.164 number such as +15550100200")
         return v
 
+    @field_validator("twilio_webhook_shared_keys")
+    @classmethod
+    def _shared_keys(cls, v: str) -> str:
+        for pair in (p.strip() for p in v.split(",") if p.strip()):
+            key_id, eq, secret = pair.partition("=")
+            if not eq or not key_id.strip() or not secret.strip():
+                raise ValueError("must be key_id=secret pairs separated by commas")
+        return v
+
     @field_validator("log_level")
     @classmethod
     def _log_level(cls, v: str) -> str:
@@ -117,6 +138,15 @@ class Settings(BaseSettings):
                 raise ValueError("DATABASE_URL must be set in production")
             if not self.redis_url:
                 raise ValueError("REDIS_URL must be set in production")
+            has_sender = bool(self.twilio_account_sid) and bool(
+                self.twilio_from_number or self.twilio_messaging_service_sid
+            )
+            if not has_sender and not self.twilio_console:
+                raise ValueError(
+                    "production sends real texts: set TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN and "
+                    "TWILIO_FROM_NUMBER or TWILIO_MESSAGING_SERVICE_SID (or TWILIO_CONSOLE=1 to "
+                    "record texts without sending them, on purpose)"
+                )
         if self.claim_stale_seconds <= 2 * self.twilio_timeout + 1:
             # A send may start only while its claim has time left for the request to end
             # (outbox.send_deadline): connect and read can each take TWILIO_TIMEOUT.
@@ -128,6 +158,16 @@ class Settings(BaseSettings):
         return self
 
     # Derived values -----------------------------------------------------------------
+
+    @property
+    def webhook_shared_keys(self) -> dict[str, str]:
+        """TWILIO_WEBHOOK_SHARED_KEYS as {key id: secret}."""
+        keys = {}
+        for pair in self.twilio_webhook_shared_keys.split(","):
+            key_id, _, secret = pair.strip().partition("=")
+            if key_id.strip() and secret.strip():
+                keys[key_id.strip()] = secret.strip()
+        return keys
 
     @property
     def twilio_console_mode(self) -> bool:

@@ -97,3 +97,38 @@ def test_app_factory_refuses_bad_config_before_serving(monkeypatch):
     monkeypatch.setenv("DATABASE_URL", "mysql://nope")
     with pytest.raises(ConfigError, match="DATABASE_URL"):
         create_app()
+
+
+PRODUCTION = {
+    "REALIGN_ENV": "production",
+    "SECRET_KEY": "s" * 40,
+    "DATABASE_URL": "postgresql://u@db/realign",
+    "REDIS_URL": "redis://cache:6379/0",
+}
+
+
+def test_production_refuses_to_start_without_twilio_unless_console_on_purpose(monkeypatch):
+    for name, value in PRODUCTION.items():
+        monkeypatch.setenv(name, value)
+    with pytest.raises(ConfigError) as err:
+        load_settings()
+    for named in ("TWILIO_ACCOUNT_SID", "TWILIO_FROM_NUMBER", "TWILIO_CONSOLE"):
+        assert named in str(err.value)
+    monkeypatch.setenv("TWILIO_ACCOUNT_SID", "AC" + "1" * 32)
+    monkeypatch.setenv("TWILIO_AUTH_TOKEN", "t" * 32)
+    with pytest.raises(ConfigError):  # an account, but nothing to send from
+        load_settings()
+    monkeypatch.setenv("TWILIO_MESSAGING_SERVICE_SID", "MG" + "2" * 32)
+    assert not load_settings().twilio_console_mode
+    for name in ("TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "TWILIO_MESSAGING_SERVICE_SID"):
+        monkeypatch.delenv(name)
+    monkeypatch.setenv("TWILIO_CONSOLE", "1")
+    assert load_settings().twilio_console_mode
+
+
+def test_webhook_shared_keys_are_key_id_and_secret_pairs(monkeypatch):
+    monkeypatch.setenv("TWILIO_WEBHOOK_SHARED_KEYS", "k1=one, k2=two")
+    assert load_settings().webhook_shared_keys == {"k1": "one", "k2": "two"}
+    monkeypatch.setenv("TWILIO_WEBHOOK_SHARED_KEYS", "k1")
+    with pytest.raises(ConfigError, match="TWILIO_WEBHOOK_SHARED_KEYS"):
+        load_settings()
