@@ -1,15 +1,42 @@
 """RQ job functions: one call into the service each, nothing more.
 
 Arguments are ids only, so no phone number or message text lands in Redis or in logs.
+The recurring ones (jobs/schedule.py) run at most once per slot: see `once_per_slot`.
 """
 
 from __future__ import annotations
 
+import functools
+
+from rq import get_current_job
+
 from jobs.context import current
+from service import intake
+from service.infra.slots import take_slot
 from service.messaging import delivery
 from service.program import conversation, digest
 from service.program import tick as ticking
 from service.voice import calls, keeping, recordings
+
+
+def once_per_slot(seconds: int):
+    """Run as an RQ job, the task does its work at most once per `seconds`-long slot of the
+    services' clock: two cron processes (failover) both enqueue it, and the later job in a
+    slot returns {"skipped": ...} at once. A direct call (a test, a shell) always runs."""
+
+    def decorate(task):
+        @functools.wraps(task)
+        def run():
+            services = current()
+            if get_current_job() is not None and not take_slot(
+                services.redis, task.__name__, seconds, services.now()
+            ):
+                return {"skipped": f"{task.__name__}: this slot's run already happened"}
+            return task()
+
+        return run
+
+    return decorate
 
 
 def send_messages(message_ids: list[int]) -> dict:
@@ -17,9 +44,15 @@ def send_messages(message_ids: list[int]) -> dict:
     return delivery.deliver_many(current(), message_ids)
 
 
+@once_per_slot(60)
 def tick() -> dict:
     """Due check-ins, nudges and misses; their texts are sent in batches."""
     return ticking.tick_until_done(current())
+
+
+def drain_spool() -> int:
+    """Store what the webhooks spooled while the database was away, in arrival order."""
+    return intake.drain(current())
 
 
 def handle_inbound(message_id: int) -> str:
@@ -27,12 +60,14 @@ def handle_inbound(message_id: int) -> str:
     return conversation.handle_inbound(current(), message_id)
 
 
+@once_per_slot(30)
 def sweep() -> dict:
     """Re-find work a lost job or a Redis outage left behind."""
     services = current()
     return {"outbox": delivery.sweep(services), "inbound": conversation.sweep_inbound(services)}
 
 
+@once_per_slot(3600)
 def daily_digests() -> int:
     """Once-a-day digests to facilitators who asked for one."""
     return digest.send_digests(current())
@@ -48,6 +83,7 @@ def settle_recording(reflection_id: int) -> str:
     return recordings.settle(current(), reflection_id)
 
 
+@once_per_slot(30)
 def sweep_voice() -> dict:
     """Due and retried calls, recordings nobody chose for, and unsettled recordings."""
     services = current()

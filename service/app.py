@@ -7,22 +7,26 @@ built at import.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from datetime import datetime
 
 import redis as redis_lib
 import sqlalchemy as sa
-from flask import Flask, jsonify
+from flask import Flask, abort, jsonify, request
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from service.config import Settings, load_settings
+from service.infra import metrics
 from service.infra.db import make_engine, session_factory
+from service.infra.errors import init_sentry
 from service.infra.gateway import Gateway
 from service.infra.health import check_health
 from service.infra.logs import install_redaction
 from service.infra.queue import Dispatcher, NullDispatcher, RQDispatcher
 from service.infra.ratelimit import SenderRateLimit
 from service.infra.twilio_gateway import build_gateway
+from service.messaging import failures
 from service.models import utcnow
 from service.services import EXTENSION, Services
 
@@ -35,24 +39,33 @@ def build_services(
     gateway: Gateway | None = None,
     clock: Callable[[], datetime] | None = None,
     queue: bool = True,
+    quick_engine: sa.Engine | None = None,
 ) -> Services:
     """The parts of one process (lazily connecting); anything given is used as is.
-    `queue=False` leaves jobs unqueued (the database keeps the work for a sweeper)."""
-    engine = engine or make_engine(settings.effective_database_url)
+    `queue=False` leaves jobs unqueued (the database keeps the work for a sweeper).
+
+    The webhooks get the same parts on a second engine that gives up after
+    WEBHOOK_DB_TIMEOUT (`quick_engine`), so that Twilio is answered in time and what it
+    sent is spooled; with an `engine` given and no `quick_engine`, they share `engine`.
+    """
+    if engine is None:
+        url = settings.effective_database_url
+        engine = make_engine(url)
+        quick_engine = quick_engine or make_engine(url, timeout=settings.webhook_db_timeout)
     if redis is None:
         redis = redis_lib.Redis.from_url(
             settings.effective_redis_url, socket_connect_timeout=2, socket_timeout=5
         )
     if gateway is None:
         gateway = build_gateway(
-            settings.twilio_account_sid,
+            None if settings.twilio_console_mode else settings.twilio_account_sid,
             settings.twilio_auth_token,
             api_base_url=settings.twilio_api_base_url or None,
             timeout=settings.twilio_timeout,
             pool_size=settings.send_concurrency,
         )
     dispatcher: Dispatcher = RQDispatcher(redis) if queue else NullDispatcher()
-    return Services(
+    services = Services(
         settings=settings,
         engine=engine,
         sessions=session_factory(engine),
@@ -63,12 +76,18 @@ def build_services(
         dispatcher=dispatcher,
         clock=clock or utcnow,
     )
+    if quick_engine is not None:
+        services.quick = dataclasses.replace(
+            services, engine=quick_engine, sessions=session_factory(quick_engine), quick=None
+        )
+    return services
 
 
 def worker_services() -> Services:
     """The RQ worker's parts, from the environment."""
     settings = load_settings()
     install_redaction(settings.log_level)
+    init_sentry(settings)
     return build_services(settings)
 
 
@@ -81,6 +100,7 @@ def create_app(settings: Settings | None = None, **overrides) -> Flask:
 
     settings = settings or load_settings()
     install_redaction(settings.log_level)
+    init_sentry(settings)
     services = build_services(settings, **overrides)
 
     app = Flask("realign", instance_path=str(settings.instance_dir.resolve()))
@@ -101,8 +121,20 @@ def create_app(settings: Settings | None = None, **overrides) -> Flask:
 
     @app.get("/healthz")
     def healthz():
-        report = check_health(services)
+        report = check_health(services) | failures.twilio_health(services)
         return jsonify(report), 200 if report["ok"] else 503
+
+    # Prometheus scrapes every process's metrics here (kept in Redis, read at scrape time),
+    # behind METRICS_TOKEN; without one there is no endpoint.
+    registry = metrics.make_registry(services.engine, services.redis)
+
+    @app.get("/metrics")
+    def prometheus_metrics():
+        if not settings.metrics_token:
+            abort(404)
+        if not metrics.bearer_ok(request.headers.get("Authorization"), settings.metrics_token):
+            return "unauthorized\n", 401, {"WWW-Authenticate": "Bearer"}
+        return metrics.render(registry), 200, {"Content-Type": metrics.CONTENT_TYPE}
 
     @app.get("/")
     def index():

@@ -171,8 +171,9 @@ class Settings(BaseSettings):
 
     @property
     def twilio_console_mode(self) -> bool:
-        """No credentials: outbound texts are recorded and shown, never sent."""
-        return not self.twilio_account_sid
+        """No credentials, or TWILIO_CONSOLE=1: outbound texts are recorded and shown,
+        never sent."""
+        return self.twilio_console or not self.twilio_account_sid
 
     @property
     def effective_database_url(self) -> str:

@@ -169,6 +169,10 @@ class Message(SQLModel, table=True):
     attempts: int = 0
     send_after: datetime | None = _ts(default=None)
     claimed_at: datetime | None = _ts(default=None)
+    # Since when Twilio has been failing for this row (transient errors); None once sent.
+    failing_since: datetime | None = _ts(default=None)
+    # When Twilio was last asked about a sent row that had no final status yet.
+    checked_at: datetime | None = _ts(default=None)
     sent_at: datetime | None = _ts(default=None)
     created_at: datetime = _ts(default_factory=utcnow, index=True)
     updated_at: datetime = _ts(default_factory=utcnow)
@@ -177,6 +181,16 @@ class Message(SQLModel, table=True):
         sa.CheckConstraint("direction IN ('in', 'out')", name="ck_direction"),
         sa.Index("ix_message_outbox", "status", "send_after"),
     )
+
+
+class ParkedStatus(SQLModel, table=True):
+    """A delivery status that arrived before its message's SID was stored: kept, and applied
+    when the SID is (the callback can beat the create's own answer)."""
+
+    sid: str = Field(primary_key=True, max_length=64)
+    status: str = Field(max_length=16)
+    error_code: int | None = None
+    arrived_at: datetime = _ts(default_factory=utcnow, index=True)
 
 
 class Statement(SQLModel, table=True):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 import redis as redis_lib
@@ -11,9 +11,12 @@ import sqlalchemy as sa
 from sqlalchemy.orm import sessionmaker
 
 from service.config import Settings
+from service.infra.db import Breaker
 from service.infra.gateway import Gateway
+from service.infra.logs import RepeatedError
 from service.infra.queue import Dispatcher, NullDispatcher
 from service.infra.ratelimit import SenderRateLimit
+from service.infra.spool import SpoolWatch
 from service.models import utcnow
 
 EXTENSION = "realign"  # where the web app keeps its Services (Flask's app.extensions)
@@ -33,9 +36,25 @@ class Services:
     webhook_token: str
     dispatcher: Dispatcher = NullDispatcher()
     clock: Callable[[], datetime] = utcnow
+    # The same parts with a database that gives up quickly (WEBHOOK_DB_TIMEOUT), for the
+    # webhooks, which must answer Twilio within its 15 s; None: these very parts.
+    quick: Services | None = None
+    # Open for a few seconds after the database failed a webhook: spool without asking.
+    db_breaker: Breaker = field(default_factory=Breaker)
+    # Whether inbound items wait in the spool (new ones then queue up behind them).
+    spool_watch: SpoolWatch = field(default_factory=SpoolWatch)
+    # While Twilio is away every send fails: one ERROR line a minute says so.
+    twilio_outage: RepeatedError = field(
+        default_factory=lambda: RepeatedError(
+            "service.messaging.failures", "Twilio unavailable, texts kept for retry"
+        )
+    )
 
     def now(self) -> datetime:
         return self.clock()
+
+    def for_webhooks(self) -> Services:
+        return self.quick or self
 
 
 def current() -> Services:

@@ -5,4 +5,5 @@ pytest_plugins = [
     "tests.support.twilio",
     "tests.support.admin",
     "tests.support.prism",
+    "tests.support.processes",
 ]

@@ -1,13 +1,27 @@
-"""Twilio request signatures, checked against the public URL Twilio called."""
+"""Twilio request signatures, checked against the public URL Twilio called.
+
+Two schemes: the legacy HMAC-SHA1 under the auth token, and (when Twilio sends the
+signature-settings header) the algorithm it names under the SharedKey it names.
+"""
 
 from __future__ import annotations
 
 from functools import wraps
 
 from flask import current_app, request
-from twilio.request_validator import RequestValidator, compare
+from twilio.request_validator import (
+    HMAC_SHA1,
+    HMAC_SHA256,
+    SIGNATURE_SETTINGS_HEADER,
+    RequestValidator,
+    compare,
+    get_signature_algorithm,
+)
 
 from service.services import current
+
+# Checked before hashing: compute_signature() raises on anything else.
+_ALGORITHMS = frozenset({HMAC_SHA1, HMAC_SHA256})
 
 
 def public_url() -> str:
@@ -22,21 +36,51 @@ def twilio_signed(view):
 
     @wraps(view)
     def wrapped(*args, **kwargs):
-        validator = RequestValidator(current().webhook_token)
+        secret, algorithm = _secret_and_algorithm(request.headers.get(SIGNATURE_SETTINGS_HEADER))
         signature = request.headers.get("X-Twilio-Signature", "")
-        if not signature or not _valid(validator, public_url(), request.form, signature):
+        if not secret or not signature:
+            return forbidden()
+        if not _valid(RequestValidator(secret), public_url(), request.form, signature, algorithm):
             return forbidden()
         return view(*args, **kwargs)
 
     return wrapped
 
 
-def _valid(validator: RequestValidator, url: str, form, signature: str) -> bool:
+def _secret_and_algorithm(settings_header: str | None) -> tuple[str | None, str]:
+    """The secret and algorithm to check the signature with; no secret means refuse.
+
+    Without the settings header (the library treats a blank one the same): the auth
+    token and HMAC-SHA1, as always. With it: the SharedKey its ``key=`` names, which
+    must be configured, and the algorithm it names, which must be one we know.
+    """
+    if not (settings_header or "").strip():
+        return current().webhook_token, HMAC_SHA1
+    algorithm = get_signature_algorithm(settings_header).upper()
+    key_id = _key_id(settings_header)
+    if algorithm not in _ALGORITHMS or not key_id:
+        return None, algorithm
+    return current().settings.webhook_shared_keys.get(key_id), algorithm
+
+
+def _key_id(settings_header: str) -> str:
+    """The ``key=`` value of the settings header, parsed as leniently as the library
+    parses ``algorithm=``; empty when there is none."""
+    for part in settings_header.split(","):
+        name, separator, value = part.partition("=")
+        if separator and name.strip() == "key" and value.strip():
+            return value.strip()
+    return ""
+
+
+def _valid(validator: RequestValidator, url: str, form, signature: str, algorithm: str) -> bool:
     """`validator.validate`, but trying the URL exactly as configured first: that is what
     Twilio signs, and validate() always computes two HMACs (with and without a port)."""
-    if "bodySHA256=" not in url and compare(validator.compute_signature(url, form), signature):
+    if "bodySHA256=" not in url and compare(
+        validator.compute_signature(url, form, algorithm), signature
+    ):
         return True
-    return validator.validate(url, form, signature)
+    return validator.validate(url, form, signature, algorithm)
 
 
 def forbidden():

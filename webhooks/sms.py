@@ -5,10 +5,10 @@ from __future__ import annotations
 from flask import Blueprint, current_app, request
 from twilio.twiml.messaging_response import MessagingResponse
 
-from service.messaging import inbound
-from service.services import current
+from service import intake
 from webhooks import forms
 from webhooks.signature import twilio_signed
+from webhooks.taking import take_in
 
 bp = Blueprint("sms", __name__, url_prefix="/twilio/sms")
 
@@ -20,18 +20,18 @@ EMPTY_TWIML = str(MessagingResponse())
 @bp.post("")
 @twilio_signed
 def incoming():
-    """Store the text first, queue the conversation turn, answer at once."""
-    inbound.receive_sms(current(), forms.inbound_sms(request.form))
-    return current_app.response_class(EMPTY_TWIML, 200, mimetype="application/xml")
+    """Store the text first (or spool it), queue the conversation turn, answer at once."""
+    sms = intake.sms_args(forms.inbound_sms(request.form))
+    answer = current_app.response_class(EMPTY_TWIML, 200, mimetype="application/xml")
+    return take_in("sms", sms, answer)
 
 
 @bp.post("/status")
 @twilio_signed
 def status():
-    inbound.receive_status(
-        current(),
-        sid=request.form.get("MessageSid", ""),
-        status=request.form.get("MessageStatus") or request.form.get("SmsStatus", ""),
-        error_code=request.form.get("ErrorCode"),
-    )
-    return current_app.response_class("", 204)
+    args = {
+        "sid": request.form.get("MessageSid", ""),
+        "status": request.form.get("MessageStatus") or request.form.get("SmsStatus", ""),
+        "error_code": request.form.get("ErrorCode"),
+    }
+    return take_in("sms_status", args, current_app.response_class("", 204))

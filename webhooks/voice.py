@@ -22,9 +22,10 @@ from twilio.twiml.voice_response import VoiceResponse
 
 from service.core.spoken import say, voice_for
 from service.services import current
-from service.voice import calls, recordings, script
+from service.voice import script
 from webhooks import forms
 from webhooks.signature import twilio_signed
+from webhooks.taking import take_in
 
 log = logging.getLogger(__name__)
 
@@ -133,16 +134,16 @@ def recording_status():
     sid = (form.get("RecordingSid") or "")[:64]
     if sid:
         duration = form.get("RecordingDuration", "")
-        recordings.recording_status(
-            current(),
-            call_sid=(form.get("CallSid") or "")[:64],
-            recording_sid=sid,
-            status=form.get("RecordingStatus", ""),
-            duration=int(duration) if duration.isdigit() else None,
-            url=form.get("RecordingUrl") or None,
-            purpose=request.args.get("purpose", ""),
-            transcribe=request.args.get("tx") == "1",
-        )
+        args = {
+            "call_sid": (form.get("CallSid") or "")[:64],
+            "recording_sid": sid,
+            "status": form.get("RecordingStatus", ""),
+            "duration": int(duration) if duration.isdigit() else None,
+            "url": form.get("RecordingUrl") or None,
+            "purpose": request.args.get("purpose", ""),
+            "transcribe": request.args.get("tx") == "1",
+        }
+        return take_in("recording", args, no_content())
     return no_content()
 
 
@@ -152,12 +153,12 @@ def transcription():
     form = request.form
     sid = (form.get("RecordingSid") or "")[:64]
     if sid:
-        recordings.transcription(
-            current(),
-            recording_sid=sid,
-            status=form.get("TranscriptionStatus", ""),
-            text=form.get("TranscriptionText"),
-        )
+        args = {
+            "recording_sid": sid,
+            "status": form.get("TranscriptionStatus", ""),
+            "text": form.get("TranscriptionText"),
+        }
+        return take_in("transcription", args, no_content())
     return no_content()
 
 
@@ -166,11 +167,11 @@ def transcription():
 def status():
     sid = (request.form.get("CallSid") or "")[:64]
     if sid:
-        calls.apply_status(
-            current(),
-            call_sid=sid,
-            status=request.form.get("CallStatus", ""),
-            call_id=_int("call"),
-            attempt=_int("attempt"),
-        )
+        args = {
+            "call_sid": sid,
+            "status": request.form.get("CallStatus", ""),
+            "call_id": _int("call"),
+            "attempt": _int("attempt"),
+        }
+        return take_in("call_status", args, no_content())
     return no_content()

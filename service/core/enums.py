@@ -123,6 +123,7 @@ class MessageStatus(Labelled):
     FAILED = "failed", "Failed", 6
     CANCELLED = "cancelled", "Not sent (cancelled)", 6
     CANCELED = "canceled", "Cancelled at Twilio", 6
+    EXPIRED = "expired", "Not sent: its day was over before Twilio could take it", 6
     RECEIVED = "received", "Received, not yet read"
     PROCESSED = "processed", "Received"
 
@@ -132,6 +133,7 @@ class CheckInStatus(Labelled):
     ANSWERED = "answered", "Answered"
     MISSED = "missed", "Missed"
     CANCELLED = "cancelled", "Cancelled"
+    UNSENT = "unsent", "Not sent: Twilio could not be reached that day"
 
 
 class CheckInKind(Labelled):
@@ -203,6 +205,7 @@ class AttentionKind(Labelled):
     UNDELIVERABLE = "undeliverable", "Texts can't reach them", 2
     CALL_FAILED = "call_failed", "A call did not get through", 2
     RECORDING_PROBLEM = "recording_problem", "A recording could not be kept", 2
+    SEND_FAILED = "send_failed", "A text could not be sent", 2
     COMMITMENT_CHANGE = "commitment_change", "Asks to change a commitment", 3
     REFLECTION = "reflection", "New reflection", 3
     VOICE_MESSAGE = "voice_message", "Left a voice message", 3

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -10,9 +11,11 @@ from sqlalchemy.orm import sessionmaker
 from sqlmodel import Session
 
 
-def make_engine(url: str, **kwargs) -> sa.Engine:
+def make_engine(url: str, *, timeout: float | None = None, **kwargs) -> sa.Engine:
     """An engine tuned for the dialect (SQLite: WAL, foreign keys, busy wait).
 
+    `timeout`: give up after this many seconds, whatever is slow (connecting, a lock, a
+    statement): for the webhooks, which must answer Twilio within its own 15 s.
     Bound values stay out of error messages: a failed INSERT of a text would otherwise
     carry its phone number and body into every traceback and log line.
     """
@@ -21,8 +24,9 @@ def make_engine(url: str, **kwargs) -> sa.Engine:
         path = url.split("///", 1)[-1]
         if path and path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
+        wait = timeout or 30
         engine = sa.create_engine(
-            url, connect_args={"check_same_thread": False, "timeout": 30}, **kwargs
+            url, connect_args={"check_same_thread": False, "timeout": wait}, **kwargs
         )
 
         @event.listens_for(engine, "connect")
@@ -30,14 +34,41 @@ def make_engine(url: str, **kwargs) -> sa.Engine:
             cur = dbapi_conn.cursor()
             cur.execute("PRAGMA journal_mode=WAL")
             cur.execute("PRAGMA foreign_keys=ON")
-            cur.execute("PRAGMA busy_timeout=30000")
+            cur.execute(f"PRAGMA busy_timeout={int(wait * 1000)}")
             cur.close()
 
         return engine
     kwargs.setdefault("pool_pre_ping", True)
     kwargs.setdefault("pool_size", 10)
     kwargs.setdefault("max_overflow", 20)
+    if timeout is not None:
+        ms = int(timeout * 1000)
+        kwargs["pool_timeout"] = timeout
+        kwargs["connect_args"] = {
+            "connect_timeout": max(1, round(timeout)),
+            "options": f"-c statement_timeout={ms} -c lock_timeout={ms}",
+        }
     return sa.create_engine(url, **kwargs)
+
+
+class Breaker:
+    """After the database failed, stop asking it for a few seconds: a webhook then answers
+    at once (spooling what came) instead of waiting out a timeout for every request."""
+
+    def __init__(self, seconds: float = 5.0, clock=time.monotonic):
+        self.seconds, self.clock = seconds, clock
+        self._open_until = 0.0
+
+    @property
+    def open(self) -> bool:
+        return self.clock() < self._open_until
+
+    def trip(self) -> None:
+        self._open_until = self.clock() + self.seconds
+
+
+# What a database that is away, locked or too slow raises (connecting, or mid-statement).
+UNAVAILABLE = (sa.exc.OperationalError, sa.exc.InterfaceError, sa.exc.TimeoutError)
 
 
 def session_factory(engine: sa.Engine) -> sessionmaker:

@@ -171,6 +171,8 @@ class Gateway(Protocol):
         sent_after: datetime | None = None,
     ) -> SendResult | None: ...
 
+    def fetch_message(self, sid: str) -> SendResult | None: ...
+
     def fetch_recording(self, recording_sid: str) -> bytes: ...
 
     def delete_recording(self, recording_sid: str) -> None: ...
@@ -253,6 +255,11 @@ class ConsoleGateway:
                     return None
                 return SendResult(record["sid"], "console")
         return None
+
+    def fetch_message(self, sid: str) -> SendResult | None:
+        with self._lock:
+            known = any(record["sid"] == sid for record in self.sent)
+        return SendResult(sid, "console") if known else None
 
     def fetch_recording(self, recording_sid: str) -> bytes:
         raise GatewayError(None, None, "permanent", "console mode has no recordings")

@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
+from service.infra.spool import Spool
+
 
 def check_health(services) -> dict:
     report = {"database": _check(lambda: _ping_db(services.engine))}
     report["redis"] = _check(services.redis.ping)
-    report["twilio"] = "console" if services.settings.twilio_console_mode else "configured"
     report["ok"] = report["database"] == "ok" and report["redis"] == "ok"
+    if report["redis"] == "ok":
+        # Inbound texts waiting for the database to come back (normally 0).
+        report["spooled"] = Spool(services.redis).depth()
     return report
 
 

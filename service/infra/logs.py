@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import logging
 import re
+import threading
+import time
 
 from service.core.redact import mask_phone
 
@@ -77,3 +79,24 @@ def install_redaction(level: str = "INFO") -> None:
     for handler in root.handlers:
         if not any(isinstance(f, RedactingFilter) for f in handler.filters):
             handler.addFilter(RedactingFilter())
+
+
+class RepeatedError:
+    """A failure that repeats (every send while Twilio is away) logged as one ERROR line
+    per `every_s`, with how many times it happened, rather than one line per time."""
+
+    def __init__(self, logger: str, what: str, every_s: float = 60.0, clock=time.monotonic):
+        self.log, self.what = logging.getLogger(logger), what
+        self.every_s, self.clock = every_s, clock
+        self._lock = threading.Lock()
+        self._last: float | None = None
+        self._count = 0
+
+    def happened(self, reason: str) -> None:
+        with self._lock:
+            self._count += 1
+            now = self.clock()
+            if self._last is not None and now - self._last < self.every_s:
+                return
+            count, self._count, self._last = self._count, 0, now
+        self.log.error("%s (%s): %d time(s) since the last report", self.what, reason, count)

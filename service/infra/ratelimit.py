@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import logging
 import time
+
+from redis.exceptions import RedisError
+
+log = logging.getLogger(__name__)
 
 
 class SenderRateLimit:
@@ -28,7 +33,13 @@ class SenderRateLimit:
             pipe = self.redis.pipeline()
             pipe.incr(key)
             pipe.expire(key, 5)
-            count, _ = pipe.execute()
+            try:
+                count, _ = pipe.execute()
+            except RedisError as exc:
+                # Redis went away mid-wave: the texts already being sent go on unpaced
+                # (Twilio queues a burst; it does not drop it) rather than being stranded.
+                log.warning("rate limit unavailable (%s): sending unpaced", type(exc).__name__)
+                return
             if count <= self.mps:
                 return
             self.sleep(max(second + 1 - now, 0.001))

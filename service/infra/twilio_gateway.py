@@ -204,6 +204,16 @@ class TwilioGateway:
 
         return self._call(scan)
 
+    def fetch_message(self, sid: str) -> SendResult | None:
+        """What Twilio knows of one message now (None: it has no such message)."""
+        try:
+            message = self._call(lambda: self.client.messages(sid).fetch())
+        except GatewayError as exc:
+            if exc.http_status == 404:
+                return None
+            raise
+        return SendResult(message.sid, message.status, message.error_code)
+
     def fetch_recording(self, recording_sid: str) -> bytes:
         """The recording's audio as WAV bytes, fetched with the account's credentials."""
         self._check_recording_sid(recording_sid)

@@ -1,9 +1,10 @@
 """Sending the outbox: each row at most once, its fate always known.
 
 Sending claims the rows atomically (`pending` → `claimed`) before Twilio is asked, so two
-workers, or a job re-run after a crash, cannot send one twice. A send whose outcome is
-unknown (a timeout after the request left) is reconciled against Twilio's message list,
-never blindly repeated. Status callbacks move a row forward only.
+workers, or a job re-run after a crash, cannot send one twice. Each row's SID is stored as
+soon as its own create returns, so a status callback racing it is applied (or parked and
+applied right after: messaging/statuses.py). What Twilio refuses is retried or settled by
+messaging/failures.py; a send whose outcome is unknown is reconciled, never repeated.
 """
 
 from __future__ import annotations
@@ -15,38 +16,19 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
-from service.core import steps
-from service.core.enums import NOT_TEXTED, Direction, MessageStatus, ParticipantStatus
+from service.core import delivery_rules
+from service.core.enums import Direction, MessageStatus
 from service.core.redact import mask_phone
-from service.infra.gateway import GatewayError, classify_error_code
+from service.infra.gateway import GatewayError
+from service.infra.metrics import SEND_SECONDS, Metrics
+from service.messaging import failures, statuses
 from service.models import Message, Participant
-from service.records import audit, flag
 from service.unit_of_work import BATCH, UnitOfWork
 
 log = logging.getLogger(__name__)
 
-# Statuses only ever move forward; callbacks that arrive late or twice change nothing.
-STATUS_RANK = {m.value: m.rank for m in MessageStatus if m.rank is not None}
-MAX_ATTEMPTS = 6
 LEASE_SLACK_S = 1.0  # see send_deadline
 NOT_STARTED = object()  # a send the claim's lease left no time for
-# A permanent delivery error, as the step machine's event.
-DELIVERY_EVENT = {
-    "opted_out": steps.Event.CARRIER_OPT_OUT,
-    "undeliverable": steps.Event.UNREACHABLE,
-}
-
-
-def may_receive(participant: Participant, message: Message) -> bool:
-    """Opted out, unreachable or closed: nothing leaves, except the closing text itself."""
-    if participant.status == ParticipantStatus.CLOSED:
-        return (message.template or "").startswith("closing_")
-    return participant.status not in NOT_TEXTED
-
-
-def backoff(attempts: int) -> timedelta:
-    """Growing gaps between retries: 10 s, 20 s, 40 s … capped at 10 minutes."""
-    return timedelta(seconds=min(10 * 2 ** max(attempts - 1, 0), 600))
 
 
 # Sending ------------------------------------------------------------------------------
@@ -146,7 +128,9 @@ def deliver_many(services, message_ids: list[int], *, concurrency: int | None = 
         sends = []
         for message in claimed:
             participant = people.get(message.participant_id)
-            if participant is not None and not may_receive(participant, message):
+            if participant is not None and not delivery_rules.may_receive(
+                participant.status, message.template
+            ):
                 message.status = MessageStatus.CANCELLED
                 message.updated_at = now
                 count("cancelled")
@@ -160,30 +144,23 @@ def deliver_many(services, message_ids: list[int], *, concurrency: int | None = 
             else services.settings.public_base_url + "/twilio/sms/status"
         )
         deadline = send_deadline(services.settings, now)
-        answers = _send_all(services, [m for m, _ in sends], callback, concurrency, deadline)
-        failures, late = [], []
+        answers = _send_all(services, [m for m, _ in sends], callback, concurrency, deadline, now)
+        refused, late, sids = [], [], []
         for (message, participant), answer in zip(sends, answers, strict=True):
             if answer is NOT_STARTED:
                 late.append(message.id)
-                continue
-            if isinstance(answer, GatewayError):
-                failures.append((message, participant, answer))
-                continue
-            message.twilio_sid = answer.sid
-            message.status = answer.status if answer.status in STATUS_RANK else MessageStatus.QUEUED
-            message.error_code = answer.error_code  # not an earlier, retried attempt's error
-            message.sent_at = now
-            message.updated_at = now
-            count(message.status)
-            log.info(
-                "sent message %s to %s (%s)",
-                message.id,
-                mask_phone(message.to_number),
-                message.status,
-            )
+            elif isinstance(answer, GatewayError):
+                refused.append((message, participant, answer))
+            else:  # stored by the thread that sent it (see _store_sid)
+                sids.append(answer.sid)
+                count(delivery_rules.known_status(answer.status))
+                log.info("sent message %s to %s (%s)", message.id,
+                         mask_phone(message.to_number), answer.status)  # fmt: skip
+        session.expire_all()  # the threads wrote these rows: read them afresh
+        statuses.apply_parked(session, sids, now)
         session.commit()
-        for message, participant, exc in failures:
-            count(_failed_send(uow, message, participant, exc, now))
+        for message, participant, exc in refused:
+            count(failures.failed_send(uow, message, participant, exc, now))
         if late:
             released = release(session, late, now, services.now())
             count("released", len(released))
@@ -194,6 +171,24 @@ def deliver_many(services, message_ids: list[int], *, concurrency: int | None = 
     return results
 
 
+def _store_sid(engine, message_id: int, answer, now: datetime) -> None:
+    """The moment a create returns, its SID is stored: a status callback for it can come
+    the same instant (until then it is parked)."""
+    with engine.begin() as conn:
+        conn.execute(
+            sa.update(Message)
+            .where(Message.id == message_id, Message.status == MessageStatus.CLAIMED)
+            .values(
+                twilio_sid=answer.sid,
+                status=delivery_rules.known_status(answer.status),
+                error_code=answer.error_code,  # not an earlier, retried attempt's error
+                sent_at=now,
+                failing_since=None,
+                updated_at=now,
+            )
+        )
+
+
 def _participants(session, messages) -> dict[int, Participant]:
     ids = {m.participant_id for m in messages if m.participant_id}
     if not ids:
@@ -201,15 +196,16 @@ def _participants(session, messages) -> dict[int, Participant]:
     return {p.id: p for p in session.exec(select(Participant).where(Participant.id.in_(ids)))}
 
 
-def _send_all(services, messages: list[Message], callback, concurrency: int, deadline) -> list:
+def _send_all(services, messages: list[Message], callback, concurrency: int, deadline, now) -> list:
     """One Twilio request per row, `concurrency` at a time; each answer, its error, or
     NOT_STARTED when its turn (behind the sender's MPS cap or a slow API) came after the
-    claim's `deadline`.
+    claim's `deadline`. Each answer's SID is stored at once, by the thread that got it.
     The threads get plain values, never the session's objects."""
     limiter = services.rate_limit
     settings = services.settings
     requests = [
         (
+            m.id,
             m.from_number or m.messaging_service_sid or "default",  # whose MPS cap
             dict(
                 to=m.to_number,
@@ -224,97 +220,25 @@ def _send_all(services, messages: list[Message], callback, concurrency: int, dea
         for m in messages
     ]
 
-    def send(request: tuple[str, dict]):
-        sender, options = request
-        if limiter is not None:
-            limiter.acquire(sender)
+    metrics = Metrics(services.redis)
+
+    def send(request: tuple[int, str, dict]):
+        message_id, sender, options = request
+        limiter.acquire(sender)
         if services.now() > deadline:
             return NOT_STARTED
         try:
-            return services.gateway.send_message(**options)
+            with metrics.timer(SEND_SECONDS):
+                answer = services.gateway.send_message(**options)
         except GatewayError as exc:
             return exc
+        _store_sid(services.engine, message_id, answer, now)
+        return answer
 
     if len(requests) <= 1 or concurrency <= 1:
         return [send(r) for r in requests]
     with ThreadPoolExecutor(max_workers=min(concurrency, len(requests))) as pool:
         return list(pool.map(send, requests))
-
-
-def _failed_send(uow: UnitOfWork, message, participant, exc: GatewayError, now) -> str:
-    session = uow.session
-    message.error_code = exc.code
-    message.updated_at = now
-    if exc.kind == "transient":
-        if getattr(exc, "outcome_unknown", False):
-            # The request may have reached Twilio: leave it claimed; reconcile() decides.
-            session.commit()
-            return "unknown"
-        if message.attempts >= MAX_ATTEMPTS:
-            _finish(session, message, MessageStatus.FAILED, now)
-            return "failed"
-        message.status = MessageStatus.PENDING
-        message.send_after = now + backoff(message.attempts)
-        uow.later("send_messages", [message.id], at=message.send_after)
-        uow.commit()
-        return "retry"
-    _finish(session, message, MessageStatus.FAILED, now)
-    if participant is not None:
-        apply_delivery_error(session, participant, exc.kind, exc.code, now)
-        session.commit()
-    return exc.kind
-
-
-def _finish(session, message, status, now) -> None:
-    message.status = status
-    message.updated_at = now
-    session.commit()
-
-
-def apply_delivery_error(session, participant: Participant, kind: str, code, now) -> None:
-    """A permanent delivery error changes what we may send to this person."""
-    event = DELIVERY_EVENT.get(kind)
-    if event is None:
-        return
-    state = steps.State(status=ParticipantStatus(participant.status))
-    decision = steps.decide(state, event, now=now, code=code)
-    if decision.status is not None:
-        participant.status = decision.status
-    for name, value in decision.sets.items():
-        setattr(participant, name, value)
-    for item in decision.flags:
-        flag(session, participant, item.kind, item.detail, now)
-    for action in decision.audit:
-        audit(session, "twilio", action, participant, now=now)
-    session.add(participant)
-
-
-def reconcile(services, message_id: int) -> str:
-    """Settle a row whose send outcome is unknown by asking Twilio what it has."""
-    now = services.now()
-    with services.sessions() as session:
-        message = session.get(Message, message_id)
-        if message is None or message.status != MessageStatus.CLAIMED:
-            return "nothing"
-        try:
-            found = services.gateway.find_sent_message(
-                to=message.to_number,
-                from_=message.from_number or None,
-                body=message.body,
-                sent_after=(message.claimed_at or now) - timedelta(minutes=5),
-            )
-        except GatewayError:
-            return "later"  # Twilio still unreachable: the sweeper tries again
-        if found is not None:
-            message.twilio_sid = found.sid
-            message.status = found.status if found.status in STATUS_RANK else MessageStatus.QUEUED
-            message.sent_at = message.claimed_at
-        else:
-            message.status = MessageStatus.PENDING
-            message.send_after = now
-        message.updated_at = now
-        session.commit()
-        return "found" if found is not None else "requeued"
 
 
 def sweep(services, limit: int = 500) -> dict:
@@ -338,33 +262,12 @@ def sweep(services, limit: int = 500) -> dict:
             .limit(limit)
         ).all()
     for message_id in stale:
-        reconcile(services, message_id)
+        statuses.reconcile(services, message_id)
     for start in range(0, len(due), BATCH):
         # Found in the database, committed long ago: nothing to wait for.
         services.dispatcher.enqueue("send_messages", list(due[start : start + BATCH]))
-    return {"due": len(due), "stale": len(stale)}
-
-
-def apply_status(session: Session, sid: str, status: str, error_code, now) -> Message | None:
-    """A delivery status callback: move forward only, keep the error code."""
-    message = session.exec(select(Message).where(Message.twilio_sid == sid)).first()
-    if message is None:
-        return None
-    status = (status or "").lower()
-    if STATUS_RANK.get(status, -1) <= STATUS_RANK.get(message.status, -1):
-        return message  # late, duplicate or out-of-order: nothing moves backwards
-    message.status = status
-    if error_code:
-        message.error_code = int(error_code)
-    message.updated_at = now
-    if (
-        status in (MessageStatus.UNDELIVERED, MessageStatus.FAILED)
-        and message.error_code
-        and message.participant_id
-    ):
-        kind = classify_error_code(message.error_code)
-        participant = session.get(Participant, message.participant_id)
-        if participant is not None and kind in ("opted_out", "undeliverable"):
-            apply_delivery_error(session, participant, kind, message.error_code, now)
-    session.add(message)
-    return message
+    with services.sessions() as session:
+        parked = statuses.settle_parked(session, now)
+        session.commit()
+    checked = statuses.check_unfinished(services)
+    return {"due": len(due), "stale": len(stale), "parked": parked, **checked}

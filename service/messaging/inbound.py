@@ -5,12 +5,13 @@ from __future__ import annotations
 import functools
 import logging
 from dataclasses import dataclass
+from datetime import datetime
 
 import sqlalchemy as sa
 
 from service.core.redact import mask_phone
 from service.infra.db import insert_ignoring
-from service.messaging import delivery
+from service.messaging import statuses
 from service.models import Message
 from service.unit_of_work import UnitOfWork
 
@@ -33,11 +34,12 @@ def _insert_inbound(dialect: str):
     return insert_ignoring(dialect, table, ("twilio_sid",)).returning(table.c.id)
 
 
-def receive_sms(services, sms: InboundSms) -> int:
+def receive_sms(services, sms: InboundSms, *, at: datetime | None = None) -> int:
     """Store an inbound text once (the database enforces one row per MessageSid), then
     queue the conversation turn; returns the stored row's id. A retried delivery
-    queues nothing more."""
-    now = services.now()
+    queues nothing more. `at`: when it arrived (a text spooled while the database was
+    away is stored later, as of then)."""
+    now = at or services.now()
     row = dict(
         direction="in",
         twilio_sid=sms.sid or None,
@@ -75,6 +77,6 @@ def receive_status(services, *, sid: str, status: str, error_code) -> Message | 
     except ValueError:
         code = None
     with UnitOfWork(services) as uow:
-        message = delivery.apply_status(uow.session, sid[:64], status[:16], code, services.now())
+        message = statuses.apply_status(uow.session, sid[:64], status[:16], code, services.now())
         uow.commit()
     return message

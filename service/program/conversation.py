@@ -20,6 +20,7 @@ from service.core import steps, texts
 from service.core.enums import Direction, MessageStatus
 from service.core.keywords import KeywordKind, parse_keyword
 from service.core.phones import is_e164
+from service.infra.metrics import Metrics
 from service.messaging import outbox
 from service.models import Message, Participant
 from service.program import apply
@@ -64,6 +65,7 @@ def handle_inbound(services, message_id: int) -> str:
         else:
             outcome = turn(uow, participant, message)
         uow.commit()
+    Metrics(services.redis).turn_done(message.created_at, services.now())
     return outcome
 
 

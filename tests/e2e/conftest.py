@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+import redis
 from twilio.request_validator import RequestValidator
 
 
@@ -27,3 +28,14 @@ def twilio_post(app, client):
         )
 
     return post
+
+
+DEAD_REDIS = "redis://127.0.0.1:1/0"  # port 1: connection refused at once
+
+
+@pytest.fixture
+def dead_redis():
+    """A Redis that is down."""
+    conn = redis.Redis.from_url(DEAD_REDIS, socket_connect_timeout=0.2, socket_timeout=0.2)
+    yield conn
+    conn.close()

@@ -366,6 +366,9 @@ def test_export_is_the_participants_full_record(realign, services, twilio_post, 
     data = json.loads(out)
     assert set(data) >= {"participant", "statements", "commitments", "checkins", "messages"}
     assert data["participant"]["phone"] == ANA and data["participant"]["step"] == 5
+    assert data["participant"]["status"] == "active"
+    assert all(m["status"] for m in data["messages"])  # each text's fate, as stored
+    assert {m["status"] for m in data["messages"] if m["direction"] == "out"} == {"console"}
     assert [(s["kind"], s["body"]) for s in data["statements"]] == [
         ("what_happened", "I missed the investor meeting.")
     ]

@@ -18,6 +18,7 @@ from tests.support.factories import (
     inbound,
     make_participant,
     make_program,
+    mark_sent,
     outbound,
     sms_form,
 )
@@ -338,12 +339,7 @@ def test_arbitrary_signed_forms_never_get_a_5xx(app, services, twilio_post, run_
 
 @pytest.fixture
 def sent_message(services, ana, run_jobs):
-    with services.sessions() as session:
-        message = session.exec(select(Message).where(Message.direction == "out")).first()
-        message.twilio_sid = "SM" + "a" * 32
-        message.status = "queued"
-        session.commit()
-        return message
+    return mark_sent(services)
 
 
 def status(twilio_post, sid_, value, code=None):

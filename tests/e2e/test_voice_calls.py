@@ -14,11 +14,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlmodel import select
-from werkzeug.serving import make_server
 
 import jobs.tasks
-from localtwilio import LocalTwilio
-from service.config import load_settings
 from service.models import AttentionItem, Call, Participant
 from service.voice import calls
 from tests.support.factories import (
@@ -29,53 +26,25 @@ from tests.support.factories import (
     make_program,
     sms_form,
 )
-from tests.support.stack import FROM_NUMBER
-from tests.support.twilio import ACCOUNT_SID, AUTH_TOKEN, free_port, local_gateway
+from tests.support.twilio import live_settings, local_gateway
 from tests.support.voice import at_step, path_of, said, twiml, voice_form
 
 _sms = itertools.count(1)
 
 
 @pytest.fixture
-def twilio_api():
-    with LocalTwilio(ACCOUNT_SID, AUTH_TOKEN) as fake:
-        yield fake
+def twilio_api(local_twilio):
+    return local_twilio
 
 
 @pytest.fixture
-def port():
-    return free_port()
-
-
-@pytest.fixture
-def settings(tmp_path, database_url, redis_url, port):
-    # Real credentials: the app checks LocalTwilio's signatures with the same token.
-    return load_settings(
-        database_url=database_url,
-        redis_url=redis_url,
-        secret_key="test-secret",
-        instance_dir=tmp_path / "instance",
-        public_base_url=f"http://127.0.0.1:{port}",
-        twilio_from_number=FROM_NUMBER,
-        twilio_account_sid=ACCOUNT_SID,
-        twilio_auth_token=AUTH_TOKEN,
-    )
+def settings(tmp_path, database_url, redis_url, live_port):
+    return live_settings(tmp_path, database_url, redis_url, live_port)
 
 
 @pytest.fixture
 def gateway(twilio_api):
     return local_gateway(twilio_api)
-
-
-@pytest.fixture
-def live(app, port):
-    """The app on its public URL, where LocalTwilio posts its callbacks."""
-    server = make_server("127.0.0.1", port, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05})
-    thread.start()
-    yield server
-    server.shutdown()
-    thread.join(5)
 
 
 @pytest.fixture

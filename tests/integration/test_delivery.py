@@ -15,9 +15,10 @@ from datetime import timedelta
 import pytest
 from sqlmodel import select
 
+from service.core import delivery_rules
 from service.infra.ratelimit import SenderRateLimit
 from service.infra.twilio_gateway import TwilioGateway
-from service.messaging import delivery, outbox
+from service.messaging import delivery, outbox, statuses
 from service.models import AttentionItem, Message, Participant
 from tests.support.factories import (
     ANA,
@@ -48,6 +49,11 @@ def gateway(local_twilio):
 @pytest.fixture
 def program(services):
     return make_program(services)
+
+
+def swept(result: dict) -> tuple[int, int]:
+    """What a sweep found: (due pending rows, stale claims)."""
+    return result["due"], result["stale"]
 
 
 @pytest.fixture
@@ -128,7 +134,7 @@ def test_a_send_records_sid_and_status_and_a_second_deliver_sends_nothing(
     assert delivery.deliver(services, message.id) == "skipped"
     services.dispatcher.enqueue("send_messages", [message.id])
     assert run_jobs() == 1
-    assert delivery.sweep(services) == {"due": 0, "stale": 0}
+    assert swept(delivery.sweep(services)) == (0, 0)
     clock.advance(hours=1)
     delivery.sweep(services)
     run_jobs()
@@ -176,7 +182,8 @@ def test_transient_error_backs_off_and_the_sweeper_sends_once(
     assert message.status == "pending" and message.twilio_sid is None
     assert message.error_code == stored and message.attempts == 1
     first_gap = message.send_after - clock()
-    assert first_gap == delivery.backoff(1) == timedelta(seconds=10)
+    assert first_gap == delivery_rules.retry_gap(1, message.id)
+    assert timedelta(seconds=8) <= first_gap <= timedelta(seconds=12)  # 10 s, jittered
 
     # Not due yet: the sweeper leaves it alone.
     clock.advance(seconds=5)
@@ -186,18 +193,18 @@ def test_transient_error_backs_off_and_the_sweeper_sends_once(
 
     # Fails again once it is due: the next gap is longer.
     local_twilio.fail(code, to=ANA, times=1)
-    clock.advance(seconds=6)
+    clock.set(message.send_after + timedelta(seconds=1))
     assert delivery.sweep(services)["due"] == 1
     run_jobs()
     message = invitation(services, ana.id)
     assert message.status == "pending" and message.attempts == 2
     second_gap = message.send_after - clock()
-    assert second_gap == timedelta(seconds=20) > first_gap
+    assert second_gap == delivery_rules.retry_gap(2, message.id) > first_gap
 
     # The fault has cleared; once the clock passes send_after the sweeper sends it.
-    clock.advance(seconds=10)
+    clock.set(message.send_after - timedelta(seconds=1))
     assert delivery.sweep(services)["due"] == 0
-    clock.advance(seconds=11)
+    clock.advance(seconds=2)
     assert delivery.sweep(services)["due"] == 1
     run_jobs()
 
@@ -217,31 +224,39 @@ def test_transient_error_backs_off_and_the_sweeper_sends_once(
     assert len(local_twilio.messages()) == 1
 
 
-def test_gives_up_after_max_attempts(services, ana, run_jobs, local_twilio, clock):
+def test_retries_through_the_whole_window_then_gives_up_and_says_so(
+    services, ana, run_jobs, local_twilio, clock
+):
+    services.settings = services.settings.model_copy(update={"send_retry_hours": 1.0})
     local_twilio.fail(500, to=ANA)  # until cleared
     run_jobs()
-    gaps = []
-    for _ in range(delivery.MAX_ATTEMPTS - 1):
+    started, gaps = clock(), []
+    for _ in range(40):
         message = invitation(services, ana.id)
-        assert message.status == "pending"
+        if message.status != "pending":
+            break
         gaps.append((message.send_after - clock()).total_seconds())
-        clock.advance(minutes=11)
+        clock.set(message.send_after + timedelta(seconds=1))
         delivery.sweep(services)
         run_jobs()
 
     message = invitation(services, ana.id)
     assert message.status == "failed" and message.error_code == 20500
-    assert message.attempts == delivery.MAX_ATTEMPTS
-    assert gaps == [10, 20, 40, 80, 160]
-    assert creates(local_twilio) == delivery.MAX_ATTEMPTS
+    assert clock() - started >= timedelta(hours=1)  # it kept trying for the whole window
+    assert gaps == sorted(gaps[:5]) + gaps[5:]  # growing at first,
+    assert max(gaps) <= 15 * 60 * 1.2  # then capped (15 minutes, jittered)
+    assert creates(local_twilio) == message.attempts == len(gaps) + 1
+    # The facilitator is told what could not be sent, and why.
+    [item] = attention(services, ana.id)
+    assert item.kind == "send_failed" and "Twilio was unavailable" in item.detail
+    assert get(services, Participant, ana.id).status == "invited"  # not about the person
 
     # Failed is final: nothing tries again, even once the fault clears.
     local_twilio.clear_faults()
     clock.advance(hours=2)
-    assert delivery.sweep(services) == {"due": 0, "stale": 0}
+    assert swept(delivery.sweep(services)) == (0, 0)
     run_jobs()
     assert local_twilio.messages() == []
-    assert creates(local_twilio) == delivery.MAX_ATTEMPTS
 
 
 # Timeouts: an unknown outcome is reconciled, never blindly resent --------------------------
@@ -262,12 +277,12 @@ def test_timeout_after_twilio_took_the_message_is_reconciled_not_resent(
     [accepted] = local_twilio.messages()
 
     # A fresh claim is not second-guessed: a live worker may still be waiting on it.
-    assert delivery.sweep(services) == {"due": 0, "stale": 0}
+    assert swept(delivery.sweep(services)) == (0, 0)
     run_jobs()
     assert invitation(services, ana.id).status == "claimed"
 
     clock.advance(seconds=services.settings.claim_stale_seconds + 1)
-    assert delivery.sweep(services) == {"due": 0, "stale": 1}
+    assert swept(delivery.sweep(services)) == (0, 1)
     message = invitation(services, ana.id)
     assert message.twilio_sid == accepted["sid"]
     assert message.status in ("queued", "sent", "delivered")
@@ -320,14 +335,14 @@ def test_reconcile_waits_while_twilio_is_unreachable(services, ana, run_jobs, lo
         ACCOUNT_SID, AUTH_TOKEN, api_base_url="http://127.0.0.1:1", timeout=TIMEOUT
     )
     clock.advance(seconds=services.settings.claim_stale_seconds + 1)
-    assert delivery.reconcile(services, message.id) == "later"
+    assert statuses.reconcile(services, message.id) == "later"
     delivery.sweep(services)
     assert invitation(services, ana.id).status == "claimed"
 
     services.gateway = TwilioGateway(
         ACCOUNT_SID, AUTH_TOKEN, api_base_url=local_twilio.base_url, timeout=TIMEOUT
     )
-    assert delivery.reconcile(services, message.id) == "found"
+    assert statuses.reconcile(services, message.id) == "found"
     delivery.sweep(services)
     run_jobs()
     assert creates(local_twilio) == 1
@@ -522,7 +537,7 @@ def test_a_batch_that_outlives_its_claim_sends_no_row_twice(
     # jobs (the invitations', the given-back rows', the sweeper's) send each row once.
     assert clock() - start > timedelta(seconds=services.settings.claim_stale_seconds)
     services.rate_limit = SenderRateLimit(services.redis, 0)  # no cap
-    assert delivery.sweep(services) == {"due": 3, "stale": 0}
+    assert swept(delivery.sweep(services)) == (3, 0)
     run_jobs()
     assert sorted(m["to"] for m in local_twilio.messages()) == sorted(p.phone for p in people)
     assert creates(local_twilio) == len(people)

@@ -6,6 +6,7 @@ import io
 import os
 import subprocess
 import sys
+import threading
 import time
 import wave
 from pathlib import Path
@@ -293,6 +294,16 @@ def test_control_api(local_twilio, api):
     started = time.monotonic()
     assert send(api).status_code == 201
     assert time.monotonic() - started >= 0.3
+    # after_record: the text is on record (and its callbacks under way) before the answer.
+    hang = {"to": TO, "seconds": 1.0, "times": 1, "after_record": True}
+    assert requests.post(f"{control}/hang", json=hang).ok
+    before = len(local_twilio.messages())
+    seen_during: list[int] = []
+    watcher = threading.Timer(0.5, lambda: seen_during.append(len(local_twilio.messages())))
+    watcher.start()
+    assert send(api).status_code == 201
+    watcher.join()
+    assert seen_during == [before + 1]
 
     assert requests.post(f"{control}/reset").ok
     assert requests.get(f"{control}/messages").json() == []

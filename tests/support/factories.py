@@ -99,6 +99,15 @@ def inbound(services) -> list[Message]:
         )
 
 
+def mark_sent(services, sid: str = "SM" + "a" * 32, status: str = "queued") -> Message:
+    """The first outbound text, as if handed to Twilio: its SID stored, its status `status`."""
+    with services.sessions() as session:
+        message = session.exec(select(Message).where(Message.direction == "out")).first()
+        message.twilio_sid, message.status = sid, status
+        session.commit()
+        return message
+
+
 def sms_form(body, *, sid, from_=ANA, to=PROGRAM_NUMBER, **extra):
     form = {
         "MessageSid": sid,

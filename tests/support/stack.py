@@ -47,6 +47,14 @@ def engine(database_url):
     engine.dispose()
 
 
+@pytest.fixture(scope="session")
+def quick_engine(database_url):
+    """The webhooks' engine, which gives up after WEBHOOK_DB_TIMEOUT, as in production."""
+    engine = make_engine(database_url, timeout=3.0)
+    yield engine
+    engine.dispose()
+
+
 @pytest.fixture
 def db(engine):
     """Empty tables for each test that uses the database."""
@@ -90,12 +98,19 @@ def gateway():
 
 
 @pytest.fixture
-def app(settings, db, redis_conn, clock, gateway):
+def app(settings, db, quick_engine, redis_conn, clock, gateway):
     """The real app on the test database and Redis; its jobs run in this process."""
     import jobs.context
     from service.app import create_app
 
-    app = create_app(settings, engine=db, redis=redis_conn, gateway=gateway, clock=clock)
+    app = create_app(
+        settings,
+        engine=db,
+        quick_engine=quick_engine,
+        redis=redis_conn,
+        gateway=gateway,
+        clock=clock,
+    )
     app.config["TESTING"] = True
     jobs.context.use(app.extensions["realign"])
     yield app

@@ -1,8 +1,9 @@
 """The Twilio side of the tests: a LocalTwilio per test, a callback receiver, and helpers.
 
-Registered as a plugin by tests/conftest.py, so every test can ask for `local_twilio` or
-`callback_receiver` by name. A module whose texts should reach the local API says so by
-overriding `gateway` with `local_gateway(local_twilio)`.
+Registered as a plugin by tests/conftest.py, so every test can ask for `local_twilio`,
+`callback_receiver` or `live` (the app on its public URL) by name. A module whose texts
+should reach the local API says so by overriding `gateway` with
+`local_gateway(local_twilio)`.
 """
 
 from __future__ import annotations
@@ -15,8 +16,10 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl
 
 import pytest
+from werkzeug.serving import make_server
 
 from localtwilio import LocalTwilio
+from service.config import load_settings
 from service.infra.twilio_gateway import TwilioGateway
 
 ACCOUNT_SID = "AC" + "5e" * 16
@@ -116,3 +119,37 @@ def with_local_twilio(settings, api, **more):
         **more,
     }
     return settings.model_copy(update=update)
+
+
+@pytest.fixture
+def live_port() -> int:
+    return free_port()
+
+
+def live_settings(tmp_path, database_url, redis_url, port: int, **more):
+    """Settings for an app served on `port` (its public URL), with this account's real
+    credentials: the app checks the local API's callback signatures with the same token."""
+    from tests.support.stack import FROM_NUMBER
+
+    return load_settings(
+        database_url=database_url,
+        redis_url=redis_url,
+        secret_key="test-secret",
+        instance_dir=tmp_path / "instance",
+        public_base_url=f"http://127.0.0.1:{port}",
+        twilio_from_number=FROM_NUMBER,
+        twilio_account_sid=ACCOUNT_SID,
+        twilio_auth_token=AUTH_TOKEN,
+        **more,
+    )
+
+
+@pytest.fixture
+def live(app, live_port):
+    """The app on its public URL, where the local Twilio API posts its callbacks."""
+    server = make_server("127.0.0.1", live_port, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05})
+    thread.start()
+    yield server
+    server.shutdown()
+    thread.join(5)
