@@ -104,14 +104,11 @@ class Metrics:
 
     def observe(self, name: str, seconds: float) -> None:
         """One observation of a histogram (negative values count as 0)."""
-        ops = self._observation(name, seconds)
-        if ops:
-            self._run(ops)
+        self.observe_many(name, [seconds])
 
-    def timer(self, name: str) -> _Timer:
-        """`with metrics.timer(SEND_SECONDS): ...` observes how long the block took,
-        whether it returned or raised."""
-        return _Timer(self, name)
+    def observe_many(self, name: str, values: list[float]) -> None:
+        """Many observations of one histogram in one round trip (a batch's sends)."""
+        self._run(self._observations(name, values))
 
     def turn_done(self, stored_at: datetime | None, done_at: datetime | None) -> None:
         """An inbound text's turn is done: one turn counted, its latency observed (when
@@ -119,12 +116,12 @@ class Metrics:
         ops = [("hincrby", COUNTERS_KEY, INBOUND_TURNS, 1)]
         if stored_at is not None and done_at is not None:
             seconds = (_aware(done_at) - _aware(stored_at)).total_seconds()
-            ops += self._observation(TURN_SECONDS, seconds)
+            ops += self._observations(TURN_SECONDS, [seconds])
         self._run(ops)
 
     def tick_done(self, seconds: float, created: int) -> None:
         """A tick finished: its duration and how many check-ins it created."""
-        ops = self._observation(TICK_SECONDS, seconds)
+        ops = self._observations(TICK_SECONDS, [seconds])
         if created:
             ops.append(("hincrby", COUNTERS_KEY, CHECKINS_CREATED, int(created)))
         self._run(ops)
@@ -132,18 +129,23 @@ class Metrics:
     # internals
 
     @staticmethod
-    def _observation(name: str, seconds: float) -> list[tuple]:
+    def _observations(name: str, values: list[float]) -> list[tuple]:
         if name not in HISTOGRAMS:
             log.warning("unknown histogram %r not recorded", name)
             return []
-        value = max(0.0, float(seconds))
+        if not values:
+            return []
+        values = [max(0.0, float(v)) for v in values]
         bounds, _ = HISTOGRAMS[name]
-        bucket = next((_le(b) for b in bounds if value <= b), "+Inf")
+        buckets: dict[str, int] = {}
+        for value in values:
+            bucket = next((_le(b) for b in bounds if value <= b), "+Inf")
+            buckets[bucket] = buckets.get(bucket, 0) + 1
         key = HISTOGRAM_KEY.format(name)
         return [
-            ("hincrby", key, bucket, 1),
-            ("hincrby", key, "count", 1),
-            ("hincrbyfloat", key, "sum", value),
+            *(("hincrby", key, bucket, n) for bucket, n in buckets.items()),
+            ("hincrby", key, "count", len(values)),
+            ("hincrbyfloat", key, "sum", sum(values)),
         ]
 
     def _run(self, ops: list[tuple]) -> None:
@@ -159,20 +161,6 @@ class Metrics:
             log.warning(
                 "metrics not recorded (%s); skipping for %.0fs", type(exc).__name__, BACKOFF_S
             )
-
-
-class _Timer:
-    def __init__(self, metrics: Metrics, name: str):
-        self.metrics, self.name = metrics, name
-        self.started = 0.0
-
-    def __enter__(self) -> _Timer:
-        self.started = time.monotonic()
-        return self
-
-    def __exit__(self, *exc) -> bool:
-        self.metrics.observe(self.name, time.monotonic() - self.started)
-        return False
 
 
 def _aware(when: datetime) -> datetime:

@@ -10,6 +10,8 @@ messaging/failures.py; a send whose outcome is unknown is reconciled, never repe
 from __future__ import annotations
 
 import logging
+import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 
@@ -151,7 +153,7 @@ def deliver_many(services, message_ids: list[int], *, concurrency: int | None = 
                 late.append(message.id)
             elif isinstance(answer, GatewayError):
                 refused.append((message, participant, answer))
-            else:  # stored by the thread that sent it (see _store_sid)
+            else:  # stored as it returned (see _SidWriter)
                 sids.append(answer.sid)
                 count(delivery_rules.known_status(answer.status))
                 log.info("sent message %s to %s (%s)", message.id,
@@ -171,22 +173,62 @@ def deliver_many(services, message_ids: list[int], *, concurrency: int | None = 
     return results
 
 
-def _store_sid(engine, message_id: int, answer, now: datetime) -> None:
-    """The moment a create returns, its SID is stored: a status callback for it can come
-    the same instant (until then it is parked)."""
-    with engine.begin() as conn:
-        conn.execute(
-            sa.update(Message)
-            .where(Message.id == message_id, Message.status == MessageStatus.CLAIMED)
-            .values(
-                twilio_sid=answer.sid,
-                status=delivery_rules.known_status(answer.status),
-                error_code=answer.error_code,  # not an earlier, retried attempt's error
-                sent_at=now,
-                failing_since=None,
-                updated_at=now,
-            )
+class _SidWriter:
+    """Stores each SID as its create returns, many to a transaction (group commit): the
+    thread that finds no write under way writes everything waiting, so a status callback
+    finds its SID within one write's time (until then it is parked), and a crash mid-batch
+    leaves at most that write's rows to be settled against Twilio's list."""
+
+    STATEMENT = (
+        sa.update(Message)
+        .where(Message.id == sa.bindparam("mid"), Message.status == MessageStatus.CLAIMED)
+        .values(
+            twilio_sid=sa.bindparam("sid"),
+            status=sa.bindparam("new_status"),
+            error_code=sa.bindparam("code"),  # not an earlier, retried attempt's error
+            sent_at=sa.bindparam("at"),
+            failing_since=None,
+            updated_at=sa.bindparam("at"),
         )
+    )
+
+    def __init__(self, engine: sa.Engine, now: datetime):
+        self.engine, self.now = engine, now
+        self._waiting: list[dict] = []
+        self._lock = threading.Lock()  # guards _waiting
+        self._writing = threading.Lock()  # one write at a time
+
+    def add(self, message_id: int, answer) -> None:
+        row = {
+            "mid": message_id,
+            "sid": answer.sid,
+            "new_status": delivery_rules.known_status(answer.status),
+            "code": answer.error_code,
+            "at": self.now,
+        }
+        with self._lock:
+            self._waiting.append(row)
+        self.write(wait=False)
+
+    def write(self, *, wait: bool = True) -> None:
+        """Write what is waiting; without `wait`, leave it to a write already under way
+        (which looks again before it ends)."""
+        while True:
+            if not self._writing.acquire(blocking=wait):
+                return
+            try:
+                with self._lock:
+                    rows, self._waiting = self._waiting, []
+                if rows:
+                    with self.engine.begin() as conn:
+                        conn.execute(
+                            self.STATEMENT.execution_options(synchronize_session=False), rows
+                        )
+            finally:
+                self._writing.release()
+            with self._lock:
+                if not self._waiting:
+                    return
 
 
 def _participants(session, messages) -> dict[int, Participant]:
@@ -220,25 +262,32 @@ def _send_all(services, messages: list[Message], callback, concurrency: int, dea
         for m in messages
     ]
 
-    metrics = Metrics(services.redis)
+    writer = _SidWriter(services.engine, now)
+    took: list[float] = []  # each create's seconds (list.append is thread-safe)
 
     def send(request: tuple[int, str, dict]):
         message_id, sender, options = request
         limiter.acquire(sender)
         if services.now() > deadline:
             return NOT_STARTED
+        started = time.monotonic()
         try:
-            with metrics.timer(SEND_SECONDS):
-                answer = services.gateway.send_message(**options)
+            answer = services.gateway.send_message(**options)
         except GatewayError as exc:
             return exc
-        _store_sid(services.engine, message_id, answer, now)
+        finally:
+            took.append(time.monotonic() - started)
+        writer.add(message_id, answer)
         return answer
 
-    if len(requests) <= 1 or concurrency <= 1:
-        return [send(r) for r in requests]
-    with ThreadPoolExecutor(max_workers=min(concurrency, len(requests))) as pool:
-        return list(pool.map(send, requests))
+    try:
+        if len(requests) <= 1 or concurrency <= 1:
+            return [send(r) for r in requests]
+        with ThreadPoolExecutor(max_workers=min(concurrency, len(requests))) as pool:
+            return list(pool.map(send, requests))
+    finally:
+        writer.write()  # anything still waiting
+        Metrics(services.redis).observe_many(SEND_SECONDS, took)
 
 
 def sweep(services, limit: int = 500) -> dict:
