@@ -27,6 +27,7 @@ from wtforms.fields import SelectChoice
 from wtforms.validators import InputRequired
 
 from admin.choices import program_choices
+from service.infra.queue import Lane
 from service.models import Program
 from service.program import actions, imports
 from service.services import current
@@ -133,7 +134,7 @@ def run(view):
         return _finish(view, program_id, False, "There was nothing to import.", 400)
     actor = current_user.actor
     progress = Progress(svc.redis, token, current_user.id, len(rows))
-    with UnitOfWork(svc) as uow:
+    with UnitOfWork(svc, lane=Lane.BULK) as uow:  # a whole file's invitations
         program = uow.session.get(Program, program_id)
         imports.check_import(uow.session, program, rows, svc.settings.effective_secret_key())
         if not all(r.ok for r in rows):

@@ -19,7 +19,7 @@ from rq.job import Job
 
 from admin.base import deny, is_allowed
 from service import records
-from service.infra.queue import QUEUE
+from service.infra.queue import LANES
 
 FAILED_SHOWN = 50
 
@@ -30,12 +30,13 @@ def last_line(text: str | None) -> str:
 
 
 def queue_stats(redis) -> dict:
-    queues = Queue.all(connection=redis) or [Queue(QUEUE, connection=redis)]
-    names = {q.name for q in queues}
-    if QUEUE not in names:
-        queues.append(Queue(QUEUE, connection=redis))
+    # The lanes first, in the order workers take them; any other queue after them.
+    order = [lane.value for lane in LANES]
+    queues = {q.name: q for q in Queue.all(connection=redis)}
+    queues.update((name, Queue(name, connection=redis)) for name in order if name not in queues)
+    rank = {name: i for i, name in enumerate(order)}
     rows, failed = [], []
-    for q in sorted(queues, key=lambda q: q.name):
+    for q in sorted(queues.values(), key=lambda q: (rank.get(q.name, len(order)), q.name)):
         rows.append(
             {
                 "name": q.name,

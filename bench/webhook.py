@@ -287,7 +287,7 @@ def check_stored(be: c.Backend, webhook: Server, sample: int) -> dict:
         stored = session.exec(
             select(sa.func.count()).select_from(Message).where(Message.direction == "in")
         ).one()
-    queue = Queue("default", connection=redis.Redis.from_url(be.redis_url))
+    queue = Queue("turns", connection=redis.Redis.from_url(be.redis_url))
     queued = queue.count
     assert stored == webhook.ok, f"{webhook.ok} posts answered 200 but {stored} stored"
     assert queued == stored, f"{stored} stored but {queued} turns queued"

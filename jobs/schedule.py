@@ -3,16 +3,17 @@
 from rq import cron
 
 from jobs import tasks
+from service.infra.queue import Lane
 
 # Finds pending outbox rows and unprocessed inbound texts that a lost job or a Redis
 # outage left behind; everything else is enqueued the moment it happens.
-cron.register(tasks.sweep, "default", interval=30, job_timeout=300)
+cron.register(tasks.sweep, Lane.BULK.value, interval=30, job_timeout=300)
 # Inbound texts and callbacks spooled while the database was away (a no-op when none
 # are; the drain holds its own lock, so two crons' drains do not race).
-cron.register(tasks.drain_spool, "default", interval=10, job_timeout=300)
+cron.register(tasks.drain_spool, Lane.SENDS.value, interval=10, job_timeout=300)
 # Check-ins are due on whole minutes (cadence times are HH:MM).
-cron.register(tasks.tick, "default", cron="* * * * *", job_timeout=300)
+cron.register(tasks.tick, Lane.BULK.value, cron="* * * * *", job_timeout=300)
 # Due and retried outbound calls, and recordings still to download or delete at Twilio.
-cron.register(tasks.sweep_voice, "default", interval=30, job_timeout=300)
+cron.register(tasks.sweep_voice, Lane.BULK.value, interval=30, job_timeout=300)
 # Facilitators' daily digests go out at 09:00 in each program's zone: check hourly.
-cron.register(tasks.daily_digests, "default", cron="5 * * * *", job_timeout=300)
+cron.register(tasks.daily_digests, Lane.BULK.value, cron="5 * * * *", job_timeout=300)

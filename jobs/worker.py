@@ -25,7 +25,7 @@ from rq.scheduler import RQScheduler
 
 from service.config import load_settings
 from service.infra.logs import install_redaction
-from service.infra.queue import QUEUE
+from service.infra.queue import LANES
 
 log = logging.getLogger("jobs.worker")  # (run as `python -m`, __name__ is "__main__")
 
@@ -219,7 +219,8 @@ def run(worker_class, connection, *, burst: bool = False, backoff: Backoff | Non
                 for dead in list(unburied):
                     dead.register_death()
                     unburied.remove(dead)
-                worker = worker_class([Queue(QUEUE, connection=connection)], connection=connection)
+                queues = [Queue(lane.value, connection=connection) for lane in LANES]
+                worker = worker_class(queues, connection=connection)
                 worker.scheduler_name = scheduler_name
                 worker.work(with_scheduler=True, burst=burst)
             except (RedisError, RedisLost) as exc:

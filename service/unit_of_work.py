@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from service.infra.queue import Lane
 from service.services import Services
 
 BATCH = 100  # outbox rows per send job: one job per text would cap throughput near 50/s
@@ -29,16 +30,19 @@ class Job:
     args: tuple
     at: datetime | None = None
     job_id: str | None = None
+    lane: Lane | None = None  # None: the task's own
 
 
-def send_jobs(messages, now: datetime) -> list[Job]:
+def send_jobs(messages, now: datetime, lane: Lane | None = None) -> list[Job]:
     """The jobs that send these outbox rows: due rows in batches, later ones each at its
     own time (under a job id, so closing a program can drop them)."""
     pending = [m for m in messages if m is not None and m.status == "pending"]
     due = [m.id for m in pending if m.send_after is None or m.send_after <= now]
-    jobs = [Job("send_messages", (due[i : i + BATCH],)) for i in range(0, len(due), BATCH)]
+    jobs = [
+        Job("send_messages", (due[i : i + BATCH],), lane=lane) for i in range(0, len(due), BATCH)
+    ]
     jobs += [
-        Job("send_messages", ([m.id],), at=m.send_after, job_id=f"send-{m.id}")
+        Job("send_messages", ([m.id],), at=m.send_after, job_id=f"send-{m.id}", lane=lane)
         for m in pending
         if m.id not in due
     ]
@@ -49,10 +53,12 @@ class UnitOfWork:
     """A transaction plus what to queue once it has committed. The transaction is an ORM
     session (`uow.session`), or for a path that is one Core statement and must be fast
     (an inbound text's INSERT) a bare connection (`uow.connection`); either is opened on
-    first use."""
+    first use. `lane`: where its texts' send jobs go (bulk work passes `Lane.BULK`, so a
+    wave of check-ins never delays a reply)."""
 
-    def __init__(self, services: Services):
+    def __init__(self, services: Services, *, lane: Lane | None = None):
         self.services = services
+        self.lane = lane
         self._session = None
         self._connection = None
         self._texts: list = []
@@ -114,8 +120,8 @@ class UnitOfWork:
         dispatcher = self.services.dispatcher
         if dropped:
             dispatcher.cancel(dropped)
-        for job in send_jobs(texts, self.services.now()) + jobs:
-            dispatcher.enqueue(job.task, *job.args, at=job.at, job_id=job.job_id)
+        for job in send_jobs(texts, self.services.now(), self.lane) + jobs:
+            dispatcher.enqueue(job.task, *job.args, at=job.at, job_id=job.job_id, lane=job.lane)
 
     def rollback(self) -> None:
         """Undo what is not committed, and forget what it would have queued."""

@@ -1,13 +1,21 @@
 """The job queue: RQ on Redis, or nothing at all (a queue that is down loses nothing).
 
-Jobs are named by task (`send_messages`, `handle_inbound`, …): the functions of that name
+Jobs are named by task (`send_messages`, `turn_inbound`, …): the functions of that name
 in `jobs.tasks`, found by RQ from the dotted string, so nothing here imports the jobs.
+
+Work goes into three lanes (RQ queues), and every worker takes them in this order, so a
+participant's text and its reply never wait behind a wave of check-ins:
+
+- `turns`: what a participant just sent, and the reply to it;
+- `sends`: texts and calls someone is waiting for (a facilitator's action, a spooled text);
+- `bulk`: ticks and what they send, sweeps, digests, imports.
 """
 
 from __future__ import annotations
 
 import logging
 from datetime import datetime
+from enum import StrEnum
 from typing import Any, Protocol
 
 from redis.exceptions import RedisError
@@ -17,17 +25,46 @@ from rq.job import Job
 
 log = logging.getLogger(__name__)
 
-QUEUE = "default"
 TASKS = "jobs.tasks"
+
+
+class Lane(StrEnum):
+    """An RQ queue; workers take the lanes in the order they are declared."""
+
+    TURNS = "turns"
+    SENDS = "sends"
+    BULK = "bulk"
+
+
+LANES = tuple(Lane)  # every worker's queues, highest priority first
+
+# Where each task goes unless the caller names a lane (a tick's texts go on bulk).
+TASK_LANE = {
+    "turn_inbound": Lane.TURNS,
+    "handle_inbound": Lane.TURNS,
+    "send_messages": Lane.SENDS,
+    "place_call": Lane.SENDS,
+    "drain_spool": Lane.SENDS,
+}
+
+
+def lane_of(task: str) -> Lane:
+    return TASK_LANE.get(task, Lane.BULK)
 
 
 class Dispatcher(Protocol):
     """Hands slow work to the background."""
 
     def enqueue(
-        self, task: str, *args: Any, at: datetime | None = None, job_id: str | None = None
+        self,
+        task: str,
+        *args: Any,
+        at: datetime | None = None,
+        job_id: str | None = None,
+        lane: Lane | None = None,
     ) -> bool:
-        """Queue `task(*args)`; returns False (and loses nothing) when the queue is down."""
+        """Queue `task(*args)` on `lane` (by default the task's own); returns False (and
+        loses nothing) when the queue is down."""
 
     def cancel(self, job_ids: list[str]) -> int:
         """Drop scheduled jobs by id."""
@@ -37,7 +74,7 @@ class NullDispatcher:
     """No queue (a benchmark's or a script's own process): the work waits in the database
     for whoever sweeps it."""
 
-    def enqueue(self, task: str, *args: Any, at=None, job_id=None) -> bool:
+    def enqueue(self, task: str, *args: Any, at=None, job_id=None, lane=None) -> bool:
         return False
 
     def cancel(self, job_ids: list[str]) -> int:
@@ -45,24 +82,31 @@ class NullDispatcher:
 
 
 class RQDispatcher:
-    """Enqueues `jobs.tasks.<task>` on RQ."""
+    """Enqueues `jobs.tasks.<task>` on RQ, in its lane."""
 
-    def __init__(self, redis, queue_name: str = QUEUE):
-        self.queue = Queue(queue_name, connection=redis)
+    def __init__(self, redis):
+        self.redis = redis
+        self.queues = {lane: Queue(lane.value, connection=redis) for lane in LANES}
 
     def enqueue(
-        self, task: str, *args: Any, at: datetime | None = None, job_id: str | None = None
+        self,
+        task: str,
+        *args: Any,
+        at: datetime | None = None,
+        job_id: str | None = None,
+        lane: Lane | None = None,
     ) -> bool:
         func = f"{TASKS}.{task}"
         retry = Retry(max=3, interval=[2, 10, 30])
+        queue = self.queues[lane or lane_of(task)]
         try:
             if at is None:
                 # One round trip: RQ otherwise sends its queue-set update on its own first.
-                with self.queue.connection.pipeline() as pipe:
-                    self.queue.enqueue(func, *args, retry=retry, job_id=job_id, pipeline=pipe)
+                with self.redis.pipeline() as pipe:
+                    queue.enqueue(func, *args, retry=retry, job_id=job_id, pipeline=pipe)
                     pipe.execute()
             else:
-                self.queue.enqueue_at(at, func, *args, retry=retry, job_id=job_id)
+                queue.enqueue_at(at, func, *args, retry=retry, job_id=job_id)
         except RedisError as exc:
             # The cron tick sweeps pending work from the database when Redis is back.
             log.warning("queue unavailable, %s left for the sweeper: %s", task, exc)
@@ -74,7 +118,7 @@ class RQDispatcher:
         cancelled = 0
         for job_id in job_ids:
             try:
-                job = Job.fetch(job_id, connection=self.queue.connection)
+                job = Job.fetch(job_id, connection=self.redis)
             except (NoSuchJobError, RedisError):
                 continue
             job.cancel()

@@ -23,6 +23,7 @@ from service.core.enums import Direction, MessageStatus
 from service.core.redact import mask_phone
 from service.infra.gateway import GatewayError
 from service.infra.metrics import SEND_SECONDS, Metrics
+from service.infra.queue import Lane
 from service.messaging import failures, statuses
 from service.models import Message, Participant
 from service.unit_of_work import BATCH, UnitOfWork
@@ -314,7 +315,9 @@ def sweep(services, limit: int = 500) -> dict:
         statuses.reconcile(services, message_id)
     for start in range(0, len(due), BATCH):
         # Found in the database, committed long ago: nothing to wait for.
-        services.dispatcher.enqueue("send_messages", list(due[start : start + BATCH]))
+        services.dispatcher.enqueue(
+            "send_messages", list(due[start : start + BATCH]), lane=Lane.BULK
+        )
     with services.sessions() as session:
         parked = statuses.settle_parked(session, now)
         session.commit()

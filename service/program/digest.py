@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from sqlmodel import Session, select
 
 from service.core.options import option
+from service.infra.queue import Lane
 from service.messaging import outbox
 from service.models import AttentionItem, Facilitator, Message, Program
 from service.unit_of_work import UnitOfWork
@@ -18,7 +19,7 @@ SEND_AT = time(9, 0)  # local to the program
 
 def send_digests(services) -> int:
     """Queue today's digests, in one unit of work; returns how many were written."""
-    with UnitOfWork(services) as uow:
+    with UnitOfWork(services, lane=Lane.BULK) as uow:
         messages = queue_digests(uow.session, uow.now)
         uow.send(*messages)
         uow.commit()

@@ -17,6 +17,7 @@ from service.core import checkin_rules, texts
 from service.core.enums import CheckInKind, CheckInStatus, ParticipantStatus
 from service.infra.db import insert_new, row_values
 from service.infra.metrics import Metrics
+from service.infra.queue import Lane
 from service.messaging import outbox
 from service.models import CheckIn, Facilitator, Participant, Program
 from service.program import checkin_answers, scores
@@ -39,7 +40,7 @@ class TickResult:
 def tick(services, *, limit: int = 1000) -> TickResult:
     """One batch of due check-ins, nudges and misses; their texts are queued as it commits."""
     result = TickResult()
-    with UnitOfWork(services) as uow:
+    with UnitOfWork(services, lane=Lane.BULK) as uow:
         session, now = uow.session, uow.now
         due = session.exec(
             select(Participant)

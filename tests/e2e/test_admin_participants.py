@@ -15,7 +15,6 @@ from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
-from rq import Queue
 
 from service.models import (
     AttentionItem,
@@ -30,6 +29,7 @@ from service.models import (
 )
 from service.program import enrollment
 from tests.support.admin import PASSWORD, WAV
+from tests.support.queues import queued_count
 
 TOKEN = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 
@@ -74,8 +74,7 @@ def rows(app, model, *where):
 
 
 def queued_jobs(redis) -> int:
-    queue = Queue("default", connection=redis)
-    return len(queue.job_ids) + len(queue.scheduled_job_registry.get_job_ids())
+    return queued_count(redis, scheduled=True)
 
 
 def form_data(client, url, **fields):

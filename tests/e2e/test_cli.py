@@ -18,8 +18,6 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 from flask.cli import ScriptInfo
-from rq import Queue
-from rq.registry import ScheduledJobRegistry
 from sqlmodel import Session, func, select
 
 from jobs import tasks
@@ -28,6 +26,7 @@ from service.models import Facilitator, Message, Participant, Program
 from service.program import commitments
 from service.unit_of_work import UnitOfWork
 from tests.support.factories import ANA, BEN, enter_step5, make_participant, make_program, sms_form
+from tests.support.queues import queued_count
 
 ENV_NAMES = (
     "DATABASE_URL",
@@ -278,8 +277,7 @@ def test_enroll_queues_the_invitation(realign, db, redis_conn):
     assert (invite.template, invite.status, invite.to_number) == ("invite", "pending", ANA)
     assert "Founders Reset" in invite.body
     # Handed to the queue now, or scheduled for the participant's waking hours.
-    queue = Queue("default", connection=redis_conn)
-    assert queue.count + ScheduledJobRegistry(queue=queue).count == 1
+    assert queued_count(redis_conn, scheduled=True) == 1
 
 
 @pytest.mark.parametrize(
@@ -297,7 +295,7 @@ def test_enroll_bad_phone_or_zone_is_a_clear_error(realign, db, redis_conn, args
     assert says in message
     assert "Traceback" not in message
     assert count(db, Participant) == 0 and count(db, Message) == 0
-    assert Queue("default", connection=redis_conn).count == 0
+    assert queued_count(redis_conn, scheduled=True) == 0
 
 
 def test_enroll_duplicate_and_unknown_program(realign, db):

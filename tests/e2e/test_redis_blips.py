@@ -26,7 +26,7 @@ from sqlmodel import select
 from localtwilio import LocalTwilio
 from service.app import build_services
 from service.core.enums import MessageStatus
-from service.infra.queue import QUEUE, RQDispatcher
+from service.infra.queue import Lane, RQDispatcher
 from service.models import CheckIn, Message
 from service.program import tick
 from tests.support.factories import due_population
@@ -42,7 +42,7 @@ def test_worker_and_cron_outlive_a_redis_blip(settings, db, own_redis, tmp_path)
     conn = redis.Redis(unix_socket_path=str(sock), socket_timeout=5)
     env = process_env(settings, sock, tmp_path)
     logs = [tmp_path / "worker.log", tmp_path / "cron.log", tmp_path / "cron2.log"]
-    finished = FinishedJobRegistry(QUEUE, connection=conn)
+    finished = FinishedJobRegistry(Lane.BULK.value, connection=conn)
     procs = [start("jobs.worker", env, logs[0]), start("jobs.cron", env, logs[1])]
     try:
         # Up: the cron queued its two 30-second sweeps at once and the worker ran them.

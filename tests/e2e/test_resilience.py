@@ -10,7 +10,6 @@ from __future__ import annotations
 import itertools
 
 import pytest
-from rq import Queue
 from twilio.request_validator import RequestValidator
 
 from service.app import create_app
@@ -26,6 +25,7 @@ from tests.support.factories import (
     outbound,
     sms_form,
 )
+from tests.support.queues import queued_count
 from tests.support.twilio import local_gateway
 
 
@@ -63,7 +63,7 @@ def text(body: str) -> dict:
 
 
 def queued_jobs(redis_conn) -> int:
-    return Queue("default", connection=redis_conn).count
+    return queued_count(redis_conn)
 
 
 def test_inbound_sms_is_stored_and_answered_when_redis_is_down_then_replied_to_once(

@@ -6,15 +6,16 @@ from __future__ import annotations
 from rq import Queue
 from sqlmodel import select
 
-from service.infra.queue import QUEUE
+from service.infra.queue import Lane
 from service.models import CheckIn, Message
 from service.program import tick
 from tests.support.factories import due_population
 
 
 def queued_sends(services) -> list[list[int]]:
-    """The send jobs on the real queue, in the order they were queued."""
-    jobs = Queue(QUEUE, connection=services.redis).jobs
+    """The send jobs on the bulk lane, in the order they were queued (a wave of
+    check-ins never goes ahead of replies)."""
+    jobs = Queue(Lane.BULK.value, connection=services.redis).jobs
     return [job.args[0] for job in jobs if job.func_name == "jobs.tasks.send_messages"]
 
 

@@ -37,7 +37,7 @@ PATH_VALUES = {
     "job_id": "no-such-job",
     "filename": "x",
     "instance_number": "0",
-    "queue_name": "default",
+    "queue_name": "bulk",
     "registry_name": "failed",
     "per_page": "8",
     "page": "1",

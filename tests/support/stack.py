@@ -11,11 +11,12 @@ import os
 from datetime import UTC, datetime
 
 import pytest
-from rq import Queue, SimpleWorker
+from rq import SimpleWorker
 
 from service.config import load_settings
 from service.infra.db import make_engine
 from tests.support.factories import FakeClock
+from tests.support.queues import lane_queues
 from tests.support.servers import (
     empty_tables,
     flushed_redis,
@@ -125,16 +126,16 @@ def services(app):
 
 @pytest.fixture
 def run_jobs(redis_conn):
-    """Run every queued job now, in this process (a real RQ worker, burst mode)."""
+    """Run every queued job now, in this process (a real RQ worker on every lane, in the
+    workers' order, burst mode)."""
 
     def run() -> int:
-        queue = Queue("default", connection=redis_conn)
-        worker = SimpleWorker([queue], connection=redis_conn)
+        queues = lane_queues(redis_conn)
+        worker = SimpleWorker(queues, connection=redis_conn)
         ran = 0
-        while queue.count:
-            before = queue.count
+        while waiting := sum(q.count for q in queues):
             worker.work(burst=True)
-            ran += before
+            ran += waiting
         return ran
 
     return run
