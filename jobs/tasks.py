@@ -55,8 +55,14 @@ def drain_spool() -> int:
     return intake.drain(current())
 
 
+def turn_inbound() -> dict:
+    """Turn every stored inbound text waiting, and send the replies."""
+    return conversation.turn_waiting(current())
+
+
 def handle_inbound(message_id: int) -> str:
-    """Run one stored inbound text through the conversation."""
+    """Run one stored inbound text through the conversation (jobs queued before turns
+    were batched)."""
     return conversation.handle_inbound(current(), message_id)
 
 

@@ -54,11 +54,16 @@ class UnitOfWork:
     session (`uow.session`), or for a path that is one Core statement and must be fast
     (an inbound text's INSERT) a bare connection (`uow.connection`); either is opened on
     first use. `lane`: where its texts' send jobs go (bulk work passes `Lane.BULK`, so a
-    wave of check-ins never delays a reply)."""
+    wave of check-ins never delays a reply). `sends_to`: a list that takes the ids of
+    texts due now instead of a send job, for a caller that sends them itself (a batch of
+    turns sends its replies without a second queue hop)."""
 
-    def __init__(self, services: Services, *, lane: Lane | None = None):
+    def __init__(
+        self, services: Services, *, lane: Lane | None = None, sends_to: list | None = None
+    ):
         self.services = services
         self.lane = lane
+        self.sends_to = sends_to
         self._session = None
         self._connection = None
         self._texts: list = []
@@ -121,6 +126,9 @@ class UnitOfWork:
         if dropped:
             dispatcher.cancel(dropped)
         for job in send_jobs(texts, self.services.now(), self.lane) + jobs:
+            if self.sends_to is not None and job.task == "send_messages" and job.at is None:
+                self.sends_to.extend(job.args[0])
+                continue
             dispatcher.enqueue(job.task, *job.args, at=job.at, job_id=job.job_id, lane=job.lane)
 
     def rollback(self) -> None:

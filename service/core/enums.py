@@ -125,6 +125,7 @@ class MessageStatus(Labelled):
     CANCELED = "canceled", "Cancelled at Twilio", 6
     EXPIRED = "expired", "Not sent: its day was over before Twilio could take it", 6
     RECEIVED = "received", "Received, not yet read"
+    TURNING = "turning", "Received, being read"
     PROCESSED = "processed", "Received"
 
 

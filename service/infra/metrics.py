@@ -111,12 +111,21 @@ class Metrics:
         self._run(self._observations(name, values))
 
     def turn_done(self, stored_at: datetime | None, done_at: datetime | None) -> None:
-        """An inbound text's turn is done: one turn counted, its latency observed (when
-        both instants are known)."""
-        ops = [("hincrby", COUNTERS_KEY, INBOUND_TURNS, 1)]
-        if stored_at is not None and done_at is not None:
-            seconds = (_aware(done_at) - _aware(stored_at)).total_seconds()
-            ops += self._observations(TURN_SECONDS, [seconds])
+        """An inbound text's turn is done (see `turns_done`)."""
+        self.turns_done([(stored_at, done_at)])
+
+    def turns_done(self, turns: list[tuple[datetime | None, datetime | None]]) -> None:
+        """Inbound texts' turns are done, in one round trip: each counted, its latency
+        observed when both instants (stored, done) are known."""
+        if not turns:
+            return
+        ops = [("hincrby", COUNTERS_KEY, INBOUND_TURNS, len(turns))]
+        seconds = [
+            (_aware(done) - _aware(stored)).total_seconds()
+            for stored, done in turns
+            if stored is not None and done is not None
+        ]
+        ops += self._observations(TURN_SECONDS, seconds)
         self._run(ops)
 
     def tick_done(self, seconds: float, created: int) -> None:

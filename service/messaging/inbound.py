@@ -11,11 +11,26 @@ import sqlalchemy as sa
 
 from service.core.redact import mask_phone
 from service.infra.db import insert_ignoring
+from service.infra.nudge import Nudge
 from service.messaging import statuses
 from service.models import Message
 from service.unit_of_work import UnitOfWork
 
 log = logging.getLogger(__name__)
+
+TURNS_NUDGE = "realign:turns:nudged"
+
+
+def turns_nudge(services) -> Nudge:
+    """Raised while a `turn_inbound` job is queued (see program/conversation.py)."""
+    return Nudge(services.redis, TURNS_NUDGE)
+
+
+def nudge_turns(services) -> None:
+    """Texts are waiting: make sure one `turn_inbound` job is queued for them."""
+    flag = turns_nudge(services)
+    if flag.take() and not services.dispatcher.enqueue("turn_inbound"):
+        flag.lower()  # nothing was queued: let the next text (or the sweeper) try
 
 
 @dataclass(frozen=True)
@@ -36,7 +51,7 @@ def _insert_inbound(dialect: str):
 
 def receive_sms(services, sms: InboundSms, *, at: datetime | None = None) -> int:
     """Store an inbound text once (the database enforces one row per MessageSid), then
-    queue the conversation turn; returns the stored row's id. A retried delivery
+    see that a turn job is queued; returns the stored row's id. A retried delivery
     queues nothing more. `at`: when it arrived (a text spooled while the database was
     away is stored later, as of then)."""
     now = at or services.now()
@@ -64,8 +79,8 @@ def receive_sms(services, sms: InboundSms, *, at: datetime | None = None) -> int
             ).scalar_one()
             log.info("duplicate delivery of inbound message %s", message_id)
             return message_id
-        uow.later("handle_inbound", message_id)
         uow.commit()
+    nudge_turns(services)
     log.info("inbound message %s from %s", message_id, mask_phone(sms.from_number))
     return message_id
 

@@ -1,6 +1,12 @@
-"""The SMS conversation: one stored inbound text through the step machine, exactly once.
+"""The SMS conversation: stored inbound texts through the step machine, each exactly once.
 
-`handle_inbound` claims the message first (`received` → `processed`), so a duplicate job
+A stored text raises the turns nudge (infra/nudge.py): one `turn_waiting` job then takes
+every text waiting, a batch at a time (`received` → `turning`, oldest first, never a
+number whose earlier text another job is still turning, so one person's texts keep their
+order), and turns each in its own transaction (`handle_inbound`). Replies are sent by that
+same job every few texts, not by a job of their own.
+
+`handle_inbound` claims the message (`received`/`turning` → `processed`), so a duplicate
 changes nothing; finds who sent it (core/matching.py), asks the step machine
 (core/steps.py) and carries out its decision, every reply written into the outbox in the
 same transaction as the state change. Replies to a text the participant just sent leave at
@@ -11,6 +17,7 @@ their local waking hours.
 from __future__ import annotations
 
 import logging
+import time
 from datetime import timedelta
 
 import sqlalchemy as sa
@@ -21,7 +28,8 @@ from service.core.enums import Direction, MessageStatus
 from service.core.keywords import KeywordKind, parse_keyword
 from service.core.phones import is_e164
 from service.infra.metrics import Metrics
-from service.messaging import outbox
+from service.messaging import delivery, outbox
+from service.messaging.inbound import nudge_turns, turns_nudge
 from service.models import Message, Participant
 from service.program import apply
 from service.program.matching import defaults_of, find_participant, program_reached
@@ -32,21 +40,138 @@ log = logging.getLogger(__name__)
 MAX_INBOUND_ATTEMPTS = 5
 INBOUND_STALE_AFTER = timedelta(minutes=1)
 
+TURN_BATCH = 50  # texts one job claims at a time
+TURN_BUDGET_S = 5.0  # then the job hands on to a fresh one (RQ's heartbeat, other lanes)
+REPLY_EVERY_S = 0.05  # replies leave at least this often while a batch is being turned
+REPLY_EVERY_N = 25  # or once this many are waiting
 
-def handle_inbound(services, message_id: int) -> str:
-    """Process one stored inbound text exactly once. Returns what happened."""
-    with UnitOfWork(services) as uow:
+WAITING = (MessageStatus.RECEIVED, MessageStatus.TURNING)
+
+
+def turn_waiting(services, *, limit: int = 2000, budget_s: float = TURN_BUDGET_S) -> dict:
+    """Turn the stored texts waiting, oldest first, each in its own transaction, sending
+    their replies as it goes; past `limit` texts or `budget_s` seconds a fresh job takes
+    over. Returns how many texts ended which way."""
+    turns_nudge(services).lower()  # from here on, a new text queues the next job
+    outcomes: dict[str, int] = {}
+    replies: list[int] = []
+    done: list[tuple] = []
+    stop_at = time.monotonic() + budget_s
+    flushed_at = time.monotonic()
+    turned, more = 0, False
+    try:
+        while turned < limit:
+            if time.monotonic() > stop_at:
+                more = True
+                break
+            batch = claim_waiting(services, min(TURN_BATCH, limit - turned))
+            if not batch:
+                break
+            for position, message_id in enumerate(batch):
+                if time.monotonic() > stop_at:  # the rest go back, for the next job
+                    _give_back(services, batch[position:])
+                    more = True
+                    break
+                outcome = _turn_one(services, message_id, replies, done)
+                outcomes[outcome] = outcomes.get(outcome, 0) + 1
+                turned += 1
+                if replies and (
+                    len(replies) >= REPLY_EVERY_N or time.monotonic() - flushed_at > REPLY_EVERY_S
+                ):
+                    _send_replies(services, replies)
+                    flushed_at = time.monotonic()
+            if more:
+                break
+        else:
+            more = True
+    finally:
+        _send_replies(services, replies)
+        Metrics(services.redis).turns_done(done)
+    if more:
+        nudge_turns(services)
+    return outcomes
+
+
+def claim_waiting(services, n: int) -> list[int]:
+    """Take up to `n` waiting texts for this job, oldest first, in one UPDATE, and commit.
+    A number with a text another job is turning is left for later, so one person's texts
+    are turned in the order they came."""
+    now = services.now()
+    busy = sa.select(Message.from_number).where(
+        Message.direction == Direction.IN, Message.status == MessageStatus.TURNING
+    )
+    waiting = (
+        sa.select(Message.id)
+        .where(
+            Message.direction == Direction.IN,
+            Message.status == MessageStatus.RECEIVED,
+            Message.attempts < MAX_INBOUND_ATTEMPTS,
+            Message.from_number.not_in(busy),
+        )
+        .order_by(Message.id)
+        .limit(n)
+        .with_for_update(skip_locked=True)  # PostgreSQL: two jobs take different texts
+    )
+    with services.engine.begin() as conn:
+        ids = conn.scalars(
+            sa.update(Message)
+            .where(Message.id.in_(waiting.scalar_subquery()))
+            .values(status=MessageStatus.TURNING, claimed_at=now)
+            .returning(Message.id)
+        ).all()
+    return sorted(ids)
+
+
+def _give_back(services, message_ids: list[int]) -> None:
+    if not message_ids:
+        return
+    with services.engine.begin() as conn:
+        conn.execute(
+            sa.update(Message)
+            .where(Message.id.in_(message_ids), Message.status == MessageStatus.TURNING)
+            .values(status=MessageStatus.RECEIVED, claimed_at=None)
+        )
+
+
+def _turn_one(services, message_id: int, replies: list, done: list) -> str:
+    try:
+        return handle_inbound(services, message_id, replies=replies, done=done)
+    except Exception:  # noqa: BLE001 - one text that fails must not hold up the others
+        log.exception("inbound message %s could not be turned; it is retried later", message_id)
+        _give_back(services, [message_id])
+        return "failed"
+
+
+def _send_replies(services, replies: list[int]) -> None:
+    """Send the replies written so far, in one batch (each at most once, as ever)."""
+    if not replies:
+        return
+    ids = list(replies)
+    replies.clear()
+    try:
+        delivery.deliver_many(services, ids)
+    except Exception:  # noqa: BLE001 - the rows wait in the outbox for the sweeper
+        log.exception("%d replies left for the sweeper", len(ids))
+
+
+def handle_inbound(
+    services, message_id: int, *, replies: list | None = None, done: list | None = None
+) -> str:
+    """Process one stored inbound text exactly once. Returns what happened. `replies`
+    takes the ids of replies due now (the caller sends them; otherwise a send job does);
+    `done` takes (stored, turned) instants for the caller to record."""
+    with UnitOfWork(services, sends_to=replies) as uow:
         session, now = uow.session, uow.now
         # Counted in its own commit, so a text that keeps failing stops being retried.
         session.execute(
             sa.update(Message)
-            .where(Message.id == message_id, Message.status == MessageStatus.RECEIVED)
+            .where(Message.id == message_id, Message.status.in_(WAITING))
             .values(attempts=Message.attempts + 1)
         )
         uow.commit()
         claimed = session.execute(
             sa.update(Message)
-            .where(Message.id == message_id, Message.status == MessageStatus.RECEIVED)
+            .where(Message.id == message_id, Message.status.in_(WAITING))
             .values(status=MessageStatus.PROCESSED, updated_at=now)
         )
         if claimed.rowcount != 1:
@@ -65,7 +190,10 @@ def handle_inbound(services, message_id: int) -> str:
         else:
             outcome = turn(uow, participant, message)
         uow.commit()
-    Metrics(services.redis).turn_done(message.created_at, services.now())
+    if done is None:
+        Metrics(services.redis).turn_done(message.created_at, services.now())
+    else:
+        done.append((message.created_at, services.now()))
     return outcome
 
 
@@ -112,12 +240,23 @@ def unknown_sender(uow: UnitOfWork, message: Message, defaults) -> str:
 
 
 def sweep_inbound(services, limit: int = 200) -> int:
-    """Queue inbound texts that were stored but never processed (the queue was down)."""
+    """Texts stored but never turned (the queue was down, a job was lost): a claim held
+    longer than a minute is given back, and one job is queued for all that wait."""
     now = services.now()
+    with services.engine.begin() as conn:
+        conn.execute(
+            sa.update(Message)
+            .where(
+                Message.direction == Direction.IN,
+                Message.status == MessageStatus.TURNING,
+                Message.claimed_at < now - INBOUND_STALE_AFTER,
+            )
+            .values(status=MessageStatus.RECEIVED, claimed_at=None)
+        )
     with services.sessions() as session:
         ids = _unprocessed(session, now, limit)
-    for message_id in ids:
-        services.dispatcher.enqueue("handle_inbound", message_id)
+    if ids:
+        services.dispatcher.enqueue("turn_inbound")
     return len(ids)
 
 

@@ -1,0 +1,86 @@
+"""Inbound texts are turned in batches: one job for many texts, replies sent by that job,
+one person's texts in order, and a text left half-turned picked up again."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from rq import Queue, SimpleWorker
+
+from service.infra.queue import Lane
+from service.models import Message
+from service.program import conversation, tick
+from tests.support.factories import (
+    due_population,
+    inbound,
+    make_participant,
+    make_program,
+    sms_form,
+)
+from tests.support.queues import lane_queues
+
+PHONES = [f"+1201555{i:04d}" for i in range(9000, 9012)]
+
+
+def _texts(twilio_post, phones, body="Yes", start=0):
+    for i, phone in enumerate(phones, start=start):
+        response = twilio_post("/twilio/sms", sms_form(body, sid=f"SM{i:032d}", from_=phone))
+        assert response.status_code == 200
+
+
+def test_many_texts_one_job_and_the_replies_leave_with_it(
+    services, twilio_post, redis_conn, gateway
+):
+    program = make_program(services)
+    for i, phone in enumerate(PHONES):
+        make_participant(services, program, name=f"P{i}", phone=phone, invite=False)
+    _texts(twilio_post, PHONES)
+    turns = Queue(Lane.TURNS.value, connection=redis_conn)
+    assert [j.func_name for j in turns.jobs] == ["jobs.tasks.turn_inbound"]  # not 12
+
+    SimpleWorker(lane_queues(redis_conn), connection=redis_conn).work(burst=True, max_jobs=1)
+    # That one job turned all twelve and sent each its replies; nothing else is queued.
+    assert all(m.status == "processed" for m in inbound(services))
+    answered = {sent["to"] for sent in gateway.sent}
+    assert answered == set(PHONES)
+    assert sum(q.count for q in lane_queues(redis_conn)) == 0
+
+
+def test_a_reply_goes_before_a_wave_of_check_ins(services, twilio_post, redis_conn, gateway):
+    due_population(services, 30)
+    tick.tick_until_done(services, limit=10)  # three send batches wait on the bulk lane
+    program = make_program(services, email="other@example.org", name="Other")
+    make_participant(services, program, phone=PHONES[0], invite=False)
+    _texts(twilio_post, PHONES[:1])
+
+    SimpleWorker(lane_queues(redis_conn), connection=redis_conn).work(burst=True, max_jobs=1)
+    # The worker took the turn first: the reply is out, no check-in yet.
+    assert [sent["to"] for sent in gateway.sent] == [PHONES[0]] * len(gateway.sent)
+    assert gateway.sent
+
+
+def test_one_persons_texts_are_never_taken_by_two_jobs_at_once(services, twilio_post):
+    program = make_program(services)
+    ana, ben = PHONES[:2]
+    for phone in (ana, ben):
+        make_participant(services, program, phone=phone, invite=False)
+    _texts(twilio_post, [ana, ana, ben])
+    first = conversation.claim_waiting(services, 1)  # Ana's first text
+    second = conversation.claim_waiting(services, 5)  # another job meanwhile
+    by_id = {m.id: m.from_number for m in inbound(services)}
+    assert [by_id[i] for i in first] == [ana]
+    assert [by_id[i] for i in second] == [ben]  # Ana's second waits for her first
+
+
+def test_a_text_a_lost_job_held_is_given_back_and_turned(services, twilio_post, clock, gateway):
+    program = make_program(services)
+    make_participant(services, program, phone=PHONES[0], invite=False)
+    _texts(twilio_post, PHONES[:1])
+    [held] = conversation.claim_waiting(services, 5)  # and the job dies here
+    assert conversation.turn_waiting(services) == {}  # held: nobody else takes it
+    clock.advance(minutes=2)
+    assert conversation.sweep_inbound(services) == 1
+    assert sum(conversation.turn_waiting(services).values()) == 1
+    with services.sessions() as session:
+        status = session.execute(sa.select(Message.status).where(Message.id == held)).scalar()
+    assert status == "processed"
+    assert gateway.sent and {sent["to"] for sent in gateway.sent} == {PHONES[0]}
