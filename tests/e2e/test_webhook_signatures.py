@@ -92,7 +92,7 @@ def test_sha256_signature_under_a_configured_key_is_accepted_and_stored(
     )
     assert response.status_code == 200
     assert [m.body for m in inbound(services)] == ["hello"]
-    assert redis_conn.llen("rq:queue:default") == 1
+    assert redis_conn.llen("rq:queue:turns") == 1  # its turn queued
 
 
 def test_every_key_configured_for_rotation_is_accepted(app, services, post):
