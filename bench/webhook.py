@@ -290,9 +290,10 @@ def check_stored(be: c.Backend, webhook: Server, sample: int) -> dict:
     queue = Queue("turns", connection=redis.Redis.from_url(be.redis_url))
     queued = queue.count
     assert stored == webhook.ok, f"{webhook.ok} posts answered 200 but {stored} stored"
-    # One job takes every text waiting (nothing ran it yet): one queued, not one per text.
-    assert queued == 1, f"{stored} stored but {queued} turn jobs queued"
-    assert queue.get_jobs(0, 1)[0].func_name == "jobs.tasks.turn_inbound"
+    # One job takes every text waiting, so (nothing ran them) only a few were queued: one,
+    # and another each time the nudge expired (a minute) while it waited.
+    assert 1 <= queued <= max(1, stored // 100), f"{stored} stored, {queued} turn jobs queued"
+    assert {j.func_name for j in queue.get_jobs()} == {"jobs.tasks.turn_inbound"}
     outcomes = conversation.turn_waiting(services, limit=sample, budget_s=600)
     assert set(outcomes) <= {"answer", "note"}, outcomes
     services.engine.dispose()
@@ -349,7 +350,7 @@ def main() -> None:
         checked = check_stored(be, webhook, c.size(50, 3))
         c.log(
             f"verified: {checked['stored']:,} texts stored once, {checked['queued']} turn "
-            f"job queued for them; sample turned: {checked['sample']}"
+            f"job(s) queued for them; sample turned: {checked['sample']}"
         )
 
     ratio = webhook.rps / baseline.rps

@@ -60,12 +60,6 @@ def turn_inbound() -> dict:
     return conversation.turn_waiting(current())
 
 
-def handle_inbound(message_id: int) -> str:
-    """Run one stored inbound text through the conversation (jobs queued before turns
-    were batched)."""
-    return conversation.handle_inbound(current(), message_id)
-
-
 @once_per_slot(30)
 def sweep() -> dict:
     """Re-find work a lost job or a Redis outage left behind."""

@@ -125,10 +125,11 @@ class UnitOfWork:
         dispatcher = self.services.dispatcher
         if dropped:
             dispatcher.cancel(dropped)
-        for job in send_jobs(texts, self.services.now(), self.lane) + jobs:
-            if self.sends_to is not None and job.task == "send_messages" and job.at is None:
-                self.sends_to.extend(job.args[0])
-                continue
+        sends = send_jobs(texts, self.services.now(), self.lane)
+        if self.sends_to is not None:  # the caller sends what is due now itself
+            self.sends_to.extend(i for job in sends if job.at is None for i in job.args[0])
+            sends = [job for job in sends if job.at is not None]
+        for job in sends + jobs:
             dispatcher.enqueue(job.task, *job.args, at=job.at, job_id=job.job_id, lane=job.lane)
 
     def rollback(self) -> None:

@@ -41,7 +41,6 @@ LANES = tuple(Lane)  # every worker's queues, highest priority first
 # Where each task goes unless the caller names a lane (a tick's texts go on bulk).
 TASK_LANE = {
     "turn_inbound": Lane.TURNS,
-    "handle_inbound": Lane.TURNS,
     "send_messages": Lane.SENDS,
     "place_call": Lane.SENDS,
     "drain_spool": Lane.SENDS,

@@ -60,10 +60,7 @@ def turn_waiting(services, *, limit: int = 2000, budget_s: float = TURN_BUDGET_S
     flushed_at = time.monotonic()
     turned, more = 0, False
     try:
-        while turned < limit:
-            if time.monotonic() > stop_at:
-                more = True
-                break
+        while turned < limit and not more:
             batch = claim_waiting(services, min(TURN_BATCH, limit - turned))
             if not batch:
                 break
@@ -80,14 +77,10 @@ def turn_waiting(services, *, limit: int = 2000, budget_s: float = TURN_BUDGET_S
                 ):
                     _send_replies(services, replies)
                     flushed_at = time.monotonic()
-            if more:
-                break
-        else:
-            more = True
     finally:
         _send_replies(services, replies)
         Metrics(services.redis).turns_done(done)
-    if more:
+    if more or turned >= limit:
         nudge_turns(services)
     return outcomes
 
@@ -137,8 +130,9 @@ def _turn_one(services, message_id: int, replies: list, done: list) -> str:
     try:
         return handle_inbound(services, message_id, replies=replies, done=done)
     except Exception:  # noqa: BLE001 - one text that fails must not hold up the others
+        # Left claimed: the sweep gives it back after a minute (its attempt is counted), a
+        # pause before the retry, and that person's later texts keep waiting behind it.
         log.exception("inbound message %s could not be turned; it is retried later", message_id)
-        _give_back(services, [message_id])
         return "failed"
 
 
