@@ -193,9 +193,20 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--burst", action="store_true", help="stop when the queue is empty")
     parser.add_argument("--fork", action="store_true", help="fork a child process per job")
+    parser.add_argument(
+        "--processes",
+        type=int,
+        help="worker processes to run (a pool, see jobs/pool.py); default WORKER_PROCESSES",
+    )
     args = parser.parse_args(argv)
     settings = load_settings()
     install_redaction(settings.log_level)
+    processes = args.processes or settings.worker_processes
+    if processes > 1:
+        from jobs.pool import Pool  # (it runs members of this module)
+
+        member_args = [flag for flag, on in (("--burst", args.burst), ("--fork", args.fork)) if on]
+        raise SystemExit(Pool(processes, member_args).run())
     connection = redis.Redis.from_url(settings.effective_redis_url)
     # Jobs run in the worker process by default: its database pool and Twilio client are
     # then reused across jobs (a fork per job rebuilds them; ~4x slower, see STACK-NOTES).

@@ -45,6 +45,8 @@ class Settings(BaseSettings):
     # Twilio's per-number throughput (messages per second); 0 turns the cap off.
     sender_mps: int = Field(10, ge=0, le=1000)
     send_concurrency: int = Field(16, ge=1, le=256)
+    # Processes `python -m jobs.worker` runs (the Procfile's worker line passes its own).
+    worker_processes: int = Field(1, ge=1, le=64)
     # A send claimed this long ago with no outcome is reconciled against Twilio's list.
     # Must exceed TWILIO_TIMEOUT so a live worker is never second-guessed.
     claim_stale_seconds: int = Field(120, ge=1, le=3600)

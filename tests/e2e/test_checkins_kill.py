@@ -1,9 +1,10 @@
 """Exactly one text per due check-in, while workers are SIGKILLed again and again.
 
-1,000 check-ins fall due at once; several real RQ worker processes send them to the local
-Twilio API while the test kills a worker in the middle of a batch, again and again, and starts a
-new one. The sweeper (what the cron runs) re-finds rows a dead worker left claimed and
-settles them against the API's message list. The API must receive each text once.
+1,000 check-ins fall due at once; a real worker pool (`python -m jobs.worker --processes 3`,
+as the Procfile runs it) sends them to the local Twilio API while the test kills a member in
+the middle of a batch, again and again; the pool starts a new one each time. The sweeper
+(what the cron runs) re-finds rows a dead member left claimed and settles them against the
+API's message list. The API must receive each text once.
 Set KILL_TEST_SIZE for a smaller or larger run.
 """
 
@@ -26,6 +27,7 @@ from service.messaging import delivery
 from service.models import CheckIn, Message
 from service.program import tick
 from tests.support.factories import due_population
+from tests.support.processes import children
 from tests.support.twilio import ACCOUNT_SID, AUTH_TOKEN, local_gateway, with_local_twilio
 
 SIZE = int(os.environ.get("KILL_TEST_SIZE", "1000"))
@@ -76,9 +78,9 @@ def _busy_pids(services) -> set[int]:
     return {w.pid for w in Worker.all(connection=services.redis) if w.get_state() == "busy"}
 
 
-def _worker(env) -> subprocess.Popen:
+def _pool(env) -> subprocess.Popen:
     return subprocess.Popen(
-        [sys.executable, "-m", "jobs.worker", "--burst"],
+        [sys.executable, "-m", "jobs.worker", "--processes", str(WORKERS)],
         cwd=ROOT,
         env=env,
         stdout=subprocess.DEVNULL,
@@ -112,26 +114,21 @@ def test_sigkilled_workers_send_each_checkin_exactly_once(app, services, local_t
     local_twilio.hang(0.2)
     rng = random.Random(7)
     stale_seen = 0
-    workers = [_worker(env) for _ in range(WORKERS)]
+    pool = _pool(env)
     kills = 0
     deadline = time.monotonic() + 240
     last_sweep = 0.0
     try:
         while time.monotonic() < deadline:
             time.sleep(rng.uniform(0.2, 0.5))
-            workers = [w for w in workers if w.poll() is None]
-            # Only a worker in the middle of a batch (busy in RQ while rows are claimed) is
+            assert pool.poll() is None, "the pool itself must outlive its members"
+            # Only a member in the middle of a batch (busy in RQ while rows are claimed) is
             # killed: killing one still starting up (slow on a loaded machine) proves nothing.
-            busy = _busy_pids(services) if _claimed_now(services) else set()
-            targets = [w for w in workers if w.pid in busy]
-            if targets and kills < 12:
-                victim = targets[0]
-                os.killpg(victim.pid, signal.SIGKILL)
-                victim.wait()
-                workers.remove(victim)
+            # (RQ lists a dead member until its registration lapses: only live ones count.)
+            busy = _busy_pids(services) & children(pool.pid) if _claimed_now(services) else set()
+            if busy and kills < 12:
+                os.kill(min(busy), signal.SIGKILL)
                 kills += 1
-            while len(workers) < WORKERS:
-                workers.append(_worker(env))
             if time.monotonic() - last_sweep > 1:
                 stale_seen += _stale_claims(services)
                 delivery.sweep(services)  # what the cron does every 30 s
@@ -144,11 +141,12 @@ def test_sigkilled_workers_send_each_checkin_exactly_once(app, services, local_t
                 ).all()
             if not open_rows and kills >= 5:
                 break
+        pool.send_signal(signal.SIGTERM)  # warm shutdown of every member, then the pool
+        assert pool.wait(timeout=40) == 0
     finally:
-        for w in list(workers):
-            if w.poll() is None:
-                os.killpg(w.pid, signal.SIGKILL)
-                w.wait()
+        if pool.poll() is None:
+            os.killpg(pool.pid, signal.SIGKILL)
+            pool.wait()
 
     assert kills >= 5, "the run ended before enough workers were killed"
     assert stale_seen > 0, "no kill interrupted a send: the test proved nothing"

@@ -79,6 +79,10 @@ def test_dev_script_runs_the_whole_stack_and_stops_on_ctrl_c(tmp_path):
         names = " ".join(" ".join(p.cmdline()) for p in processes)
         for part in ("redis-server", "gunicorn", "jobs.worker", "jobs.cron"):
             assert part in names
+        pools = [
+            p for p in processes if p.cmdline()[1:] == ["-m", "jobs.worker", "--processes", "2"]
+        ]
+        assert len(pools) == 1 and len(pools[0].children()) == 2, "a pool of two workers"
 
         status, body = _request(f"{base}/healthz")
         assert status == 200, body

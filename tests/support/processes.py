@@ -39,10 +39,10 @@ def start_redis(sock: Path) -> subprocess.Popen:
     raise AssertionError("redis-server did not start")
 
 
-def start(module: str, env: dict, log: Path) -> subprocess.Popen:
+def start(module: str, env: dict, log: Path, *args: str) -> subprocess.Popen:
     with log.open("w") as out:
         return subprocess.Popen(
-            [sys.executable, "-m", module],
+            [sys.executable, "-m", module, *args],
             cwd=ROOT,
             env=env,
             stdin=subprocess.DEVNULL,
@@ -95,6 +95,19 @@ def process_env(settings, sock: Path, tmp_path: Path, **more: str) -> dict:
         "LOG_LEVEL": "INFO",
         **more,
     }
+
+
+def children(pid: int) -> set[int]:
+    """The live child processes of `pid` (read from /proc; a zombie is not live)."""
+    found = set()
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid and fields[0] != "Z":
+            found.add(int(stat.parent.name))
+    return found
 
 
 def kill_all(procs: list[subprocess.Popen]) -> None:
