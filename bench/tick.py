@@ -9,6 +9,12 @@ bulk-loaded (COPY). Result: median of several runs at each size, and their ratio
 
 The 1,000,000 case needs PostgreSQL (BENCH_DATABASE_URL); on SQLite the large size is
 200,000 and the output says so. Target: ratio <= 2.
+
+Then the cron's own job: with all 10,000 of the smaller population due at once, the time
+the `tick` job takes to find them (ids only), hold them in Redis and queue their pages on
+the bulk lane (`plan_ms`, median of several runs, the queue emptied between them; target
+about a second), and, once, the time the pages it queued take when run one after another
+in this process (`pages_ms`: the work the workers now share).
 """
 
 from __future__ import annotations
@@ -124,11 +130,50 @@ def explain(engine) -> str:
     return "\n".join("    " + r[0] for r in rows)
 
 
+def cron_tick(url: str, settings, due_ids: list[int], reps: int) -> dict:
+    """The cron's tick with every one of `due_ids` due: find, hold and queue (timed `reps`
+    times, Redis emptied between runs), then its pages run here once (timed)."""
+    from service.app import build_services
+    from service.program import tick
+
+    services = build_services(settings.model_copy(update={"database_url": url}), clock=lambda: NOW)
+    engine = services.engine
+    reset(engine, due_ids)
+    times, report = [], {}
+    for rep in range(reps + 1):
+        services.redis.flushdb()  # no page queued, nothing held
+        began = time.perf_counter()
+        report = tick.queue_due(services)
+        plan_ms = (time.perf_counter() - began) * 1000
+        queued = report["queued"]["checkin"]
+        assert queued == len(due_ids), f"the tick queued {queued} of {len(due_ids)} due"
+        if rep > 0:
+            times.append(plan_ms)
+        c.log(
+            f"  tick job, {len(due_ids):,} due: found and queued {report['pages']} pages "
+            f"in {plan_ms:7.1f} ms" + ("" if rep > 0 else " (warm-up, not counted)")
+        )
+    from rq import Queue
+
+    from service.infra.queue import Lane
+
+    bulk = Queue(Lane.BULK.value, connection=services.redis)
+    jobs = [job for job in bulk.jobs if job.func_name == f"jobs.tasks.{tick.PAGE_TASK}"]
+    began = time.perf_counter()
+    created = sum(tick.run_page(services, *job.args)["created"] for job in jobs)
+    pages_ms = (time.perf_counter() - began) * 1000
+    assert created == len(due_ids), f"the pages created {created} check-ins, not {len(due_ids)}"
+    c.log(f"  its {len(jobs)} pages, run one after another here: {pages_ms:.0f} ms")
+    services.redis.flushdb()
+    engine.dispose()
+    return {"plan_ms": c.median(times), "pages_ms": pages_ms, "pages": report["pages"]}
+
+
 def main() -> None:
     due = c.size(1_000, 50)
     small = c.size(10_000, 500)
     reps = c.size(7, 2)
-    with c.backend(with_redis=False) as be:
+    with c.backend() as be:
         large = c.size(1_000_000, 5_000) if be.postgres else c.size(200_000, 5_000)
         c.log(f"tick benchmark: {be.describe()}")
         if not be.postgres:
@@ -154,6 +199,8 @@ def main() -> None:
                 pop.run(counted=rep > 0)
         for pop in populations:
             pop.services.engine.dispose()
+        # The cron's job, with everyone in the smaller population due at once.
+        cron = cron_tick(be.database_url, settings, list(range(1, small + 1)), reps)
 
     small_pop, large_pop = populations
     t10k, t1m = c.median(small_pop.ticks), c.median(large_pop.ticks)
@@ -161,11 +208,19 @@ def main() -> None:
         f"tick, {due:,} due: {t10k:.1f} ms among {small:,}, {t1m:.1f} ms among {large:,} "
         f"(median of {reps}); ratio {t1m / t10k:.2f} (target <= 2)"
     )
+    c.log(
+        f"the tick job, {small:,} due: {cron['plan_ms']:.1f} ms to find them and queue "
+        f"{cron['pages']} pages (median of {reps}); the pages' work: {cron['pages_ms']:.0f} ms"
+    )
     c.bench_line(
         "tick",
         ratio=t1m / t10k,
         t10k_ms=t10k,
         t1m_ms=t1m,
+        plan_ms=cron["plan_ms"],
+        plan_due=small,
+        plan_pages=cron["pages"],
+        pages_ms=cron["pages_ms"],
         q10k_ms=c.median(small_pop.queries),
         q1m_ms=c.median(large_pop.queries),
         due=due,

@@ -16,7 +16,8 @@ from redis.exceptions import RedisError
 from rq.cron import CronScheduler
 from rq.exceptions import StopRequested
 
-from jobs.worker import Backoff, Stopped, stop_on_signals
+from jobs.backoff import Backoff
+from jobs.worker import Stopped, stop_on_signals
 from service.config import load_settings
 from service.infra.logs import install_redaction
 

@@ -20,7 +20,7 @@ import subprocess
 import sys
 import time
 
-from jobs.worker import Backoff
+from jobs.backoff import Backoff
 
 log = logging.getLogger("jobs.pool")
 

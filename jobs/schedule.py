@@ -11,7 +11,8 @@ cron.register(tasks.sweep, Lane.BULK.value, interval=30, job_timeout=300)
 # Inbound texts and callbacks spooled while the database was away (a no-op when none
 # are; the drain holds its own lock, so two crons' drains do not race).
 cron.register(tasks.drain_spool, Lane.SENDS.value, interval=10, job_timeout=300)
-# Check-ins are due on whole minutes (cadence times are HH:MM).
+# Check-ins are due on whole minutes (cadence times are HH:MM). The tick only finds what
+# is due and queues it in pages (`tick_page`, bulk), so it ends in about a second.
 cron.register(tasks.tick, Lane.BULK.value, cron="* * * * *", job_timeout=300)
 # Due and retried outbound calls, and recordings still to download or delete at Twilio.
 cron.register(tasks.sweep_voice, Lane.BULK.value, interval=30, job_timeout=300)

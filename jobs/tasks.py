@@ -12,6 +12,7 @@ from rq import get_current_job
 
 from jobs.context import current
 from service import intake
+from service.infra.queue import Lane
 from service.infra.slots import take_slot
 from service.messaging import delivery
 from service.program import conversation, digest
@@ -39,15 +40,23 @@ def once_per_slot(seconds: int):
     return decorate
 
 
-def send_messages(message_ids: list[int]) -> dict:
-    """Send outbox rows, concurrently, each at most once (see service/messaging/delivery.py)."""
-    return delivery.deliver_many(current(), message_ids)
+def send_messages(message_ids: list[int], paced: bool = False) -> dict:
+    """Send outbox rows, concurrently, each at most once (see service/messaging/delivery.py).
+    Rows it puts back for a later slot stay in its lane; `paced`: their slots are taken."""
+    job = get_current_job()
+    lane = Lane(job.origin) if job is not None and job.origin in set(Lane) else None
+    return delivery.deliver_many(current(), message_ids, lane=lane, paced=paced)
 
 
 @once_per_slot(60)
 def tick() -> dict:
-    """Due check-ins, nudges and misses; their texts are sent in batches."""
-    return ticking.tick_until_done(current())
+    """Find what is due (ids only) and queue a bulk `tick_page` job per page of it."""
+    return ticking.queue_due(current())
+
+
+def tick_page(kind: str, ids: list[int]) -> dict:
+    """One page of what a tick found due: check-ins, partner questions, nudges or misses."""
+    return ticking.run_page(current(), kind, ids)
 
 
 def drain_spool() -> int:

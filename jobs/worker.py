@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import logging
+import os
 import signal
 import time
 import uuid
@@ -23,25 +24,12 @@ from rq.defaults import DEFAULT_LOGGING_DATE_FORMAT, DEFAULT_LOGGING_FORMAT
 from rq.exceptions import StopRequested
 from rq.scheduler import RQScheduler
 
+from jobs.backoff import Backoff
 from service.config import load_settings
 from service.infra.logs import install_redaction
 from service.infra.queue import LANES
 
 log = logging.getLogger("jobs.worker")  # (run as `python -m`, __name__ is "__main__")
-
-
-class Backoff:
-    """Waits that double from `first` to `cap`; back to `first` after a run of `settle` s."""
-
-    def __init__(self, first: float = 0.5, cap: float = 30.0, settle: float = 60.0):
-        self.first, self.cap, self.settle = first, cap, settle
-        self.delay = first
-
-    def next(self, ran_for: float) -> float:
-        if ran_for >= self.settle:
-            self.delay = self.first
-        delay, self.delay = self.delay, min(self.delay * 2, self.cap)
-        return delay
 
 
 class Stopped(Exception):
@@ -71,10 +59,27 @@ def _redis_lost():
         raise RedisLost(exc) from exc
 
 
+def die_with_parent() -> None:
+    """This (forked) process gets SIGTERM when the process that forked it dies.
+
+    RQ forks the scheduler from its worker and stops it from the worker's teardown, so a
+    worker killed outright (SIGKILL, the OOM killer) leaves it running on its own, still
+    moving scheduled jobs, for good; in a pool, one more such orphan with every kill.
+    """
+    with contextlib.suppress(OSError, AttributeError):
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGTERM, 0, 0, 0)  # PR_SET_PDEATHSIG (Linux)
+        if os.getppid() == 1:  # the parent was gone before the line above
+            os.kill(os.getpid(), signal.SIGTERM)
+
+
 class _Scheduler(RQScheduler):
     """RQ's scheduler process, retrying on Redis errors instead of dying with a traceback."""
 
     def work(self):
+        die_with_parent()
         backoff = Backoff()
         while True:
             started = time.monotonic()

@@ -22,6 +22,7 @@ from service.infra.queue import Lane
 from service.services import Services
 
 BATCH = 100  # outbox rows per send job: one job per text would cap throughput near 50/s
+SEND_TASK = "send_messages"
 
 
 @dataclass(frozen=True)
@@ -38,11 +39,9 @@ def send_jobs(messages, now: datetime, lane: Lane | None = None) -> list[Job]:
     own time (under a job id, so closing a program can drop them)."""
     pending = [m for m in messages if m is not None and m.status == "pending"]
     due = [m.id for m in pending if m.send_after is None or m.send_after <= now]
-    jobs = [
-        Job("send_messages", (due[i : i + BATCH],), lane=lane) for i in range(0, len(due), BATCH)
-    ]
+    jobs = [Job(SEND_TASK, (due[i : i + BATCH],), lane=lane) for i in range(0, len(due), BATCH)]
     jobs += [
-        Job("send_messages", ([m.id],), at=m.send_after, job_id=f"send-{m.id}", lane=lane)
+        Job(SEND_TASK, ([m.id],), at=m.send_after, job_id=f"send-{m.id}", lane=lane)
         for m in pending
         if m.id not in due
     ]
@@ -107,9 +106,12 @@ class UnitOfWork:
         self._texts.extend(rows)
         self.queued.extend(rows)
 
-    def later(self, task: str, *args: Any, at: datetime | None = None, job_id=None) -> None:
-        """Queue `task(*args)` after the commit (at `at`, when given)."""
-        self._jobs.append(Job(task, args, at, job_id))
+    def later(
+        self, task: str, *args: Any, at: datetime | None = None, job_id=None, lane=None
+    ) -> None:
+        """Queue `task(*args)` after the commit (at `at`, when given; on `lane`, when given,
+        else the task's own)."""
+        self._jobs.append(Job(task, args, at, job_id, lane))
 
     def drop_jobs(self, job_ids: list[str]) -> None:
         """Cancel these scheduled jobs after the commit."""

@@ -125,6 +125,12 @@ def insert_new(session: Session, model, rows: list[dict], unique: tuple[str, ...
     return list(session.scalars(statement, rows))
 
 
+def keep(session: Session, rows) -> None:
+    """Hold these loaded rows for the session's life: its identity map holds objects only
+    while something else does, and a `session.get` of one then costs no query."""
+    session.info.setdefault("kept", []).append(rows)
+
+
 def row_values(obj) -> dict:
     """An unsaved model object as column values for an INSERT (its id left to the database)."""
     return {

@@ -24,12 +24,13 @@ class Holds:
         self.ttl_s = ttl_s
         self.clock = clock
 
-    def hold(self, ids) -> None:
-        """These ids are in a queued job: others leave them alone until it ran or `ttl_s`."""
+    def hold(self, ids, *, after: float | None = None) -> None:
+        """These ids are in a queued job (due at `after`, a timestamp, if later than now):
+        others leave them alone until it has run, or until `ttl_s` past its time."""
         ids = list(ids)
         if not ids:
             return
-        lapses = self.clock() + self.ttl_s
+        lapses = max(self.clock(), after or 0) + self.ttl_s
         try:
             pipe = self.redis.pipeline(transaction=False)
             pipe.zadd(self.key, dict.fromkeys(ids, lapses))

@@ -46,9 +46,9 @@ CONTENT_TYPE = CONTENT_TYPE_PLAIN_0_0_4  # the Prometheus text format, version 0
 # What the recording API takes (exposed as realign_<name>, counters with _total).
 SEND_SECONDS = "send_seconds"  # histogram: one Twilio message create, in seconds
 TURN_SECONDS = "turn_seconds"  # histogram: a stored inbound text to its turn done
-TICK_SECONDS = "tick_seconds"  # histogram: one scheduled tick (every batch of it)
+TICK_SECONDS = "tick_seconds"  # histogram: one scheduled tick (finding and queueing)
 INBOUND_TURNS = "inbound_turns"  # counter: inbound texts taken through their turn
-CHECKINS_CREATED = "checkins_created"  # counter: check-ins the ticks created
+CHECKINS_CREATED = "checkins_created"  # counter: check-ins the ticks' pages created
 
 # Fixed buckets (upper bounds, in seconds; +Inf is implied).
 HISTOGRAMS: dict[str, tuple[tuple[float, ...], str]] = {
@@ -62,7 +62,7 @@ HISTOGRAMS: dict[str, tuple[tuple[float, ...], str]] = {
     ),
     TICK_SECONDS: (
         (0.1, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0),
-        "Seconds one scheduled tick took (all its batches).",
+        "Seconds one scheduled tick took (finding what is due and queueing it).",
     ),
 }
 COUNTERS: dict[str, str] = {

@@ -68,6 +68,10 @@ class Dispatcher(Protocol):
     def cancel(self, job_ids: list[str]) -> int:
         """Drop scheduled jobs by id."""
 
+    def waiting(self, task: str) -> list[tuple]:
+        """The arguments of each `task` job that waits in a lane or is set for later (not
+        yet taken by a worker); [] when the queue is down."""
+
 
 class NullDispatcher:
     """No queue (a benchmark's or a script's own process): the work waits in the database
@@ -78,6 +82,9 @@ class NullDispatcher:
 
     def cancel(self, job_ids: list[str]) -> int:
         return 0
+
+    def waiting(self, task: str) -> list[tuple]:
+        return []
 
 
 class RQDispatcher:
@@ -111,6 +118,19 @@ class RQDispatcher:
             log.warning("queue unavailable, %s left for the sweeper: %s", task, exc)
             return False
         return True
+
+    def waiting(self, task: str) -> list[tuple]:
+        func = f"{TASKS}.{task}"
+        try:
+            ids = []
+            for queue in self.queues.values():
+                ids += queue.get_job_ids()
+                ids += queue.scheduled_job_registry.get_job_ids()
+            jobs = Job.fetch_many(ids, connection=self.redis)
+        except RedisError as exc:
+            log.warning("queue unavailable, its waiting jobs unknown: %s", exc)
+            return []
+        return [job.args for job in jobs if job is not None and job.func_name == func]
 
     def cancel(self, job_ids: list[str]) -> int:
         """Drop scheduled jobs (e.g. timed sends for someone whose program closed)."""

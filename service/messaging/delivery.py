@@ -13,6 +13,7 @@ import logging
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
@@ -26,12 +27,20 @@ from service.infra.metrics import SEND_SECONDS, Metrics
 from service.infra.queue import Lane
 from service.messaging import failures, statuses
 from service.models import Message, Participant
-from service.unit_of_work import BATCH, UnitOfWork
+from service.unit_of_work import BATCH, SEND_TASK, UnitOfWork
 
 log = logging.getLogger(__name__)
 
 LEASE_SLACK_S = 1.0  # see send_deadline
 NOT_STARTED = object()  # a send the claim's lease left no time for
+
+
+@dataclass(frozen=True)
+class Held:
+    """A send whose slot under its sender's MPS cap is `wait` seconds away: it is given
+    back and queued for then, instead of a worker sleeping on it."""
+
+    wait: float
 
 
 # Sending ------------------------------------------------------------------------------
@@ -80,10 +89,12 @@ def send_deadline(settings, claimed_at: datetime) -> datetime:
     return claimed_at + timedelta(seconds=settings.claim_stale_seconds - reserve)
 
 
-def release(session: Session, message_ids: list[int], claimed_at: datetime, now) -> list[int]:
-    """Give back rows this worker claimed at `claimed_at` but did not send in time, so
-    they go out at once; a row the sweeper has already settled is no longer ours and is
-    left alone. Returns the ids given back."""
+def release(
+    session: Session, message_ids: list[int], claimed_at: datetime, now, send_after=None
+) -> list[int]:
+    """Give back rows this worker claimed at `claimed_at` but did not send, to go out at
+    once (or at `send_after`); a row the sweeper has already settled is no longer ours and
+    is left alone. Returns the ids given back."""
     if not message_ids:
         return []
     released = session.scalars(
@@ -95,7 +106,7 @@ def release(session: Session, message_ids: list[int], claimed_at: datetime, now)
         )
         .values(
             status=MessageStatus.PENDING,
-            send_after=now,
+            send_after=send_after or now,
             attempts=Message.attempts - 1,
             updated_at=now,
         )
@@ -106,14 +117,23 @@ def release(session: Session, message_ids: list[int], claimed_at: datetime, now)
     return sorted(released)
 
 
-def deliver_many(services, message_ids: list[int], *, concurrency: int | None = None) -> dict:
+def deliver_many(
+    services,
+    message_ids: list[int],
+    *,
+    concurrency: int | None = None,
+    lane: Lane | None = None,
+    paced: bool = False,
+) -> dict:
     """Send a batch, each row at most once; returns how many ended which way.
 
     The database is touched a few times per batch, not per text: one UPDATE claims every
     row (committed before any request leaves, so a crash can only leave rows claimed,
     for `reconcile`), then only the Twilio requests run concurrently over the pooled
     client, then one flush records what Twilio answered. Rows whose lease ran out before
-    their request could start are given back and queued again.
+    their request could start are given back and queued again; rows whose sender's MPS
+    slot is later are given back and queued (on `lane`) for their slots, `paced`: their
+    slots are already taken, so they go at once.
     """
     concurrency = concurrency or services.settings.send_concurrency
     now = services.now()
@@ -147,11 +167,15 @@ def deliver_many(services, message_ids: list[int], *, concurrency: int | None = 
             else services.settings.public_base_url + "/twilio/sms/status"
         )
         deadline = send_deadline(services.settings, now)
-        answers = _send_all(services, [m for m, _ in sends], callback, concurrency, deadline, now)
-        refused, late, sids = [], [], []
+        answers = _send_all(
+            services, [m for m, _ in sends], callback, concurrency, deadline, now, paced
+        )
+        refused, late, held, sids = [], [], [], []
         for (message, participant), answer in zip(sends, answers, strict=True):
             if answer is NOT_STARTED:
                 late.append(message.id)
+            elif isinstance(answer, Held):
+                held.append((message.id, answer.wait))
             elif isinstance(answer, GatewayError):
                 refused.append((message, participant, answer))
             else:  # stored as it returned (see _SidWriter)
@@ -169,9 +193,26 @@ def deliver_many(services, message_ids: list[int], *, concurrency: int | None = 
             count("released", len(released))
             log.warning("lease ran out before %d sends could start; queued again", len(late))
             if released:
-                uow.later("send_messages", released)
+                uow.later("send_messages", released, lane=lane)
+        for at, ids in _slot_jobs(held, services.now()):
+            released = release(session, ids, now, services.now(), send_after=at)
+            count("held", len(released))
+            if released:
+                uow.later("send_messages", released, True, at=at, lane=lane)
         uow.commit()
     return results
+
+
+def _slot_jobs(held: list[tuple[int, float]], now: datetime) -> list[tuple[datetime, list]]:
+    """Rows held back by their senders' caps, as one job per second of slots, each due at
+    the last slot it holds (so none of its rows goes before its own slot)."""
+    seconds: dict[int, list[tuple[int, float]]] = {}
+    for message_id, wait in held:
+        seconds.setdefault(int(wait), []).append((message_id, wait))
+    return [
+        (now + timedelta(seconds=max(w for _, w in rows)), [i for i, _ in rows])
+        for _, rows in sorted(seconds.items())
+    ]
 
 
 class _SidWriter:
@@ -239,11 +280,14 @@ def _participants(session, messages) -> dict[int, Participant]:
     return {p.id: p for p in session.exec(select(Participant).where(Participant.id.in_(ids)))}
 
 
-def _send_all(services, messages: list[Message], callback, concurrency: int, deadline, now) -> list:
-    """One Twilio request per row, `concurrency` at a time; each answer, its error, or
-    NOT_STARTED when its turn (behind the sender's MPS cap or a slow API) came after the
-    claim's `deadline`. Each answer's SID is stored at once, by the thread that got it.
-    The threads get plain values, never the session's objects."""
+def _send_all(
+    services, messages: list[Message], callback, concurrency: int, deadline, now, paced: bool
+) -> list:
+    """One Twilio request per row, `concurrency` at a time; each answer, its error,
+    NOT_STARTED when its turn (behind a slow API) came after the claim's `deadline`, or
+    Held when its sender's next slot is not now (unless `paced`: its slot was taken when it
+    was held). Each answer's SID is stored at once, by the thread that got it. The threads
+    get plain values, never the session's objects."""
     limiter = services.rate_limit
     settings = services.settings
     requests = [
@@ -268,7 +312,8 @@ def _send_all(services, messages: list[Message], callback, concurrency: int, dea
 
     def send(request: tuple[int, str, dict]):
         message_id, sender, options = request
-        limiter.acquire(sender)
+        if not paced and (wait := limiter.reserve(sender)):
+            return Held(wait)
         if services.now() > deadline:
             return NOT_STARTED
         started = time.monotonic()
@@ -313,13 +358,19 @@ def sweep(services, limit: int = 500) -> dict:
         ).all()
     for message_id in stale:
         statuses.reconcile(services, message_id)
+    # Rows a job waiting in a lane (behind a wave, say) or set for later already holds
+    # are that job's to send: queued again they would only make work. A job lost with a
+    # worker that died holding it is no longer waiting, so its rows are found again.
+    held = {i for args in services.dispatcher.waiting(SEND_TASK) for i in args[0]} & set(due)
+    due = [i for i in due if i not in held]
     for start in range(0, len(due), BATCH):
         # Found in the database, committed long ago: nothing to wait for.
-        services.dispatcher.enqueue(
-            "send_messages", list(due[start : start + BATCH]), lane=Lane.BULK
-        )
+        batch = list(due[start : start + BATCH])
+        services.dispatcher.enqueue(SEND_TASK, batch, lane=Lane.BULK)
     with services.sessions() as session:
         parked = statuses.settle_parked(session, now)
         session.commit()
     checked = statuses.check_unfinished(services)
-    return {"due": len(due), "stale": len(stale), "parked": parked, **checked}
+    return {
+        "due": len(due), "held": len(held), "stale": len(stale), "parked": parked, **checked
+    }  # fmt: skip

@@ -13,7 +13,7 @@ from sqlmodel import Session, select
 from service.core import schedule, texts
 from service.core.enums import NOT_TEXTED, Direction, MessageStatus, ParticipantStatus
 from service.core.options import quiet_hours
-from service.infra.db import insert_new, insert_or_get, row_values
+from service.infra.db import insert_new, keep, row_values
 from service.models import Facilitator, Message, Participant, Program
 from service.unit_of_work import UnitOfWork
 
@@ -83,6 +83,7 @@ def common_values(session: Session, participant: Participant, program: Program) 
     """What any text may mention: the program, its facilitator, the person, their partner."""
     owner = session.get(Facilitator, program.owner_id)
     partner = session.get(Participant, participant.partner_id) if participant.partner_id else None
+    keep(session, (owner, partner))  # a turn's second text asks nothing again
     return {
         "program": program.name,
         "facilitator": owner.name if owner else program.name,
@@ -98,14 +99,10 @@ def _first_name(participant: Participant) -> str:
 
 
 def insert_once(session: Session, message: Message) -> Message:
-    """Insert, or return the row that already holds this idempotency key."""
-    return insert_or_get(
-        session,
-        message,
-        lambda: session.exec(
-            select(Message).where(Message.idempotency_key == message.idempotency_key)
-        ).one(),
-    )
+    """Insert, or return the row that already holds this idempotency key (one INSERT …
+    ON CONFLICT DO NOTHING RETURNING, where a savepoint would cost two more round trips)."""
+    [stored] = insert_all(session, [message])
+    return stored
 
 
 def insert_all(session: Session, messages: list[Message | None]) -> list[Message | None]:

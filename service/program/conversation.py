@@ -28,6 +28,7 @@ from service.core.enums import Direction, MessageStatus
 from service.core.keywords import KeywordKind, parse_keyword
 from service.core.phones import is_e164
 from service.infra.metrics import Metrics
+from service.infra.queue import Lane
 from service.messaging import delivery, outbox
 from service.messaging.inbound import nudge_turns, turns_nudge
 from service.models import Message, Participant
@@ -109,7 +110,9 @@ def claim_waiting(services, n: int) -> list[int]:
         ids = conn.scalars(
             sa.update(Message)
             .where(Message.id.in_(waiting.scalar_subquery()))
-            .values(status=MessageStatus.TURNING, claimed_at=now)
+            # Each text's attempt is counted in this commit, so one that keeps failing
+            # stops being retried.
+            .values(status=MessageStatus.TURNING, claimed_at=now, attempts=Message.attempts + 1)
             .returning(Message.id)
         ).all()
     return sorted(ids)
@@ -122,13 +125,13 @@ def _give_back(services, message_ids: list[int]) -> None:
         conn.execute(
             sa.update(Message)
             .where(Message.id.in_(message_ids), Message.status == MessageStatus.TURNING)
-            .values(status=MessageStatus.RECEIVED, claimed_at=None)
-        )
+            .values(status=MessageStatus.RECEIVED, claimed_at=None, attempts=Message.attempts - 1)
+        )  # (not tried: their attempts do not count)
 
 
 def _turn_one(services, message_id: int, replies: list, done: list) -> str:
     try:
-        return handle_inbound(services, message_id, replies=replies, done=done)
+        return handle_inbound(services, message_id, replies=replies, done=done, counted=True)
     except Exception:  # noqa: BLE001 - one text that fails must not hold up the others
         # Left claimed: the sweep gives it back after a minute (its attempt is counted), a
         # pause before the retry, and that person's later texts keep waiting behind it.
@@ -137,40 +140,49 @@ def _turn_one(services, message_id: int, replies: list, done: list) -> str:
 
 
 def _send_replies(services, replies: list[int]) -> None:
-    """Send the replies written so far, in one batch (each at most once, as ever)."""
+    """Send the replies written so far, in one batch (each at most once, as ever); those
+    past their number's MPS cap wait for their slots on the turns lane."""
     if not replies:
         return
     ids = list(replies)
     replies.clear()
     try:
-        delivery.deliver_many(services, ids)
+        delivery.deliver_many(services, ids, lane=Lane.TURNS)
     except Exception:  # noqa: BLE001 - the rows wait in the outbox for the sweeper
         log.exception("%d replies left for the sweeper", len(ids))
 
 
 def handle_inbound(
-    services, message_id: int, *, replies: list | None = None, done: list | None = None
+    services,
+    message_id: int,
+    *,
+    replies: list | None = None,
+    done: list | None = None,
+    counted: bool = False,
 ) -> str:
     """Process one stored inbound text exactly once. Returns what happened. `replies`
     takes the ids of replies due now (the caller sends them; otherwise a send job does);
-    `done` takes (stored, turned) instants for the caller to record."""
+    `done` takes (stored, turned) instants for the caller to record; `counted`: this
+    attempt was counted already (by the batch's claim)."""
     with UnitOfWork(services, sends_to=replies) as uow:
         session, now = uow.session, uow.now
-        # Counted in its own commit, so a text that keeps failing stops being retried.
-        session.execute(
-            sa.update(Message)
-            .where(Message.id == message_id, Message.status.in_(WAITING))
-            .values(attempts=Message.attempts + 1)
-        )
-        uow.commit()
-        claimed = session.execute(
+        if not counted:
+            # Counted in its own commit, so a text that keeps failing stops being retried.
+            session.execute(
+                sa.update(Message)
+                .where(Message.id == message_id, Message.status.in_(WAITING))
+                .values(attempts=Message.attempts + 1)
+            )
+            uow.commit()
+        message = session.scalars(
             sa.update(Message)
             .where(Message.id == message_id, Message.status.in_(WAITING))
             .values(status=MessageStatus.PROCESSED, updated_at=now)
-        )
-        if claimed.rowcount != 1:
+            .returning(Message),
+            execution_options={"synchronize_session": False},
+        ).first()
+        if message is None:
             return "duplicate"
-        message = session.get(Message, message_id)
         defaults = defaults_of(services.settings)
         participant = find_participant(
             session,

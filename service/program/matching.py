@@ -6,7 +6,8 @@ import sqlalchemy as sa
 from sqlmodel import Session, select
 
 from service.core import matching
-from service.models import Participant, Program
+from service.infra.db import keep
+from service.models import Facilitator, Participant, Program
 
 
 def defaults_of(settings) -> matching.Defaults:
@@ -22,15 +23,20 @@ def find_participant(
     the rest of the transaction (two texts of one person are turned one at a time)."""
     if not phone:
         return None
-    enrolments = session.exec(
-        select(Participant, Program)
+    # One statement: every enrolment of the phone (a few at most), locked, with their
+    # programs and owners. These stay in the session for the rest of the transaction, so
+    # the turn that follows finds the chosen one's without asking again.
+    rows = session.exec(
+        select(Participant, Program, Facilitator)
         .join(Program, Program.id == Participant.program_id)
+        .outerjoin(Facilitator, Facilitator.id == Program.owner_id)
         .where(Participant.phone == phone)
+        .with_for_update(of=Participant)
+        .execution_options(populate_existing=True)
     ).all()
-    chosen = matching.choose(enrolments, to_number, service_sid, defaults)
-    if chosen is None:
-        return None
-    return session.get(Participant, chosen.id, with_for_update=True, populate_existing=True)
+    keep(session, rows)
+    enrolments = [(participant, program) for participant, program, _owner in rows]
+    return matching.choose(enrolments, to_number, service_sid, defaults)
 
 
 def program_reached(session: Session, to_number: str, service_sid: str | None, defaults):

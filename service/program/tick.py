@@ -1,22 +1,41 @@
-"""The tick: due check-ins, partner questions, nudges and misses, in batches.
+"""The tick: due check-ins, partner questions, nudges and misses.
 
-A check-in row is unique per (participant, kind, due instant) and its text has the
-idempotency key `checkin:<id>`: a tick that runs twice, or a job that is retried, cannot
-create or send a second one. Work is read and written a batch at a time (a few statements
-per tick, not per person), so a tick's cost follows how many are due.
+The cron's job (`queue_due`) only finds what is due, ids only, and queues a bulk job per
+page of them (`run_page`), so it takes about a second however many fall due at 19:00 and
+holds no worker while the wave is written. Ids in a queued page are held in Redis
+(`service/infra/holds.py`): the next minute's tick does not queue them again while their
+page still waits behind the wave; a page lost with its queue lets them go after `HOLD_S`,
+and a later tick finds them again.
+
+A page re-reads its rows inside its own transaction, keeping only those still due and
+locking them (check-ins, then participants, each in id order), so a page run twice, or two
+workers running overlapping pages, do each thing once. Besides, a check-in row is unique
+per (participant, kind, due instant) and every text has an idempotency key
+(`checkin:<id>`, `nudge:<id>:<n>`): nothing can be created or sent a second time.
+
+What falls due for a person is done in one order, whichever page comes first: their new
+check-in (with Sunday's summary) and partner question, then a nudge, then the miss of an
+old check-in (a miss can move the trust ladder, and so their next check-in). A miss page
+therefore does first whatever of that is due for the same person.
+
+`tick` (one batch of every kind, in one transaction) and `tick_until_done` (batches until
+nothing is left) do the same work at once, in this process: for tests and scripts.
 """
 
 from __future__ import annotations
 
+import logging
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from sqlmodel import select
+from sqlmodel import or_, select
 
 from service.core import checkin_rules, texts
 from service.core.enums import CheckInKind, CheckInStatus, ParticipantStatus
 from service.infra.db import insert_new, row_values
-from service.infra.metrics import Metrics
+from service.infra.holds import Holds
+from service.infra.metrics import CHECKINS_CREATED, Metrics
 from service.infra.queue import Lane
 from service.messaging import outbox
 from service.models import CheckIn, Facilitator, Participant, Program
@@ -24,7 +43,18 @@ from service.program import checkin_answers, scores
 from service.program.commitments import active_commitments_of
 from service.unit_of_work import UnitOfWork
 
+log = logging.getLogger(__name__)
+
 TEMPLATE = {CheckInKind.SELF: "checkin", CheckInKind.PARTNER: "partner_checkin"}
+
+# What a tick finds due, in the order it is done: participants whose check-in is due,
+# participants whose partner question is due, check-ins to nudge, check-ins to close.
+CHECKIN, PARTNER, NUDGE, MISS = "checkin", "partner", "nudge", "miss"
+KINDS = (CHECKIN, PARTNER, NUDGE, MISS)
+PAGE_TASK = "tick_page"
+PAGE = 500  # ids per page job: a page writes its check-ins and texts in well under a second
+HOLD_S = 600.0  # a queued page holds its ids this long at most (it frees them as it runs)
+MOST = 100_000  # ids of one kind found by one tick (the earliest due first)
 
 
 @dataclass
@@ -36,63 +66,93 @@ class TickResult:
     messages: list = field(default_factory=list)
     more: bool = False  # a query hit its limit: more may be due right now
 
+    def counts(self) -> dict:
+        return {
+            "created": self.created,
+            "nudged": self.nudged,
+            "missed": self.missed,
+            "skipped": self.skipped,
+        }
+
+
+# Finding what is due -------------------------------------------------------------------
+
+
+def find_due(session, now, limit: int) -> dict[str, list[int]]:
+    """The ids due now of each kind (at most `limit` each, the earliest due first)."""
+    columns = {
+        CHECKIN: (Participant.id, Participant.next_checkin_at),
+        PARTNER: (Participant.id, Participant.next_partner_checkin_at),
+        NUDGE: (CheckIn.id, CheckIn.next_nudge_at),
+        MISS: (CheckIn.id, CheckIn.closes_at),
+    }
+    return {
+        kind: list(session.exec(select(key).where(due <= now).order_by(due).limit(limit)))
+        for kind, (key, due) in columns.items()
+    }
+
+
+def holds(services, kind: str) -> Holds:
+    """The ids of `kind` that queued pages hold (on the services' clock)."""
+    return Holds(services.redis, f"tick:{kind}", HOLD_S, clock=lambda: services.now().timestamp())
+
+
+def queue_due(services, *, page: int = PAGE, most: int = MOST) -> dict:
+    """The cron's tick: find what is due (ids only) and queue one bulk job per page of it,
+    leaving out ids a queued page still holds. Each page's ids are held before it is
+    queued; a page that cannot be queued (Redis away) lets its ids go at once."""
+    started = time.monotonic()
+    now = services.now()
+    with services.sessions() as session:
+        found = find_due(session, now, most)
+    report = {"pages": 0, "queued": dict.fromkeys(KINDS, 0), "held": 0, "not_queued": 0}
+    for kind in KINDS:  # in the order they are done (one worker takes them in this order)
+        ids = found[kind]
+        if not ids:
+            continue
+        hold = holds(services, kind)
+        waiting = hold.held(ids)
+        fresh = [i for i in ids if i not in waiting]
+        report["held"] += len(waiting)
+        hold.hold(fresh)
+        for start in range(0, len(fresh), page):
+            chunk = fresh[start : start + page]
+            if services.dispatcher.enqueue(PAGE_TASK, kind, chunk, lane=Lane.BULK):
+                report["pages"] += 1
+                report["queued"][kind] += len(chunk)
+            else:
+                hold.free(chunk)  # the next tick finds them again
+                report["not_queued"] += len(chunk)
+    if report["not_queued"]:
+        log.warning("tick: %d due ids not queued (queue unavailable)", report["not_queued"])
+    Metrics(services.redis).tick_done(time.monotonic() - started, 0)
+    return report
+
+
+def run_page(services, kind: str, ids: list[int]) -> dict:
+    """One queued page: those of `ids` still due are done now, their texts queued on bulk
+    as it commits; then the page lets its ids go."""
+    if kind not in KINDS:
+        raise ValueError(f"unknown kind of due work {kind!r}")
+    with UnitOfWork(services, lane=Lane.BULK) as uow:
+        result = _work(uow, {kind: ids})
+        uow.send(*result.messages)
+        uow.commit()
+    holds(services, kind).free(ids)
+    Metrics(services.redis).count(CHECKINS_CREATED, result.created)
+    return result.counts()
+
+
+# Doing it at once (tests, scripts) ---------------------------------------------------------
+
 
 def tick(services, *, limit: int = 1000) -> TickResult:
-    """One batch of due check-ins, nudges and misses; their texts are queued as it commits."""
-    result = TickResult()
+    """One batch of due check-ins, nudges and misses (at most `limit` of each), done now in
+    one transaction; their texts are queued as it commits."""
     with UnitOfWork(services, lane=Lane.BULK) as uow:
-        session, now = uow.session, uow.now
-        due = session.exec(
-            select(Participant)
-            .where(Participant.next_checkin_at <= now)
-            .order_by(Participant.next_checkin_at)
-            .limit(limit)
-        ).all()
-        result.more |= len(due) == limit
-        programs = _programs(session, due)
-        # What every text mentions (facilitator, partner), loaded once and held here.
-        held = _load(session, Facilitator, {p.owner_id for p in programs.values()})
-        held += _load(session, Participant, {p.partner_id for p in due} - {None})
-        active = active_commitments_of(session, [p.id for p in due])
-        pending = []
-        for participant in due:
-            program = programs[participant.program_id]
-            ids = [c.id for c in active.get(participant.id, [])]
-            following, plan = checkin_rules.due(program, participant, ids, now)
-            participant.next_checkin_at = following
-            if plan is None:
-                result.skipped += 1
-            else:
-                pending.append((program, participant, plan))
-        sent = _send(uow, pending, active, result)
-        _weekly_summaries(uow, sent, result)
-
-        partners = session.exec(
-            select(Participant)
-            .where(Participant.next_partner_checkin_at <= now)
-            .order_by(Participant.next_partner_checkin_at)
-            .limit(limit)
-        ).all()
-        result.more |= len(partners) == limit
-        more_programs = _programs(session, partners, known=programs)
-        programs.update(more_programs)
-        held += _load(session, Facilitator, {p.owner_id for p in more_programs.values()})
-        held += _load(session, Participant, {p.partner_id for p in partners} - {None})
-        active = active_commitments_of(session, [p.partner_id for p in partners if p.partner_id])
-        pending = []
-        for participant in partners:
-            program = programs[participant.program_id]
-            partner = (
-                session.get(Participant, participant.partner_id) if participant.partner_id else None
-            )
-            shared = [c.id for c in active.get(partner.id, []) if c.shared_key] if partner else []
-            following, plan = checkin_rules.partner_due(program, participant, partner, shared, now)
-            participant.next_partner_checkin_at = following
-            if plan is not None:
-                pending.append((program, participant, plan))
-        _send(uow, pending, active, result)
-        _nudges(uow, result, limit)
-        _misses(uow, result, limit)
+        found = find_due(uow.session, uow.now, limit)
+        result = _work(uow, found)
+        result.more = any(len(ids) == limit for ids in found.values())
         uow.send(*result.messages)
         uow.commit()
     return result
@@ -100,8 +160,7 @@ def tick(services, *, limit: int = 1000) -> TickResult:
 
 def tick_until_done(services, *, limit: int = 1000, budget_s: float = 45.0) -> dict:
     """Tick in batches of `limit` until nothing due is left, each batch's texts queued as
-    it commits, so 10,000 check-ins due at 10:00 all leave at 10:00 rather than 1,000 a
-    minute. Past `budget_s` it stops; the next minute's tick goes on."""
+    it commits. Past `budget_s` it stops; the next tick goes on."""
     totals = {"created": 0, "nudged": 0, "missed": 0, "batches": 0}
     started = time.monotonic()
     stop_at = started + budget_s
@@ -114,6 +173,111 @@ def tick_until_done(services, *, limit: int = 1000, budget_s: float = 45.0) -> d
         if not result.more or time.monotonic() > stop_at:
             Metrics(services.redis).tick_done(time.monotonic() - started, totals["created"])
             return totals
+
+
+# The work ------------------------------------------------------------------------------
+
+
+def _work(uow: UnitOfWork, ids: dict[str, Iterable[int]]) -> TickResult:
+    """Do what is due among these ids (kind → ids), re-read and locked in this transaction:
+    check-ins (with Sunday's summaries), partner questions, nudges, then misses, each for
+    the rows still due now (a page run before took the others)."""
+    result = TickResult()
+    session, now = uow.session, uow.now
+    wanted = {kind: set(ids.get(kind, ())) for kind in KINDS}
+
+    # Check-ins first, then participants, each locked in id order, so that two pages'
+    # transactions never wait on each other in a circle.
+    rows = _still_due(
+        session,
+        CheckIn,
+        wanted[NUDGE] | wanted[MISS],
+        or_(CheckIn.next_nudge_at <= now, CheckIn.closes_at <= now),
+    )
+    misses = sorted(
+        (c for c in rows if c.id in wanted[MISS] and _due(c.closes_at, now)),
+        key=lambda c: (c.closes_at, c.id),
+    )
+    # Before a miss, what was due before it for the same person: their new check-in and
+    # partner question (the miss may move the ladder), and this check-in's nudge.
+    nudged = wanted[NUDGE] | {c.id for c in misses}
+    before = {c.participant_id for c in misses if c.kind == CheckInKind.SELF}
+    nudges = sorted(
+        (c for c in rows if c.id in nudged and _due(c.next_nudge_at, now)),
+        key=lambda c: (c.next_nudge_at, c.id),
+    )
+    selves, asked = wanted[CHECKIN] | before, wanted[PARTNER] | before
+    people = _still_due(
+        session,
+        Participant,
+        selves | asked,
+        or_(Participant.next_checkin_at <= now, Participant.next_partner_checkin_at <= now),
+    )
+    due = sorted(
+        (p for p in people if p.id in selves and _due(p.next_checkin_at, now)),
+        key=lambda p: (p.next_checkin_at, p.id),
+    )
+    partners = sorted(
+        (p for p in people if p.id in asked and _due(p.next_partner_checkin_at, now)),
+        key=lambda p: (p.next_partner_checkin_at, p.id),
+    )
+    held = [rows, people]  # the session's identity map keeps weak references only
+
+    programs = _programs(session, due)
+    # What every text mentions (facilitator, partner), loaded once and held here.
+    held += _load(session, Facilitator, {p.owner_id for p in programs.values()})
+    held += _load(session, Participant, {p.partner_id for p in due} - {None})
+    active = active_commitments_of(session, [p.id for p in due])
+    pending = []
+    for participant in due:
+        program = programs[participant.program_id]
+        commitment_ids = [c.id for c in active.get(participant.id, [])]
+        following, plan = checkin_rules.due(program, participant, commitment_ids, now)
+        participant.next_checkin_at = following
+        if plan is None:
+            result.skipped += 1
+        else:
+            pending.append((program, participant, plan))
+    sent = _send(uow, pending, active, result)
+    _weekly_summaries(uow, sent, result)
+
+    more_programs = _programs(session, partners, known=programs)
+    programs.update(more_programs)
+    held += _load(session, Facilitator, {p.owner_id for p in more_programs.values()})
+    held += _load(session, Participant, {p.partner_id for p in partners} - {None})
+    active = active_commitments_of(session, [p.partner_id for p in partners if p.partner_id])
+    pending = []
+    for participant in partners:
+        program = programs[participant.program_id]
+        partner = (
+            session.get(Participant, participant.partner_id) if participant.partner_id else None
+        )
+        shared = [c.id for c in active.get(partner.id, []) if c.shared_key] if partner else []
+        following, plan = checkin_rules.partner_due(program, participant, partner, shared, now)
+        participant.next_partner_checkin_at = following
+        if plan is not None:
+            pending.append((program, participant, plan))
+    _send(uow, pending, active, result)
+    _nudges(uow, nudges, result)
+    _misses(uow, misses, result)
+    return result
+
+
+def _due(instant, now) -> bool:
+    return instant is not None and instant <= now
+
+
+def _still_due(session, model, ids: set, condition) -> list:
+    """Those of these rows that are still due (`condition`), locked until this transaction
+    ends (in id order; SQLite, which has one writer at a time, does not lock rows)."""
+    if not ids:
+        return []
+    return session.exec(
+        select(model)
+        .where(model.id.in_(sorted(ids)), condition)
+        .order_by(model.id)
+        .with_for_update()
+    ).all()
 
 
 def _programs(session, participants, known=()) -> dict[int, Program]:
@@ -211,15 +375,9 @@ def _weekly_summary(uow: UnitOfWork, program, participant, due_at):
     )
 
 
-def _nudges(uow: UnitOfWork, result: TickResult, limit: int) -> None:
+def _nudges(uow: UnitOfWork, rows, result: TickResult) -> None:
+    """A gentle reminder for each open check-in whose nudge is due."""
     session, now = uow.session, uow.now
-    rows = session.exec(
-        select(CheckIn)
-        .where(CheckIn.next_nudge_at <= now)
-        .order_by(CheckIn.next_nudge_at)
-        .limit(limit)
-    ).all()
-    result.more |= len(rows) == limit
     held = _load(session, Participant, {c.participant_id for c in rows})
     held += _load(session, Program, {p.program_id for p in held})
     written = []
@@ -248,12 +406,9 @@ def _nudges(uow: UnitOfWork, result: TickResult, limit: int) -> None:
     result.messages.extend(outbox.insert_all(session, written))
 
 
-def _misses(uow: UnitOfWork, result: TickResult, limit: int) -> None:
+def _misses(uow: UnitOfWork, rows, result: TickResult) -> None:
+    """Check-ins whose day closed unanswered are missed (the streak and ladder follow)."""
     session = uow.session
-    rows = session.exec(
-        select(CheckIn).where(CheckIn.closes_at <= uow.now).order_by(CheckIn.closes_at).limit(limit)
-    ).all()
-    result.more |= len(rows) == limit
     people = {p.id: p for p in _load(session, Participant, {c.participant_id for c in rows})}
     for checkin in rows:
         checkin.closes_at = None

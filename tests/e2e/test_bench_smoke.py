@@ -34,6 +34,23 @@ EXPECTED = {
     "webhook": {"ratio", "rps", "p50_ms", "p99_ms", "baseline_rps"},
     "dispatch": {"ratio", "rate", "raw_rate", "n", "concurrency"},
     "tick": {"ratio", "t10k_ms", "t1m_ms"},
+    "reply": {
+        "p50_5_ms",
+        "p99_5_ms",
+        "p50_20_ms",
+        "p99_20_ms",
+        "p50_50_ms",
+        "p99_50_ms",
+        "p50_wave_ms",
+        "p99_wave_ms",
+        "wave_sent",
+        "wave_due",
+        "wave_last_s",
+        "turns_per_s",
+        "webhook_p99_ms",
+        "worker_rss_mb",
+        "web_rss_mb",
+    },
 }
 
 

@@ -22,6 +22,7 @@ from service.models import AttentionItem, CheckIn, Message, Participant
 from service.program import commitments, tick
 from service.unit_of_work import UnitOfWork
 from tests.support.factories import due_population, enter_step5, make_participant, make_program
+from tests.support.queues import release_due
 from tests.support.twilio import live_settings, local_gateway
 
 DELIVERY_ERRORS = (30003, 30004, 30005, 30006, 30007)
@@ -106,6 +107,7 @@ def test_a_half_hour_outage_loses_nothing_and_doubles_nothing(
     while clock() < outage_ends:
         clock.advance(minutes=1)
         delivery.sweep(services)
+        release_due(services.redis, clock())  # the retries' own timed jobs
         run_jobs()
     assert twilio_api.messages() == []
     assert all(m.status == "pending" and m.failing_since for m in outbound(services))
@@ -121,6 +123,7 @@ def test_a_half_hour_outage_loses_nothing_and_doubles_nothing(
     for _ in range(20):
         clock.advance(minutes=1)
         delivery.sweep(services)
+        release_due(services.redis, clock())  # the retries' own timed jobs
         run_jobs()
     assert sent_to(twilio_api) == Counter({phone: 1 for phone in phones})  # each once
     assert {m.status for m in outbound(services)} <= {"queued", "sent", "delivered"}
@@ -166,13 +169,14 @@ def test_a_check_in_that_could_only_leave_after_its_day_is_not_sent_late(
     twilio_api.fail(503)
     tick.tick(services)
     run_jobs()
-    for _ in range(12):  # ten minutes of retries, past 21:00
+    for _ in range(12):  # ten minutes of retries (each its own timed job), past 21:00
         clock.advance(minutes=1)
-        delivery.sweep(services)
+        release_due(services.redis, clock())
         run_jobs()
     twilio_api.clear_faults()
     clock.advance(hours=12)  # the next morning: nothing from last night goes now
     delivery.sweep(services)
+    release_due(services.redis, clock())
     run_jobs()
     assert twilio_api.messages() == []
     [message] = [m for m in outbound(services) if m.template == "checkin"]

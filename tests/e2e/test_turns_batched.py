@@ -3,10 +3,13 @@ one person's texts in order, and a text left half-turned picked up again."""
 
 from __future__ import annotations
 
+import time
+
 import sqlalchemy as sa
 from rq import Queue, SimpleWorker
 
 from service.infra.queue import Lane
+from service.infra.ratelimit import SenderRateLimit
 from service.models import Message
 from service.program import conversation, tick
 from tests.support.factories import (
@@ -14,6 +17,7 @@ from tests.support.factories import (
     inbound,
     make_participant,
     make_program,
+    outbound,
     sms_form,
 )
 from tests.support.queues import lane_queues
@@ -28,21 +32,32 @@ def _texts(twilio_post, phones, body="Yes", start=0):
 
 
 def test_many_texts_one_job_and_the_replies_leave_with_it(
-    services, twilio_post, redis_conn, gateway
+    services, twilio_post, redis_conn, gateway, clock
 ):
     program = make_program(services)
     for i, phone in enumerate(PHONES):
         make_participant(services, program, name=f"P{i}", phone=phone, invite=False)
+    # The number's cap on a clock that stands still: its slots do not depend on speed.
+    mps, frozen = services.settings.sender_mps, time.time()
+    services.rate_limit = SenderRateLimit(redis_conn, mps, clock=lambda: frozen)
     _texts(twilio_post, PHONES)
     turns = Queue(Lane.TURNS.value, connection=redis_conn)
     assert [j.func_name for j in turns.jobs] == ["jobs.tasks.turn_inbound"]  # not 12
 
     SimpleWorker(lane_queues(redis_conn), connection=redis_conn).work(burst=True, max_jobs=1)
-    # That one job turned all twelve and sent each its replies; nothing else is queued.
+    # That one job turned all twelve and sent their replies, as many as the number's cap
+    # lets go at once (SENDER_MPS); the rest wait for their slots on the turns lane.
     assert all(m.status == "processed" for m in inbound(services))
-    answered = {sent["to"] for sent in gateway.sent}
-    assert answered == set(PHONES)
+    assert len(gateway.sent) == mps < 12  # (two replies each: thanks, then step 1)
     assert sum(q.count for q in lane_queues(redis_conn)) == 0
+    waiting = [turns.fetch_job(i) for i in turns.scheduled_job_registry.get_job_ids()]
+    assert {j.func_name for j in waiting} == {"jobs.tasks.send_messages"}
+    clock.advance(seconds=3)  # their slots have come
+    for job in waiting:
+        job.perform()
+    replies = [m for m in outbound(services) if m.participant_id is not None]
+    assert len(gateway.sent) == len(replies) == 24
+    assert {sent["to"] for sent in gateway.sent} == set(PHONES)
 
 
 def test_a_reply_goes_before_a_wave_of_check_ins(services, twilio_post, redis_conn, gateway):

@@ -13,9 +13,12 @@ from collections import Counter
 from datetime import timedelta
 
 import redis
+from rq import Queue
 from rq.job import Job
 from sqlmodel import select
 
+from service.infra.queue import Lane
+from service.infra.ratelimit import SenderRateLimit
 from service.infra.slots import slot_key, take_slot
 from service.models import CheckIn, Message, Participant
 from tests.support.factories import due_population
@@ -39,6 +42,13 @@ def _skipped(result) -> bool:
     return isinstance(result, dict) and set(result) == {"skipped"}
 
 
+def _pages_run(redis_conn) -> list[dict]:
+    """What each tick page the worker ran did."""
+    bulk = Queue(Lane.BULK.value, connection=redis_conn)
+    jobs = Job.fetch_many(bulk.finished_job_registry.get_job_ids(), connection=redis_conn)
+    return [job.return_value() for job in jobs if job.func_name == "jobs.tasks.tick_page"]
+
+
 def test_two_crons_do_each_slots_work_once(app, services, clock, gateway, run_jobs, redis_conn):
     start = clock()  # 15:00:00 UTC
     due_population(services, MINUTES * PER_MINUTE)
@@ -51,6 +61,10 @@ def test_two_crons_do_each_slots_work_once(app, services, clock, gateway, run_jo
             session.add(person)
         session.commit()
 
+    # The numbers' send caps on the simulated clock too (real seconds fly by here).
+    services.rate_limit = SenderRateLimit(
+        redis_conn, services.settings.sender_mps, clock=lambda: clock().timestamp()
+    )
     results: dict[str, list] = {"a": [], "b": []}
     ids = itertools.count()
     for _ in range(MINUTES * 2):  # 30-second steps
@@ -76,7 +90,11 @@ def test_two_crons_do_each_slots_work_once(app, services, clock, gateway, run_jo
     assert runs == {"tick": MINUTES, "sweep": 2 * MINUTES, "sweep_voice": 2 * MINUTES,
                     "daily_digests": 1}  # fmt: skip
     assert len({key for _, key, _ in results["a"]}) == len(results["a"])  # one run a slot
-    assert sum(r["created"] for task, _, r in results["a"] if task == "tick") == len(planned)
+    # Each minute's tick queued that minute's check-ins once, in pages; the pages the
+    # worker ran created every one of them.
+    ticks = [result for task, _, result in results["a"] if task == "tick"]
+    assert sum(result["queued"]["checkin"] for result in ticks) == len(planned)
+    assert sum(page["created"] for page in _pages_run(redis_conn)) == len(planned)
 
     with services.sessions() as session:
         checkins = session.exec(select(CheckIn)).all()

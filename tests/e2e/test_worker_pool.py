@@ -20,6 +20,13 @@ def _members(pool) -> set[int]:
     return children(pool.pid)
 
 
+def alive(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
 def _registered(conn) -> set[int]:
     return {w.pid for w in Worker.all(connection=conn)}
 
@@ -43,8 +50,11 @@ def test_a_pool_runs_its_members_restarts_a_dead_one_and_stops_on_sigterm(
         finished = FinishedJobRegistry(Lane.BULK.value, connection=conn)
         wait_for("six sweeps", lambda: finished.count >= 6, 40, [log])
 
-        # A member killed outright (out of memory, say) is started again.
-        victim = sorted(first)[0]
+        # A member killed outright (out of memory, say) is started again; the scheduler
+        # process RQ forked from it (one member runs it) does not live on by itself.
+        wait_for("a scheduler", lambda: any(children(m) for m in first), 20, [log])
+        victim = next(m for m in sorted(first) if children(m))
+        [scheduler] = children(victim)
         os.kill(victim, signal.SIGKILL)
         wait_for(
             "a member in the dead one's place",
@@ -54,6 +64,7 @@ def test_a_pool_runs_its_members_restarts_a_dead_one_and_stops_on_sigterm(
         )
         assert pool.poll() is None
         assert "exited with -9: starting it again" in log.read_text()
+        wait_for("the orphaned scheduler to end", lambda: not alive(scheduler), 10, [log])
 
         # SIGTERM: every member stops (warm shutdown), then the pool, with no error.
         members = _members(pool)

@@ -29,6 +29,7 @@ from tests.support.factories import (
     make_program,
     outbound,
 )
+from tests.support.queues import lane_queues, queued_count, release_due
 from tests.support.twilio import ACCOUNT_SID, AUTH_TOKEN, local_gateway, with_local_twilio
 
 TIMEOUT = 1.0  # the gateway's read timeout; hangs below outlast it
@@ -172,7 +173,7 @@ def test_racing_workers_send_a_row_once(services, ana, local_twilio):
 
 
 @pytest.mark.parametrize(("code", "stored"), [(429, 20429), (20429, 20429), (500, 20500)])
-def test_transient_error_backs_off_and_the_sweeper_sends_once(
+def test_transient_error_backs_off_and_its_retry_sends_once(
     services, ana, run_jobs, local_twilio, clock, code, stored
 ):
     local_twilio.fail(code, to=ANA, times=1)
@@ -185,27 +186,31 @@ def test_transient_error_backs_off_and_the_sweeper_sends_once(
     assert first_gap == delivery_rules.retry_gap(1, message.id)
     assert timedelta(seconds=8) <= first_gap <= timedelta(seconds=12)  # 10 s, jittered
 
-    # Not due yet: the sweeper leaves it alone.
+    # Not due yet: the sweeper leaves it alone, and its retry job waits.
     clock.advance(seconds=5)
     assert delivery.sweep(services)["due"] == 0
+    assert release_due(services.redis, clock()) == 0
     run_jobs()
     assert local_twilio.messages() == []
 
     # Fails again once it is due: the next gap is longer.
     local_twilio.fail(code, to=ANA, times=1)
     clock.set(message.send_after + timedelta(seconds=1))
-    assert delivery.sweep(services)["due"] == 1
+    # Due: its retry job is what sends it; the sweeper, seeing that job hold it, does not.
+    found = delivery.sweep(services)
+    assert (found["due"], found["held"]) == (0, 1)
+    assert release_due(services.redis, clock()) == 1
     run_jobs()
     message = invitation(services, ana.id)
     assert message.status == "pending" and message.attempts == 2
     second_gap = message.send_after - clock()
     assert second_gap == delivery_rules.retry_gap(2, message.id) > first_gap
 
-    # The fault has cleared; once the clock passes send_after the sweeper sends it.
+    # The fault has cleared; once the clock passes send_after the retry job sends it.
     clock.set(message.send_after - timedelta(seconds=1))
-    assert delivery.sweep(services)["due"] == 0
+    assert release_due(services.redis, clock()) == 0
     clock.advance(seconds=2)
-    assert delivery.sweep(services)["due"] == 1
+    assert release_due(services.redis, clock()) == 1
     run_jobs()
 
     [accepted] = local_twilio.messages()
@@ -237,7 +242,7 @@ def test_retries_through_the_whole_window_then_gives_up_and_says_so(
             break
         gaps.append((message.send_after - clock()).total_seconds())
         clock.set(message.send_after + timedelta(seconds=1))
-        delivery.sweep(services)
+        release_due(services.redis, clock())  # its retry job
         run_jobs()
 
     message = invitation(services, ana.id)
@@ -409,70 +414,48 @@ def test_unreachable_number_is_flagged_and_never_retried(
 
 
 class FakeTime:
-    """time.time / time.sleep for the limiter: sleeping moves the clock."""
+    """time.time for the limiter."""
 
     def __init__(self, start: float):
         self.now = start
-        self.sleeps: list[float] = []
 
     def time(self) -> float:
         return self.now
 
-    def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.now += seconds
 
-
-class RecordingLimit(SenderRateLimit):
-    """The real limiter, noting which (fake) second each send was let through in."""
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.granted: list[tuple[str, int]] = []
-
-    def acquire(self, sender: str) -> None:
-        super().acquire(sender)
-        self.granted.append((sender, int(self.clock())))
-
-
-def test_limiter_allows_n_per_second_per_sender(redis_conn):
+def test_limiter_gives_each_sender_n_a_second(redis_conn):
     fake = FakeTime(1_000_000.25)
-    limiter = SenderRateLimit(redis_conn, 3, sleep=fake.sleep, clock=fake.time)
-    seconds = []
-    for _ in range(7):
-        limiter.acquire(PROGRAM_NUMBER)
-        seconds.append(int(fake.time()))
-    assert Counter(seconds) == {1_000_000: 3, 1_000_001: 3, 1_000_002: 1}
-    assert fake.sleeps == [pytest.approx(0.75), pytest.approx(1.0)]
+    limiter = SenderRateLimit(redis_conn, 3, clock=fake.time)
+    waits = [limiter.reserve(PROGRAM_NUMBER) for _ in range(7)]
+    # A burst of three at once, then one slot every third of a second.
+    assert waits == [0.0, 0.0, 0.0] + [pytest.approx(k / 3, abs=0.002) for k in (1, 2, 3, 4)]
 
-    # Another sender in the same second is not held back.
-    for _ in range(3):
-        limiter.acquire("+12015550199")
-    assert len(fake.sleeps) == 2
+    # Another sender in the same instant is not held back.
+    assert [limiter.reserve("+12015550199") for _ in range(3)] == [0.0, 0.0, 0.0]
 
-    # A second worker shares the window through Redis: 2 more fit this second, not 3.
-    other = SenderRateLimit(redis_conn, 3, sleep=fake.sleep, clock=fake.time)
-    other.acquire(PROGRAM_NUMBER)
-    other.acquire(PROGRAM_NUMBER)
-    assert len(fake.sleeps) == 2
-    other.acquire(PROGRAM_NUMBER)
-    assert len(fake.sleeps) == 3 and int(fake.time()) == 1_000_003
+    # A second worker shares the slots through Redis: its next one is after the seventh.
+    other = SenderRateLimit(redis_conn, 3, clock=fake.time)
+    assert other.reserve(PROGRAM_NUMBER) == pytest.approx(5 / 3, abs=0.002)
+
+    # Once the slots taken are past, the sender has its burst again.
+    fake.now += 10
+    assert [limiter.reserve(PROGRAM_NUMBER) for _ in range(3)] == [0.0, 0.0, 0.0]
+    assert limiter.reserve(PROGRAM_NUMBER) > 0
 
 
-def test_limiter_off_never_waits(redis_conn):
-    fake = FakeTime(5.5)
-    limiter = SenderRateLimit(redis_conn, 0, sleep=fake.sleep, clock=fake.time)
-    for _ in range(50):
-        limiter.acquire(PROGRAM_NUMBER)
-    assert fake.sleeps == [] and redis_conn.keys("realign:mps:*") == []
+def test_limiter_off_never_holds_back(redis_conn):
+    limiter = SenderRateLimit(redis_conn, 0)
+    assert {limiter.reserve(PROGRAM_NUMBER) for _ in range(50)} == {0.0}
+    assert redis_conn.keys("realign:mps:*") == []
 
 
-def test_sending_holds_back_only_the_busy_sender(services, run_jobs, local_twilio):
+def test_a_busy_sender_is_held_back_without_holding_the_worker(services, local_twilio, clock):
+    """Texts past their number's cap are given back and queued for their slots (no
+    sleeping in the worker); the other number's texts go at once; each is sent once."""
     assert isinstance(services.rate_limit, SenderRateLimit)  # wired by the factory
     assert services.rate_limit.mps == services.settings.sender_mps
     fake = FakeTime(2_000_000.5)
-    limiter = RecordingLimit(services.redis, 2, sleep=fake.sleep, clock=fake.time)
-    services.rate_limit = limiter
+    services.rate_limit = SenderRateLimit(services.redis, 2, clock=fake.time)
 
     busy = make_program(services)
     quiet = make_program(
@@ -490,36 +473,63 @@ def test_sending_holds_back_only_the_busy_sender(services, run_jobs, local_twili
         ).id
         for i in range(2)
     ]
-    delivery.deliver_many(services, ids, concurrency=1)
+    start = clock()
 
-    assert len(local_twilio.messages()) == 7
-    per_second = Counter(limiter.granted)
-    assert max(per_second.values()) <= 2
-    busy_seconds = sorted({s for sender, s in limiter.granted if sender == PROGRAM_NUMBER})
-    assert busy_seconds == [2_000_000, 2_000_001, 2_000_002]
-    # The second program's number waited for nobody: no sleep after the busy sender's.
-    assert len(fake.sleeps) == 2
-    assert Counter(s for s, _ in limiter.granted) == {PROGRAM_NUMBER: 5, "+12015550199": 2}
+    outcomes = delivery.deliver_many(services, ids, concurrency=1)
+    assert outcomes == {"queued": 4, "held": 3}
+    sent = [m["to"] for m in local_twilio.messages()]
+    assert sorted(sent) == ["+12015550140", "+12015550141", "+12015550150", "+12015550151"]
+
+    # The three held back wait as pending rows, each due at its slot, in jobs for then.
+    held = [get(services, Message, i) for i in ids[2:5]]
+    assert {m.status for m in held} == {"pending"}
+    # (Slots half a second apart; one job per second of slots, due at its last one.)
+    assert [m.send_after for m in held] == [
+        start + timedelta(seconds=0.5),
+        start + timedelta(seconds=1.5),
+        start + timedelta(seconds=1.5),
+    ]
+    scheduled = []
+    for queue in lane_queues(services.redis):
+        for job_id in queue.scheduled_job_registry.get_job_ids():
+            job = queue.fetch_job(job_id)
+            scheduled.append((queue.name, job.args, job.kwargs))
+    assert sorted(scheduled) == [
+        ("sends", ([ids[2]], True), {}),
+        ("sends", ([ids[3], ids[4]], True), {}),
+    ]
+    # The sweep does not queue them again while their jobs hold them.
+    clock.advance(seconds=2)
+    assert delivery.sweep(services)["due"] == 0
+
+    # Their jobs send them at once when they run (their slots were taken).
+    for queue in lane_queues(services.redis):
+        for job_id in queue.scheduled_job_registry.get_job_ids():
+            queue.fetch_job(job_id).perform()
+    assert Counter(m["to"] for m in local_twilio.messages()) == dict.fromkeys(
+        [f"+120155501{n}" for n in (40, 41, 42, 43, 44, 50, 51)], 1
+    )
 
 
 # A claim is a lease --------------------------------------------------------------------
 
 
 class SlowSenderLimit:
-    """A sender's MPS cap that holds each send back 30 s (on the test's clock)."""
+    """A slow API: each send's turn comes 30 s later (on the test's clock)."""
 
     def __init__(self, clock):
         self.clock = clock
 
-    def acquire(self, sender: str) -> None:
+    def reserve(self, sender: str) -> float:
         self.clock.advance(seconds=30)
+        return 0.0
 
 
 def test_a_batch_that_outlives_its_claim_sends_no_row_twice(
     services, program, run_jobs, local_twilio, clock
 ):
-    """Held back by a busy sender, a batch must not start sends the sweeper may already
-    have settled: what it could not start in time is queued again and sent once."""
+    """Held back by a slow API, a batch must not start sends the sweeper may already have
+    settled: what it could not start in time is queued again and sent once."""
     people = [
         make_participant(services, program, name=f"P{i}", phone=f"+1201555016{i}") for i in range(6)
     ]
@@ -533,11 +543,13 @@ def test_a_batch_that_outlives_its_claim_sends_no_row_twice(
     late = [get(services, Message, i) for i in ids[3:]]
     assert {(m.status, m.attempts, m.send_after) for m in late} == {("pending", 0, clock())}
 
-    # Past the lease the sweeper finds no claim of this batch left to settle; the queued
-    # jobs (the invitations', the given-back rows', the sweeper's) send each row once.
+    # Past the lease the sweeper finds no claim of this batch left to settle, and leaves
+    # the given-back rows to the job that holds them; the queued jobs (the invitations',
+    # the given-back rows') send each row once.
     assert clock() - start > timedelta(seconds=services.settings.claim_stale_seconds)
     services.rate_limit = SenderRateLimit(services.redis, 0)  # no cap
-    assert swept(delivery.sweep(services)) == (3, 0)
+    found = delivery.sweep(services)
+    assert (found["due"], found["held"], found["stale"]) == (0, 3, 0)
     run_jobs()
     assert sorted(m["to"] for m in local_twilio.messages()) == sorted(p.phone for p in people)
     assert creates(local_twilio) == len(people)
@@ -563,3 +575,31 @@ def test_a_worker_gives_back_only_rows_still_under_its_own_claim(services, progr
     rows = [get(services, Message, i) for i in ids]
     assert [r.status for r in rows] == ["pending", "pending", "claimed"]
     assert rows[2].claimed_at == second
+
+
+def test_the_sweep_leaves_rows_to_the_jobs_that_wait_with_them(
+    services, program, run_jobs, local_twilio, clock
+):
+    """Behind a wave, send jobs wait minutes for a worker: the sweep must not queue their
+    rows again. A job lost with its worker is not waiting any more: its rows are found."""
+    people = [
+        make_participant(services, program, name=f"W{i}", phone=f"+120155519{i:02d}")
+        for i in range(30)
+    ]
+    assert queued_count(services.redis) > 0  # their invitations' send jobs wait
+    clock.advance(minutes=5)
+    for _ in range(3):  # three sweeps while the jobs wait: nothing queued twice
+        found = delivery.sweep(services)
+        assert (found["due"], found["held"]) == (0, 30)
+    waiting = queued_count(services.redis)
+
+    for queue in lane_queues(services.redis):
+        queue.empty()  # the jobs are lost (a worker died holding them, say)
+    found = delivery.sweep(services)
+    assert (found["due"], found["held"]) == (30, 0)
+    assert queued_count(services.redis) == 1 < waiting  # one batch, on the bulk lane
+    run_jobs()
+    clock.advance(seconds=5)  # (past the number's cap: the rest at their slots)
+    release_due(services.redis, clock())
+    run_jobs()
+    assert sorted(m["to"] for m in local_twilio.messages()) == sorted(p.phone for p in people)

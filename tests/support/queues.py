@@ -19,3 +19,18 @@ def queued_count(redis, *, scheduled: bool = False) -> int:
         if scheduled:
             total += queue.scheduled_job_registry.count
     return total
+
+
+def release_due(redis, now) -> int:
+    """What RQ's scheduler does every second, on the test's clock: jobs set for `now` or
+    earlier (a retry's, a held send's) go into their lanes. Returns how many."""
+    moved = 0
+    for queue in lane_queues(redis):
+        registry = queue.scheduled_job_registry
+        for job_id in registry.get_jobs_to_schedule(int(now.timestamp())):
+            job = queue.fetch_job(job_id)
+            registry.remove(job_id)
+            if job is not None:
+                queue.enqueue_job(job)
+                moved += 1
+    return moved
