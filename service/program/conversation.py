@@ -28,9 +28,9 @@ from service.core.enums import Direction, MessageStatus
 from service.core.keywords import KeywordKind, parse_keyword
 from service.core.phones import is_e164
 from service.infra.metrics import Metrics
-from service.infra.queue import Lane
-from service.messaging import delivery, outbox
+from service.messaging import outbox
 from service.messaging.inbound import nudge_turns, turns_nudge
+from service.messaging.replies import Replies
 from service.models import Message, Participant
 from service.program import apply
 from service.program.matching import defaults_of, find_participant, program_reached
@@ -43,23 +43,21 @@ INBOUND_STALE_AFTER = timedelta(minutes=1)
 
 TURN_BATCH = 50  # texts one job claims at a time
 TURN_BUDGET_S = 5.0  # then the job hands on to a fresh one (RQ's heartbeat, other lanes)
-REPLY_EVERY_S = 0.05  # replies leave at least this often while a batch is being turned
-REPLY_EVERY_N = 25  # or once this many are waiting
 
 WAITING = (MessageStatus.RECEIVED, MessageStatus.TURNING)
 
 
 def turn_waiting(services, *, limit: int = 2000, budget_s: float = TURN_BUDGET_S) -> dict:
-    """Turn the stored texts waiting, oldest first, each in its own transaction, sending
-    their replies as it goes; past `limit` texts or `budget_s` seconds a fresh job takes
-    over. Returns how many texts ended which way."""
+    """Turn the stored texts waiting, oldest first, each in its own transaction, their
+    replies sent (by a thread of their own) as soon as each commits; past `limit` texts or
+    `budget_s` seconds a fresh job takes over. Returns how many texts ended which way."""
     turns_nudge(services).lower()  # from here on, a new text queues the next job
     outcomes: dict[str, int] = {}
     replies: list[int] = []
     done: list[tuple] = []
     stop_at = time.monotonic() + budget_s
-    flushed_at = time.monotonic()
     turned, more = 0, False
+    sender = Replies(services)
     try:
         while turned < limit and not more:
             batch = claim_waiting(services, min(TURN_BATCH, limit - turned))
@@ -73,13 +71,10 @@ def turn_waiting(services, *, limit: int = 2000, budget_s: float = TURN_BUDGET_S
                 outcome = _turn_one(services, message_id, replies, done)
                 outcomes[outcome] = outcomes.get(outcome, 0) + 1
                 turned += 1
-                if replies and (
-                    len(replies) >= REPLY_EVERY_N or time.monotonic() - flushed_at > REPLY_EVERY_S
-                ):
-                    _send_replies(services, replies)
-                    flushed_at = time.monotonic()
+                sender.add(replies)
+                replies.clear()
     finally:
-        _send_replies(services, replies)
+        sender.close()
         Metrics(services.redis).turns_done(done)
     if more or turned >= limit:
         nudge_turns(services)
@@ -137,19 +132,6 @@ def _turn_one(services, message_id: int, replies: list, done: list) -> str:
         # pause before the retry, and that person's later texts keep waiting behind it.
         log.exception("inbound message %s could not be turned; it is retried later", message_id)
         return "failed"
-
-
-def _send_replies(services, replies: list[int]) -> None:
-    """Send the replies written so far, in one batch (each at most once, as ever); those
-    past their number's MPS cap wait for their slots on the turns lane."""
-    if not replies:
-        return
-    ids = list(replies)
-    replies.clear()
-    try:
-        delivery.deliver_many(services, ids, lane=Lane.TURNS)
-    except Exception:  # noqa: BLE001 - the rows wait in the outbox for the sweeper
-        log.exception("%d replies left for the sweeper", len(ids))
 
 
 def handle_inbound(

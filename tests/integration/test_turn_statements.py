@@ -1,0 +1,68 @@
+"""A turn is a handful of statements: the evening wave's replies depend on it.
+
+One worker process turns texts as fast as its statements go (each a round trip to the
+database, and work for the ORM). Before the batch claim counted attempts and the turn
+loaded the enrolment, program and owner in one query, a story text took 19; these budgets
+keep the statements where they are now.
+"""
+
+from __future__ import annotations
+
+import contextlib
+
+import sqlalchemy as sa
+
+from service.messaging.inbound import InboundSms, receive_sms
+from service.models import Message
+from service.program import conversation, tick
+from tests.support.factories import PROGRAM_NUMBER, due_population, make_participant, make_program
+
+
+@contextlib.contextmanager
+def statements(engine):
+    """The SQL statements run meanwhile (COMMIT and the like are not statements here)."""
+    seen: list[str] = []
+
+    def note(conn, cursor, statement, params, context, executemany):
+        seen.append(" ".join(statement.split())[:80])
+
+    sa.event.listen(engine, "before_cursor_execute", note)
+    try:
+        yield seen
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", note)
+
+
+def _turn(services, sid: str, phone: str, body: str) -> tuple[str, list[str]]:
+    message_id = receive_sms(services, InboundSms(sid, phone, PROGRAM_NUMBER, body))
+    with statements(services.engine) as seen:
+        # As a batch job turns it: its attempt was counted when the batch was claimed.
+        outcome = conversation.handle_inbound(services, message_id, replies=[], counted=True)
+    return outcome, seen
+
+
+def test_a_story_text_is_turned_in_eight_statements(services):
+    program = make_program(services)
+    person = make_participant(services, program, phone="+12015550177", invite=False)
+    assert _turn(services, "SM" + "1" * 32, person.phone, "Yes")[0] == "consent"
+    outcome, seen = _turn(
+        services, "SM" + "2" * 32, person.phone, "I moved the launch and told nobody."
+    )
+    assert outcome == "answer"
+    assert len(seen) <= 8, seen
+    # Its two replies (thanks, the next question) are stored, to be sent by the caller.
+    with services.sessions() as session:
+        replies = session.scalars(
+            sa.select(Message.template).where(Message.direction == "out").order_by(Message.id)
+        ).all()
+    assert replies[-2:] == ["ack_statement", "step1_emotions"]
+
+
+def test_a_check_in_answer_is_turned_in_fourteen_statements(services):
+    due_population(services, 1)
+    tick.tick_until_done(services)
+    with services.sessions() as session:
+        phone = session.scalar(sa.select(Message.to_number).where(Message.template == "checkin"))
+    outcome, seen = _turn(services, "SM" + "3" * 32, phone, "Y")
+    assert outcome == "checkin"
+    assert len(seen) <= 14, seen
