@@ -11,10 +11,10 @@ The 1,000,000 case needs PostgreSQL (BENCH_DATABASE_URL); on SQLite the large si
 200,000 and the output says so. Target: ratio <= 2.
 
 Then the cron's own job: with all 10,000 of the smaller population due at once, the time
-the `tick` job takes to find them (ids only), hold them in Redis and queue their pages on
-the bulk lane (`plan_ms`, median of several runs, the queue emptied between them; target
-about a second), and, once, the time the pages it queued take when run one after another
-in this process (`pages_ms`: the work the workers now share).
+the `tick` job takes to find them (ids only), leave out those a waiting page holds and
+queue their pages on the bulk lane (`plan_ms`, median of several runs, the queue emptied
+between them; target about a second), and, once, the time the pages it queued take when
+run one after another in this process (`pages_ms`: the work the workers now share).
 """
 
 from __future__ import annotations
@@ -131,7 +131,7 @@ def explain(engine) -> str:
 
 
 def cron_tick(url: str, settings, due_ids: list[int], reps: int) -> dict:
-    """The cron's tick with every one of `due_ids` due: find, hold and queue (timed `reps`
+    """The cron's tick with every one of `due_ids` due: find and queue (timed `reps`
     times, Redis emptied between runs), then its pages run here once (timed)."""
     from service.app import build_services
     from service.program import tick

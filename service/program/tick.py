@@ -2,10 +2,9 @@
 
 The cron's job (`queue_due`) only finds what is due, ids only, and queues a bulk job per
 page of them (`run_page`), so it takes about a second however many fall due at 19:00 and
-holds no worker while the wave is written. Ids in a queued page are held in Redis
-(`service/infra/holds.py`): the next minute's tick does not queue them again while their
-page still waits behind the wave; a page lost with its queue lets them go after `HOLD_S`,
-and a later tick finds them again.
+holds no worker while the wave is written. The next minute's tick leaves out ids whose page
+still waits in the queue (behind the wave, say); a page lost with a worker that died is not
+waiting any more, so the next tick finds its ids again.
 
 A page re-reads its rows inside its own transaction, keeping only those still due and
 locking them (check-ins, then participants, each in id order), so a page run twice, or two
@@ -34,7 +33,6 @@ from sqlmodel import or_, select
 from service.core import checkin_rules, texts
 from service.core.enums import CheckInKind, CheckInStatus, ParticipantStatus
 from service.infra.db import insert_new, row_values
-from service.infra.holds import Holds
 from service.infra.metrics import CHECKINS_CREATED, Metrics
 from service.infra.queue import Lane
 from service.messaging import outbox
@@ -53,7 +51,6 @@ CHECKIN, PARTNER, NUDGE, MISS = "checkin", "partner", "nudge", "miss"
 KINDS = (CHECKIN, PARTNER, NUDGE, MISS)
 PAGE_TASK = "tick_page"
 PAGE = 500  # ids per page job: a page writes its check-ins and texts in well under a second
-HOLD_S = 600.0  # a queued page holds its ids this long at most (it frees them as it runs)
 MOST = 100_000  # ids of one kind found by one tick (the earliest due first)
 
 
@@ -92,36 +89,36 @@ def find_due(session, now, limit: int) -> dict[str, list[int]]:
     }
 
 
-def holds(services, kind: str) -> Holds:
-    """The ids of `kind` that queued pages hold (on the services' clock)."""
-    return Holds(services.redis, f"tick:{kind}", HOLD_S, clock=lambda: services.now().timestamp())
+def waiting_pages(services) -> dict[str, set[int]]:
+    """The ids of each kind that a page waiting in the queue (or set for a retry) holds."""
+    held: dict[str, set[int]] = {kind: set() for kind in KINDS}
+    for kind, ids in services.dispatcher.waiting(PAGE_TASK):
+        held.setdefault(kind, set()).update(ids)
+    return held
 
 
 def queue_due(services, *, page: int = PAGE, most: int = MOST) -> dict:
     """The cron's tick: find what is due (ids only) and queue one bulk job per page of it,
-    leaving out ids a queued page still holds. Each page's ids are held before it is
-    queued; a page that cannot be queued (Redis away) lets its ids go at once."""
+    leaving out ids a waiting page holds. A page that cannot be queued (Redis away) is
+    found again by the next tick."""
     started = time.monotonic()
     now = services.now()
     with services.sessions() as session:
         found = find_due(session, now, most)
     report = {"pages": 0, "queued": dict.fromkeys(KINDS, 0), "held": 0, "not_queued": 0}
+    waiting = waiting_pages(services) if any(found.values()) else {}
     for kind in KINDS:  # in the order they are done (one worker takes them in this order)
         ids = found[kind]
         if not ids:
             continue
-        hold = holds(services, kind)
-        waiting = hold.held(ids)
-        fresh = [i for i in ids if i not in waiting]
-        report["held"] += len(waiting)
-        hold.hold(fresh)
+        fresh = [i for i in ids if i not in waiting[kind]]
+        report["held"] += len(ids) - len(fresh)
         for start in range(0, len(fresh), page):
             chunk = fresh[start : start + page]
             if services.dispatcher.enqueue(PAGE_TASK, kind, chunk, lane=Lane.BULK):
                 report["pages"] += 1
                 report["queued"][kind] += len(chunk)
             else:
-                hold.free(chunk)  # the next tick finds them again
                 report["not_queued"] += len(chunk)
     if report["not_queued"]:
         log.warning("tick: %d due ids not queued (queue unavailable)", report["not_queued"])
@@ -131,14 +128,13 @@ def queue_due(services, *, page: int = PAGE, most: int = MOST) -> dict:
 
 def run_page(services, kind: str, ids: list[int]) -> dict:
     """One queued page: those of `ids` still due are done now, their texts queued on bulk
-    as it commits; then the page lets its ids go."""
+    as it commits."""
     if kind not in KINDS:
         raise ValueError(f"unknown kind of due work {kind!r}")
     with UnitOfWork(services, lane=Lane.BULK) as uow:
         result = _work(uow, {kind: ids})
         uow.send(*result.messages)
         uow.commit()
-    holds(services, kind).free(ids)
     Metrics(services.redis).count(CHECKINS_CREATED, result.created)
     return result.counts()
 
