@@ -205,14 +205,18 @@ def deliver_many(
 
 def _slot_jobs(held: list[tuple[int, float]], now: datetime) -> list[tuple[datetime, list]]:
     """Rows held back by their senders' caps, as one job per second of slots, each due at
-    the last slot it holds (so none of its rows goes before its own slot)."""
+    the whole second after the last slot it holds: none of its rows goes before its own
+    slot, and RQ's scheduler, which keeps times to the whole second, never starts the job
+    before its rows are due (it would find them not yet due and leave them to the sweep)."""
     seconds: dict[int, list[tuple[int, float]]] = {}
     for message_id, wait in held:
         seconds.setdefault(int(wait), []).append((message_id, wait))
-    return [
-        (now + timedelta(seconds=max(w for _, w in rows)), [i for i, _ in rows])
-        for _, rows in sorted(seconds.items())
-    ]
+    jobs = []
+    for _, rows in sorted(seconds.items()):
+        last = now + timedelta(seconds=max(w for _, w in rows))
+        due = last.replace(microsecond=0) + timedelta(seconds=1 if last.microsecond else 0)
+        jobs.append((due, [i for i, _ in rows]))
+    return jobs
 
 
 class _SidWriter:

@@ -483,17 +483,22 @@ def test_a_busy_sender_is_held_back_without_holding_the_worker(services, local_t
     # The three held back wait as pending rows, each due at its slot, in jobs for then.
     held = [get(services, Message, i) for i in ids[2:5]]
     assert {m.status for m in held} == {"pending"}
-    # (Slots half a second apart; one job per second of slots, due at its last one.)
+    # (Slots half a second apart; one job per second of slots, due at the whole second
+    # after its last one: RQ's scheduler keeps whole seconds.)
     assert [m.send_after for m in held] == [
-        start + timedelta(seconds=0.5),
-        start + timedelta(seconds=1.5),
-        start + timedelta(seconds=1.5),
+        start + timedelta(seconds=1),
+        start + timedelta(seconds=2),
+        start + timedelta(seconds=2),
     ]
     scheduled = []
+    due_at = {m.id: m.send_after for m in held}
     for queue in lane_queues(services.redis):
-        for job_id in queue.scheduled_job_registry.get_job_ids():
+        registry = queue.scheduled_job_registry
+        for job_id in registry.get_job_ids():
             job = queue.fetch_job(job_id)
             scheduled.append((queue.name, job.args, job.kwargs))
+            # RQ moves it to its lane no earlier than its rows are due.
+            assert registry.get_scheduled_time(job) >= max(due_at[i] for i in job.args[0])
     assert sorted(scheduled) == [
         ("sends", ([ids[2]], True), {}),
         ("sends", ([ids[3], ids[4]], True), {}),
