@@ -65,7 +65,9 @@ class FacilitatorView(ScopedModelView):
 
     def create_form(self, obj=None):
         form = super().create_form(obj)
-        form.password.description = f"At least {accounts.MIN_PASSWORD_LENGTH} characters."
+        form.password.description = (
+            f"At least {accounts.MIN_PASSWORD_LENGTH} characters, and not a common password."
+        )
         return form
 
     def edit_form(self, obj=None):

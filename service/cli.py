@@ -66,6 +66,28 @@ def create_facilitator_cmd(email, name, password, role, contact) -> None:
         click.echo(f"created {person.role} {person.email} (id {person.id})")
 
 
+@main.command("set-password")
+@click.option("--email", required=True)
+@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
+def set_password_cmd(email, password) -> None:
+    """Give a facilitator a new password (their open sessions end with the old one)."""
+    from service.program.accounts import find_by_email, set_password
+    from service.records import audit
+
+    services = _services()
+    with services.sessions() as session:
+        person = find_by_email(session, email)
+        if person is None:
+            _fail(f"no facilitator with the email {email}")
+        try:
+            set_password(person, password)
+        except ValueError as exc:
+            _fail(str(exc))
+        audit(session, "operator", "password_reset", person, now=services.now())
+        session.commit()
+        click.echo(f"password set for {person.email}")
+
+
 @main.command("create-program")
 @click.option("--name", required=True)
 @click.option("--owner", "owner_email", required=True, help="Facilitator e-mail.")

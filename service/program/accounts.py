@@ -13,10 +13,11 @@ import sqlalchemy as sa
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
+from service.core import passwords
 from service.core.enums import Role
 from service.models import Facilitator, Program, ProgramFacilitator
 
-MIN_PASSWORD_LENGTH = 10
+MIN_PASSWORD_LENGTH = passwords.MIN_LENGTH
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]+$")
 
 # Module-level so tests (or a future config) can swap parameters; authenticate() rehashes
@@ -41,8 +42,20 @@ def hash_password(password: str) -> str:
 
 
 def check_password(password: str) -> None:
-    if len(password or "") < MIN_PASSWORD_LENGTH:
-        raise ValueError(f"The password must be at least {MIN_PASSWORD_LENGTH} characters long.")
+    """Raise ValueError, saying why, for a password too short or too common (every way a
+    password is set comes here: the admin, the CLI, a change or a reset)."""
+    problem = passwords.weakness(password, common_passwords())
+    if problem:
+        raise ValueError(problem)
+
+
+@functools.cache
+def common_passwords() -> frozenset[str]:
+    """The 30,000 passwords people choose most, as zxcvbn ships them (loaded on first use:
+    the list is a few megabytes a process needs only when a password is set)."""
+    from zxcvbn.frequency_lists import FREQUENCY_LISTS
+
+    return frozenset(FREQUENCY_LISTS["passwords"])
 
 
 def find_by_email(session, email: str) -> Facilitator | None:

@@ -359,7 +359,11 @@ def test_admin_creates_and_edits_facilitators(admin_app, client, world):
     url = "/admin/facilitators/new/"
     form = {"email": "New@Example.org", "name": "Nia New", "role": "facilitator", "is_active": "y"}
     short = client.post(url, data={**form, "password": "short", "csrf_token": csrf(client, url)})
-    assert "at least 10 characters" in short.text
+    assert "at least 12 characters" in short.text
+    common = client.post(
+        url, data={**form, "password": "leavemealone", "csrf_token": csrf(client, url)}
+    )
+    assert "most common" in common.text
     ok = client.post(
         url, data={**form, "password": "long enough pw", "csrf_token": csrf(client, url)}
     )
@@ -390,8 +394,10 @@ def test_create_facilitator_validates(admin_app, world):
     with admin_app.extensions["realign"].sessions() as s:
         with pytest.raises(ValueError, match="valid email"):
             accounts.create_facilitator(s, "not-an-email", "X", PASSWORD)
-        with pytest.raises(ValueError, match="at least 10"):
-            accounts.create_facilitator(s, "x@example.org", "X", "123456789")
+        with pytest.raises(ValueError, match="at least 12"):
+            accounts.create_facilitator(s, "x@example.org", "X", "12345678901")
+        with pytest.raises(ValueError, match="most common"):
+            accounts.create_facilitator(s, "x@example.org", "X", "1qaz2wsx3edc")
         with pytest.raises(ValueError, match="already exists"):
             accounts.create_facilitator(s, "Ana@Example.org", "X", PASSWORD)
         with pytest.raises(ValueError, match="role"):

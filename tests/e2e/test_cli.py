@@ -195,7 +195,10 @@ def test_create_facilitator_duplicate_email_is_a_clear_error(realign, db):
 @pytest.mark.parametrize(
     ("email", "password", "says"),
     [
-        ("dana@example.org", "short", "at least 10 characters"),
+        ("dana@example.org", "short", "at least 12 characters"),
+        ("dana@example.org", "eleven-char", "at least 12 characters"),
+        ("dana@example.org", "password1234", "most common"),
+        ("dana@example.org", "QWERTY123456", "most common"),
         ("not-an-email", "a-long-password-1", "valid email address"),
     ],
 )
@@ -205,6 +208,35 @@ def test_create_facilitator_bad_input(realign, db, email, password, says):
     )
     assert says in message
     assert count(db, Facilitator) == 0
+
+
+# set-password ---------------------------------------------------------------------------
+
+
+def test_set_password_resets_with_the_same_rules(realign, db):
+    realign("create-facilitator", "--email", "dana@example.org", "--name", "Dana",
+            "--password", "a-long-password-1")  # fmt: skip
+    with Session(db) as session:
+        before = session.exec(select(Facilitator.password_hash)).one()
+
+    for weak, says in (("qwerty123456", "most common"), ("too-short", "at least 12")):
+        message = error(realign("set-password", "--email", "dana@example.org", "--password", weak))
+        assert says in message
+    assert "no facilitator" in error(
+        realign("set-password", "--email", "nobody@example.org", "--password", "a-new-long-one-2")
+    )
+    with Session(db) as session:
+        assert session.exec(select(Facilitator.password_hash)).one() == before
+
+    done = realign(
+        "set-password", "--email", "DANA@example.org", input="a-new-long-one-2\na-new-long-one-2\n"
+    )
+    assert done.exit_code == 0 and "password set for dana@example.org" in done.output
+    from service.program.accounts import authenticate
+
+    with Session(db) as session:
+        assert authenticate(session, "dana@example.org", "a-new-long-one-2") is not None
+        assert authenticate(session, "dana@example.org", "a-long-password-1") is None
 
 
 # create-program -------------------------------------------------------------------------
