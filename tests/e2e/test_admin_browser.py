@@ -80,6 +80,13 @@ def test_admin_pages_work_under_the_csp(admin_app, world):
         page.goto(f"{base}/admin/facilitators/new/")
         page.fill("#email", "nia@example.org")
         page.fill("#name", "Nia New")
+        page.fill("#password", "qwerty123456")  # twelve characters, and guessed first
+        page.click("input[type=submit][value=Save]")
+        assert "one of the most common" in page.locator(".alert").inner_text()
+        assert "not a common password" in page.content()  # the field says so beforehand
+        screenshot(page, "admin-05a-common-password")
+        page.fill("#email", "nia@example.org")
+        page.fill("#name", "Nia New")
         page.fill("#password", "long enough pw")
         page.click("input[type=submit][value=Save]")
         page.wait_for_url(f"{base}/admin/facilitators/")
