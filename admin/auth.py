@@ -2,9 +2,11 @@
 
 * `/admin/login` (GET, POST) and `/admin/logout` (POST only) live on the index view, so they
   render with Flask-Admin's templates and CSP nonce.
-* One `before_request` hook guards every /admin URL, in this order: expire a session idle
-  longer than `ADMIN_IDLE_MINUTES` (default 30); send anyone not signed in to the sign-in
-  page; check the CSRF token of every POST (sign-in included).
+* One `before_request` hook guards every /admin URL, in this order: end a session idle
+  longer than `ADMIN_IDLE_MINUTES` (default 30), older than `ADMIN_LIFETIME_HOURS` (default
+  12) however active, or signed out already (a copy of its cookie: admin/sessions.py); send
+  anyone not signed in to the sign-in page; check the CSRF token of every POST (sign-in
+  included).
 * Failed sign-ins are counted in Redis per (email, client address) so every gunicorn
   process shares them: after 5 within a minute, tries are refused (429) until the minute
   is over. If Redis is down the throttle lets tries through (argon2 still slows guessing)
@@ -29,6 +31,7 @@ from wtforms.validators import InputRequired, Length
 
 from admin.base import deny, is_allowed
 from admin.security import check_csrf
+from admin.sessions import EndedSessions, new_session_id
 from admin.throttle import FAILED_LIMIT, LoginThrottle
 from service import records
 from service.models import Facilitator
@@ -102,12 +105,15 @@ def init_auth(app, services, db) -> None:
     login_manager.init_app(app)
     login_manager.user_loader(lambda user_id: load_user(db, user_id))
     app.config.setdefault("ADMIN_IDLE_MINUTES", 30)
+    app.config.setdefault("ADMIN_LIFETIME_HOURS", 12)
+    ended = EndedSessions(services.redis)
 
     @app.before_request
     def guard_admin():
         if not is_admin_path(request.path) or request.endpoint == "admin.static":
             return None
         expire_idle_session(db, services)
+        end_old_or_ended_session(db, services, ended)
         if request.endpoint not in PUBLIC_ENDPOINTS and not current_user.is_authenticated:
             return deny()
         if request.method == "POST":
@@ -116,6 +122,30 @@ def init_auth(app, services, db) -> None:
 
 
 SEEN_EVERY = 60  # seconds
+
+
+def lifetime_s() -> int:
+    return int(current_app.config["ADMIN_LIFETIME_HOURS"] * 3600)
+
+
+def end_old_or_ended_session(db, services, ended: EndedSessions) -> None:
+    """Sign out a session past its absolute lifetime, or one already signed out."""
+    if "_user_id" not in session:
+        return
+    fid = str(session.get("_user_id", "")).partition(":")[0]
+    since = session.get("admin_since")
+    now = int(services.now().timestamp())
+    if since is None or now - since > lifetime_s():
+        ended.end(session.get("admin_sid"), lifetime_s())
+        logout_user()
+        session.clear()
+        hours = current_app.config["ADMIN_LIFETIME_HOURS"]
+        audit(db, services, f"facilitator:{fid}", "admin.logout", reason="lifetime", hours=hours)
+        flash(f"You were signed out: a session lasts at most {hours:g} hours.", "info")
+    elif ended.ended(session.get("admin_sid")):
+        logout_user()
+        session.clear()  # (the cookie's owner signed out: this is a copy of it)
+        audit(db, services, f"facilitator:{fid}", "admin.session_refused", reason="signed_out")
 
 
 def expire_idle_session(db, services) -> None:
@@ -192,7 +222,8 @@ class AuthIndexView(AdminIndexView):
         audit(self.db, self.services, user.actor, "admin.login", facilitator, address=address)
         session.clear()  # a fresh session (and CSRF secret) for the signed-in facilitator
         login_user(user)
-        session["admin_seen"] = int(self.services.now().timestamp())
+        session["admin_seen"] = session["admin_since"] = int(self.services.now().timestamp())
+        session["admin_sid"] = new_session_id()
         return redirect(target)
 
     def _record_anonymous(self, action, email, address):
@@ -211,6 +242,8 @@ class AuthIndexView(AdminIndexView):
     @expose("/logout", methods=("POST",))
     def logout(self):
         actor = current_user.actor
+        # A copy of this cookie is refused from now on, not only this browser's.
+        EndedSessions(self.services.redis).end(session.get("admin_sid"), lifetime_s())
         logout_user()
         session.clear()
         audit(self.db, self.services, actor, "admin.logout", reason="user")

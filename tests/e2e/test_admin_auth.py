@@ -200,6 +200,44 @@ def test_logout_needs_post_with_csrf(admin_app, client, world):
     assert event.actor == f"facilitator:{world.ana}" and event.detail["reason"] == "user"
 
 
+def _copy_of_session(admin_app, client):
+    """Another browser holding a copy of `client`'s session cookie (taken before sign-out)."""
+    name = admin_app.config["SESSION_COOKIE_NAME"]
+    other = admin_app.test_client()
+    other.set_cookie(name, client.get_cookie(name).value)
+    return other
+
+
+def test_signing_out_ends_the_session_on_the_server(admin_app, client, world):
+    login(client, "ana@example.org")
+    copy = _copy_of_session(admin_app, client)
+    assert signed_in(copy)  # the copy works while the session lives
+
+    client.post("/admin/logout", data={"csrf_token": csrf(client, "/admin/")})
+    response = copy.get("/admin/programs/")
+    assert response.status_code == 302 and response.headers["Location"].startswith("/admin/login")
+    assert not signed_in(copy)
+    [event] = events(admin_app, "admin.session_refused")
+    assert event.actor == f"facilitator:{world.ana}"
+
+    # Signing in again is a new session, which the old sign-out does not touch.
+    login(client, "ana@example.org")
+    assert signed_in(client)
+
+
+def test_a_session_lasts_twelve_hours_however_active(admin_app, admin_clock, client, world):
+    login(client, "ana@example.org")
+    for _ in range(12 * 3):  # busy all day: a request every 20 minutes
+        admin_clock.advance(minutes=20)
+        assert signed_in(client)
+    admin_clock.advance(minutes=20)
+    response = client.get("/admin/programs/")
+    assert response.status_code == 302 and response.headers["Location"].startswith("/admin/login")
+    assert "at most 12 hours" in client.get("/admin/login").text
+    [event] = events(admin_app, "admin.logout")
+    assert event.detail["reason"] == "lifetime"
+
+
 def test_idle_session_is_signed_out(admin_app, admin_clock, client, world):
     login(client, "ana@example.org")
     admin_clock.advance(minutes=29)
