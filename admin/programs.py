@@ -48,7 +48,7 @@ from service.core.options import (
     parse_hhmm,
 )
 from service.models import Facilitator, Participant, Program, ProgramFacilitator
-from service.program import closure
+from service.program import accounts, closure
 from service.program.programs import ProgramError, validate_program
 from service.services import current
 
@@ -233,14 +233,30 @@ class ProgramView(ScopedModelView):
 
     def _prepare(self, form, program: Program | None):
         form.timezone.choices = timezone_choices()
-        people = self.session.scalars(
-            sa.select(Facilitator).where(Facilitator.is_active.is_(True)).order_by(Facilitator.name)
-        )
         owner_id = program.owner_id if program else current_user.id
         form.co_facilitators.choices = [
-            SelectChoice(f.id, f.name) for f in people if f.id != owner_id
+            SelectChoice(f.id, f.name) for f in self._pickable(program) if f.id != owner_id
         ]
         return form
+
+    def _pickable(self, program: Program | None) -> list[Facilitator]:
+        """Active facilitators this user may name on `program`: for an admin anyone; for a
+        facilitator the people they already work with, and those the program has now."""
+        query = sa.select(Facilitator).where(Facilitator.is_active.is_(True))
+        me = self.session.get(Facilitator, current_user.id)
+        colleagues = accounts.colleague_ids(self.session, me)
+        if colleagues is not None:
+            current = set()
+            if program is not None and program.id is not None:
+                current = set(
+                    self.session.scalars(
+                        sa.select(ProgramFacilitator.facilitator_id).where(
+                            ProgramFacilitator.program_id == program.id
+                        )
+                    )
+                )
+            query = query.where(Facilitator.id.in_(colleagues | current))
+        return list(self.session.scalars(query.order_by(Facilitator.name)))
 
     def create_form(self, obj=None):
         form = self._prepare(self.form(request.form if request.method == "POST" else None), None)
@@ -343,13 +359,8 @@ class ProgramView(ScopedModelView):
         return program
 
     def _set_co_facilitators(self, program: Program, wanted: list[int]):
-        valid = set(
-            self.session.scalars(
-                sa.select(Facilitator.id).where(
-                    Facilitator.is_active.is_(True), Facilitator.id != program.owner_id
-                )
-            )
-        )
+        # Only whom the picker offers: a hand-made POST cannot name anyone else.
+        valid = {f.id for f in self._pickable(program)} - {program.owner_id}
         wanted = {i for i in wanted if i in valid}
         self.session.execute(
             sa.delete(ProgramFacilitator).where(ProgramFacilitator.program_id == program.id)

@@ -131,3 +131,19 @@ def visible_program_ids(session, facilitator) -> set[int] | None:
         ProgramFacilitator.facilitator_id == facilitator.id
     )
     return set(session.scalars(sa.union(owned, shared)))
+
+
+def colleague_ids(session, facilitator) -> set[int] | None:
+    """Whom a facilitator may name as a co-facilitator: None for an admin (anyone); else the
+    people they already share a program with (its owner or another co-facilitator), so the
+    picker shows no one else's name or existence."""
+    programs = visible_program_ids(session, facilitator)
+    if programs is None:
+        return None
+    if not programs:
+        return set()
+    owners = sa.select(Program.owner_id).where(Program.id.in_(programs))
+    others = sa.select(ProgramFacilitator.facilitator_id).where(
+        ProgramFacilitator.program_id.in_(programs)
+    )
+    return set(session.scalars(sa.union(owners, others))) - {facilitator.id}

@@ -17,8 +17,10 @@ from service.models import (
     Message,
     Participant,
     Program,
+    ProgramFacilitator,
     Statement,
 )
+from service.program import accounts
 from tests.support.admin import PASSWORD
 from tests.support.admin_forms import program_form
 
@@ -466,3 +468,36 @@ def test_dashboard_counts_participants_per_program(admin_app, client, world):
     shared = page[page.index(f'id="program-{world.shared_program}"') :]
     assert re.search(r'participant-count">1</span> participant, 1 active', shared)
     assert f'id="program-{world.ben_program}"' not in page
+
+
+def test_the_co_facilitator_picker_shows_only_colleagues(admin_app, client, world):
+    """Ana works with Ben (a shared program); Cal works with nobody she knows: his name is
+    not hers to see, nor to add with a hand-made POST. An admin sees everyone."""
+    with sessions(admin_app) as s:
+        cal = accounts.create_facilitator(s, "cal@example.org", "Cal Stranger", PASSWORD)
+        s.commit()
+        cal_id = cal.id
+    login(client, "ana@example.org")
+    url = f"/admin/programs/edit/?id={world.ana_program}"
+    page = client.get(url).text
+    assert "Ben Coach" in page
+    assert "Cal Stranger" not in page and "Ada Admin" not in page
+
+    forged = program_form(name="Ana's program", co_facilitators=[str(world.ben), str(cal_id)])
+    refused = client.post(url, data={**forged, "csrf_token": csrf(client, url)})
+    assert refused.status_code == 200 and "not a valid choice" in refused.text.lower()
+    form = program_form(name="Ana's program", co_facilitators=[str(world.ben)])
+    assert client.post(url, data={**form, "csrf_token": csrf(client, url)}).status_code == 302
+    with sessions(admin_app) as s:
+        named = set(
+            s.scalars(
+                sa.select(ProgramFacilitator.facilitator_id).where(
+                    ProgramFacilitator.program_id == world.ana_program
+                )
+            )
+        )
+    assert named == {world.ben}
+
+    client.post("/admin/logout", data={"csrf_token": csrf(client, "/admin/")})
+    login(client, "root@example.org")
+    assert "Cal Stranger" in client.get(url).text
