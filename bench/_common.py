@@ -20,6 +20,7 @@ import sys
 import tempfile
 import threading
 import time
+import uuid
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -536,3 +537,45 @@ def parse_bench_line(line: str) -> tuple[str, dict[str, str]]:
             raise ValueError(f"bad field {part!r} in {line!r}")
         values[key] = value
     return parts[1], values
+
+
+def signed_sms_request(
+    validator, url: str, port: int, sender: str, body: str, *, close: bool = False
+) -> bytes:
+    """One inbound text as Twilio posts it to `url` (a fresh MessageSid, signed with
+    `validator`), pre-encoded as an HTTP/1.1 request to 127.0.0.1:`port`; `close`: the
+    connection closes after it."""
+    from urllib.parse import urlencode
+
+    sid = "SM" + uuid.uuid4().hex
+    form = {
+        "ToCountry": "US",
+        "ToState": "NJ",
+        "SmsMessageSid": sid,
+        "NumMedia": "0",
+        "ToCity": "",
+        "FromZip": "",
+        "SmsSid": sid,
+        "FromState": "NJ",
+        "SmsStatus": "received",
+        "FromCity": "",
+        "Body": body,
+        "FromCountry": "US",
+        "To": SENDER,
+        "ToZip": "",
+        "NumSegments": "1",
+        "MessageSid": sid,
+        "AccountSid": ACCOUNT_SID,
+        "From": sender,
+        "ApiVersion": "2010-04-01",
+    }
+    data = urlencode(form).encode()
+    signature = validator.compute_signature(url, form)
+    head = (
+        f"POST /twilio/sms HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
+        "User-Agent: TwilioProxy/1.1\r\nContent-Type: application/x-www-form-urlencoded\r\n"
+        f"X-Twilio-Signature: {signature}\r\nContent-Length: {len(data)}\r\n"
+        + ("Connection: close\r\n" if close else "")
+        + "\r\n"
+    )
+    return head.encode() + data

@@ -47,12 +47,10 @@ import subprocess
 import sys
 import threading
 import time
-import uuid
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from urllib.parse import urlencode
 
 import _common as c
 import requests
@@ -246,37 +244,7 @@ class Texter:
         self.validator = RequestValidator(c.AUTH_TOKEN)
 
     def request(self, number: str, body: str) -> bytes:
-        sid = "SM" + uuid.uuid4().hex
-        form = {
-            "ToCountry": "US",
-            "ToState": "NJ",
-            "SmsMessageSid": sid,
-            "NumMedia": "0",
-            "ToCity": "",
-            "FromZip": "",
-            "SmsSid": sid,
-            "FromState": "NJ",
-            "SmsStatus": "received",
-            "FromCity": "",
-            "Body": body,
-            "FromCountry": "US",
-            "To": c.SENDER,
-            "ToZip": "",
-            "NumSegments": "1",
-            "MessageSid": sid,
-            "AccountSid": c.ACCOUNT_SID,
-            "From": number,
-            "ApiVersion": "2010-04-01",
-        }
-        data = urlencode(form).encode()
-        signature = self.validator.compute_signature(self.url, form)
-        head = (
-            f"POST /twilio/sms HTTP/1.1\r\nHost: 127.0.0.1:{self.port}\r\n"
-            "User-Agent: TwilioProxy/1.1\r\nContent-Type: application/x-www-form-urlencoded\r\n"
-            f"X-Twilio-Signature: {signature}\r\nContent-Length: {len(data)}\r\n"
-            "Connection: close\r\n\r\n"
-        )
-        return head.encode() + data
+        return c.signed_sms_request(self.validator, self.url, self.port, number, body, close=True)
 
     def prepare(self, ids: range) -> list[tuple[str, bytes]]:
         return [

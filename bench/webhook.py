@@ -25,8 +25,6 @@ import asyncio
 import itertools
 import os
 import sys
-import uuid
-from urllib.parse import urlencode
 
 import _common as c
 import sqlalchemy as sa
@@ -58,37 +56,10 @@ class Requests:
 
     def make(self) -> bytes:
         i = next(self.counter)
-        sid = "SM" + uuid.uuid4().hex
         sender = c.phone(1 + i % self.participants)
-        form = {
-            "ToCountry": "US",
-            "ToState": "NJ",
-            "SmsMessageSid": sid,
-            "NumMedia": "0",
-            "ToCity": "",
-            "FromZip": "",
-            "SmsSid": sid,
-            "FromState": "NJ",
-            "SmsStatus": "received",
-            "FromCity": "",
-            "Body": BODIES[i % len(BODIES)],
-            "FromCountry": "US",
-            "To": c.SENDER,
-            "ToZip": "",
-            "NumSegments": "1",
-            "MessageSid": sid,
-            "AccountSid": c.ACCOUNT_SID,
-            "From": sender,
-            "ApiVersion": "2010-04-01",
-        }
-        body = urlencode(form).encode()
-        signature = self.validator.compute_signature(self.url, form)
-        head = (
-            f"POST /twilio/sms HTTP/1.1\r\nHost: 127.0.0.1:{self.port}\r\n"
-            "User-Agent: TwilioProxy/1.1\r\nContent-Type: application/x-www-form-urlencoded\r\n"
-            f"X-Twilio-Signature: {signature}\r\nContent-Length: {len(body)}\r\n\r\n"
+        return c.signed_sms_request(
+            self.validator, self.url, self.port, sender, BODIES[i % len(BODIES)]
         )
-        return head.encode() + body
 
     def batch(self, count: int) -> list[bytes]:
         return [self.make() for _ in range(count)]

@@ -59,8 +59,8 @@ def _redis_lost():
         raise RedisLost(exc) from exc
 
 
-def die_with_parent() -> None:
-    """This (forked) process gets SIGTERM when the process that forked it dies.
+def die_with_parent(parent_pid: int) -> None:
+    """This (forked) process gets SIGTERM when `parent_pid`, which forked it, dies.
 
     RQ forks the scheduler from its worker and stops it from the worker's teardown, so a
     worker killed outright (SIGKILL, the OOM killer) leaves it running on its own, still
@@ -71,15 +71,20 @@ def die_with_parent() -> None:
 
         libc = ctypes.CDLL(None, use_errno=True)
         libc.prctl(1, signal.SIGTERM, 0, 0, 0)  # PR_SET_PDEATHSIG (Linux)
-        if os.getppid() == 1:  # the parent was gone before the line above
+        # The parent may have died before the line above. (Compared with its pid, not with
+        # 1: in a container the worker itself may be pid 1.)
+        if os.getppid() != parent_pid:
             os.kill(os.getpid(), signal.SIGTERM)
 
 
 class _Scheduler(RQScheduler):
     """RQ's scheduler process, retrying on Redis errors instead of dying with a traceback."""
 
+    worker_pid: int | None = None  # the worker that forks it (set before the fork)
+
     def work(self):
-        die_with_parent()
+        if self.worker_pid is not None:
+            die_with_parent(self.worker_pid)
         backoff = Backoff()
         while True:
             started = time.monotonic()
@@ -149,6 +154,7 @@ class _Resilient:
             serializer=self.serializer,
             name=self.scheduler_name,
         )
+        self.scheduler.worker_pid = os.getpid()
         self.scheduler.acquire_locks()
         if self.scheduler.acquired_locks:
             if burst:

@@ -226,13 +226,7 @@ def test_nudge_and_miss_pages_run_twice_do_it_once(services, redis_conn, clock, 
     cy, cy_old = _person(
         services, program, "+12015550125", old={"closes_at": now - timedelta(minutes=5)}
     )
-    with services.sessions() as session:
-        for days in (2, 3):
-            earlier = now - timedelta(days=days)
-            session.add(
-                CheckIn(participant_id=cy, due_at=earlier, status="missed", created_at=earlier)
-            )
-        session.commit()
+    _missed_twice_before(services, [cy], now)
 
     tasks.tick()
     found = pages(redis_conn)
@@ -251,10 +245,22 @@ def test_nudge_and_miss_pages_run_twice_do_it_once(services, redis_conn, clock, 
     assert [f.kind for f in flags] == ["missed_run"]
 
 
+def _missed_twice_before(services, participant_ids, now) -> None:
+    """Their check-ins of two and three days ago were missed (a third makes a run)."""
+    with services.sessions() as session:
+        for pid in participant_ids:
+            for days in (2, 3):
+                earlier = now - timedelta(days=days)
+                session.add(
+                    CheckIn(participant_id=pid, due_at=earlier, status="missed", created_at=earlier)
+                )
+        session.commit()
+
+
 @pytest.mark.parametrize("order", ["as queued", "misses first"])
 def test_two_workers_running_one_page_at_once_do_it_once(services, redis_conn, clock, db, order):
     """Two pool workers take copies of the same page at the same moment (a page queued
-    queued again while the first copy ran, say): each check-in, nudge and miss happens once."""
+    again while the first copy ran, say): each check-in, nudge and miss happens once."""
     if db.dialect.name != "postgresql":
         pytest.skip("row locks: PostgreSQL (SQLite has one writer at a time)")
     program = _program(services)
@@ -274,14 +280,7 @@ def test_two_workers_running_one_page_at_once_do_it_once(services, redis_conn, c
                 },
             )
         )
-    with services.sessions() as session:
-        for pid, _ in people:
-            for days in (2, 3):
-                earlier = now - timedelta(days=days)
-                session.add(
-                    CheckIn(participant_id=pid, due_at=earlier, status="missed", created_at=earlier)
-                )
-        session.commit()
+    _missed_twice_before(services, [pid for pid, _ in people], now)
     tasks.tick()
     found = pages(redis_conn)
     assert [kind for kind, _ in found] == ["checkin", "nudge", "miss"]
