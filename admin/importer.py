@@ -30,6 +30,7 @@ from admin.choices import program_choices
 from service.infra.queue import Lane
 from service.models import Program
 from service.program import actions, imports
+from service.program.matching import defaults_of
 from service.services import current
 from service.unit_of_work import UnitOfWork
 
@@ -75,7 +76,11 @@ def upload(view):
         program = s.get(Program, form.program_id.data)
         try:
             rows = imports.check_import(
-                s, program, imports.parse_csv(text), svc.settings.effective_secret_key()
+                s,
+                program,
+                imports.parse_csv(text),
+                svc.settings.effective_secret_key(),
+                defaults_of(svc.settings),
             )
         except actions.ActionError as exc:
             error = f"The file cannot be read: {exc}."
@@ -136,7 +141,8 @@ def run(view):
     progress = Progress(svc.redis, token, current_user.id, len(rows))
     with UnitOfWork(svc, lane=Lane.BULK) as uow:  # a whole file's invitations
         program = uow.session.get(Program, program_id)
-        imports.check_import(uow.session, program, rows, svc.settings.effective_secret_key())
+        secret, defaults = svc.settings.effective_secret_key(), defaults_of(svc.settings)
+        imports.check_import(uow.session, program, rows, secret, defaults)
         if not all(r.ok for r in rows):
             progress.set("failed")
             if _wants_json():

@@ -49,7 +49,8 @@ from service.core.options import (
 )
 from service.models import Facilitator, Participant, Program, ProgramFacilitator
 from service.program import accounts, closure
-from service.program.programs import ProgramError, validate_program
+from service.program.matching import defaults_of
+from service.program.programs import ProgramError, check_line, validate_program
 from service.services import current
 
 WEEKDAY_NAMES = schedule.WEEKDAY_NAMES
@@ -334,6 +335,8 @@ class ProgramView(ScopedModelView):
         try:
             self._apply(form, program)
             validate_program(program)
+            owner_id = current_user.id if is_created else program.owner_id
+            check_line(self.session, program, owner_id, defaults_of(current().settings))
         except (ProgramError, ValueError) as exc:
             self.session.rollback()
             message = str(exc)

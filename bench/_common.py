@@ -330,6 +330,7 @@ def start_localtwilio(be: Backend, logdir: Path) -> tuple[Proc, str]:
 def make_program(services, **kwargs):
     """One facilitator and one program, through the service functions."""
     from service.program.accounts import create_facilitator
+    from service.program.matching import defaults_of
     from service.program.programs import create_program
 
     now = services.now()
@@ -338,6 +339,7 @@ def make_program(services, **kwargs):
             session, "coach@bench.example.org", "Dana Coach", "a-long-password-1"
         )
         kwargs.setdefault("sender_number", SENDER)
+        kwargs.setdefault("defaults", defaults_of(services.settings))
         program = create_program(session, coach, name="Bench Program", now=now, **kwargs)
         session.commit()
         return program

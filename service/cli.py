@@ -95,6 +95,7 @@ def set_password_cmd(email, password) -> None:
 @click.option("--sender", default=None, help="The program's Twilio number (E.164).")
 def create_program_cmd(name, owner_email, timezone, sender) -> None:
     """Create a program owned by a facilitator."""
+    from service.program.matching import defaults_of
     from service.program.programs import ProgramError, create_program
 
     services = _services()
@@ -110,6 +111,7 @@ def create_program_cmd(name, owner_email, timezone, sender) -> None:
                 timezone=timezone,
                 sender_number=sender,
                 now=services.now(),
+                defaults=defaults_of(services.settings),
             )
         except ProgramError as exc:
             _fail(str(exc))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import time
 from pathlib import Path
 
@@ -140,3 +141,13 @@ def row_values(obj) -> dict:
         for column in obj.__table__.columns
         if not (column.primary_key and getattr(obj, column.key) is None)
     }
+
+
+def lock_for(session: Session, name: str) -> None:
+    """Hold a lock named `name` until the transaction ends (PostgreSQL's advisory lock), so
+    two transactions checking then writing about the same thing (a phone number) go one
+    after the other. SQLite lets one writer at a time anyway."""
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    key = int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "big", signed=True)
+    session.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})

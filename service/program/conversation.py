@@ -24,7 +24,7 @@ import sqlalchemy as sa
 from sqlmodel import Session, select
 
 from service.core import steps, texts
-from service.core.enums import Direction, MessageStatus
+from service.core.enums import Direction, MessageStatus, ParticipantStatus
 from service.core.keywords import KeywordKind, parse_keyword
 from service.core.phones import is_e164
 from service.infra.metrics import Metrics
@@ -33,7 +33,7 @@ from service.messaging.inbound import nudge_turns, turns_nudge
 from service.messaging.replies import Replies
 from service.models import Message, Participant
 from service.program import apply
-from service.program.matching import defaults_of, find_participant, program_reached
+from service.program.matching import defaults_of, find_enrolments, program_reached
 from service.unit_of_work import UnitOfWork
 
 log = logging.getLogger(__name__)
@@ -166,17 +166,17 @@ def handle_inbound(
         if message is None:
             return "duplicate"
         defaults = defaults_of(services.settings)
-        participant = find_participant(
+        reached = find_enrolments(
             session,
             message.from_number,
             message.to_number,
             message.messaging_service_sid,
             defaults,
         )
-        if participant is None:
+        if not reached:
             outcome = unknown_sender(uow, message, defaults)
         else:
-            outcome = turn(uow, participant, message)
+            outcome = turn(uow, reached[0], message, also=reached[1:])
         uow.commit()
     if done is None:
         Metrics(services.redis).turn_done(message.created_at, services.now())
@@ -185,8 +185,10 @@ def handle_inbound(
     return outcome
 
 
-def turn(uow: UnitOfWork, participant: Participant, message: Message) -> str:
-    """One text from a known participant, and everything it causes."""
+def turn(uow: UnitOfWork, participant: Participant, message: Message, *, also=()) -> str:
+    """One text from a known participant, and everything it causes. `also`: the phone's
+    other enrolments on programs this number reaches; a STOP opts them out too (the person
+    asked this number to stop, and Twilio blocks the whole number for them anyway)."""
     message.participant_id = participant.id
     message.program_id = participant.program_id
     participant.last_inbound_at = uow.now
@@ -196,7 +198,19 @@ def turn(uow: UnitOfWork, participant: Participant, message: Message) -> str:
     )
     decision = steps.decide(loaded.state, text.event, now=uow.now, text=text)
     apply.carry_out(uow, loaded, decision, key=f"in:{message.id}", message=message)
+    if text.event == steps.Event.OPT_OUT:
+        for other in also:
+            if other.status not in (ParticipantStatus.CLOSED, ParticipantStatus.OPTED_OUT):
+                _opt_out_too(uow, other, message, text)
     return decision.outcome
+
+
+def _opt_out_too(uow: UnitOfWork, participant: Participant, message: Message, text) -> None:
+    loaded = apply.load(uow.session, participant, uow.now)
+    decision = steps.decide(loaded.state, steps.Event.OPT_OUT, now=uow.now, text=text)
+    apply.carry_out(
+        uow, loaded, decision, key=f"in:{message.id}:{participant.id}", body=message.body
+    )
 
 
 def unknown_sender(uow: UnitOfWork, message: Message, defaults) -> str:

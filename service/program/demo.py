@@ -10,6 +10,7 @@ from service.models import Facilitator, Statement
 from service.program.accounts import create_facilitator
 from service.program.commitments import add_commitment
 from service.program.enrollment import enroll, link_partners
+from service.program.matching import defaults_of
 from service.program.programs import create_program
 from service.unit_of_work import UnitOfWork
 
@@ -42,6 +43,7 @@ def seed_demo(uow: UnitOfWork) -> list[str]:
         timezone="America/New_York",
         sender_number="+12015550100",
         now=now,
+        defaults=defaults_of(uow.services.settings),
     )
     ana = enroll(
         uow,

@@ -11,6 +11,7 @@ from service.core.enums import Language, ProgramStatus
 from service.core.phones import normalize_phone
 from service.messaging import outbox
 from service.models import Participant, Program
+from service.program.matching import ON_ANOTHER_PROGRAM, defaults_of, phone_clashes
 from service.records import audit
 from service.unit_of_work import UnitOfWork
 
@@ -54,6 +55,8 @@ def enroll(
     ).first()
     if existing is not None:
         raise EnrollmentError(f"{existing.name} already uses that number in this program")
+    if phone_clashes(session, program, phone, defaults_of(uow.services.settings)):
+        raise EnrollmentError(ON_ANOTHER_PROGRAM)
     participant = Participant(
         program_id=program.id,
         name=name,

@@ -7,10 +7,12 @@ Order matters, so that a failure never leaves audio behind unnoticed:
 3. Only after that commits are the audio files removed.
 
 What stays is the marker: one AuditEvent `erase_participant` whose detail holds a keyed hash
-(HMAC-SHA256 with the app's secret key) of their number and the program id. It tells a
-facilitator re-enrolling that number that this person asked to be erased (`was_erased`), and
-cannot be turned back into the number. An AuditEvent rather than a new table: erasures are
-rare, and "who erased whom, when" belongs in the audit log anyway. Other audit events keep
+(HMAC-SHA256 with the app's secret key) of their number, the program id and its owner's id.
+It tells a facilitator re-enrolling that number in one of the same owner's programs that this
+person asked to be erased (`was_erased`), and cannot be turned back into the number. Other
+facilitators are never told: that would say who was someone else's participant. An
+AuditEvent rather than a new table: erasures are rare, and "who erased whom, when" belongs
+in the audit log anyway. Other audit events keep
 their bare ids; their details never hold what anyone said.
 """
 
@@ -35,6 +37,7 @@ from service.models import (
     Commitment,
     Message,
     Participant,
+    Program,
     Reflection,
     Statement,
 )
@@ -60,11 +63,19 @@ def phone_marker(phone: str, secret: str) -> str:
     return hmac.new(secret.encode(), phone.encode(), hashlib.sha256).hexdigest()
 
 
-def was_erased(session: Session, phone: str, secret: str) -> bool:
-    """True when this number belonged to someone who was erased."""
+def was_erased(session: Session, phone: str, secret: str, owner_id: int) -> bool:
+    """True when this number belonged to someone who was erased from one of the programs of
+    `owner_id` (the owner of the program they are being enrolled in)."""
     marker = phone_marker(phone, secret)
     details = session.exec(select(AuditEvent.detail).where(AuditEvent.action == ACTION)).all()
-    return any(hmac.compare_digest((d or {}).get("phone_hmac", ""), marker) for d in details)
+    erased = [
+        d for d in details if hmac.compare_digest(str((d or {}).get("phone_hmac", "")), marker)
+    ]
+    if not erased:
+        return False
+    # Markers written before they named the owner: the program's owner tells.
+    owners = dict(session.exec(select(Program.id, Program.owner_id)).all())
+    return any(d.get("owner_id", owners.get(d.get("program_id"))) == owner_id for d in erased)
 
 
 def erase_participant(services, participant_id: int, *, actor: str) -> Erased:
@@ -96,6 +107,7 @@ def erase_participant(services, participant_id: int, *, actor: str) -> Erased:
                     participant.phone, services.settings.effective_secret_key()
                 ),
                 "program_id": participant.program_id,
+                "owner_id": session.get(Program, participant.program_id).owner_id,
             },
         )
         session.commit()

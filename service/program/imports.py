@@ -16,6 +16,7 @@ from service.models import Participant, Program
 from service.program import enrollment
 from service.program.actions import ActionError
 from service.program.erasure import was_erased
+from service.program.matching import ON_ANOTHER_PROGRAM, phone_clashes
 from service.records import audit
 from service.unit_of_work import UnitOfWork
 
@@ -76,10 +77,11 @@ def parse_csv(text: str) -> list[ImportRow]:
 
 
 def check_import(
-    session: Session, program: Program, rows: list[ImportRow], secret: str
+    session: Session, program: Program, rows: list[ImportRow], secret: str, defaults
 ) -> list[ImportRow]:
     """Give each row its errors: name, phone, time zone, language, duplicates (in the file
-    or already in the program) and numbers whose owner asked to be erased."""
+    or already in the program), numbers in an open program on the same texting number, and
+    numbers whose owner asked this program's owner to be erased."""
     existing = set(
         session.exec(select(Participant.phone).where(Participant.program_id == program.id)).all()
     )
@@ -105,7 +107,9 @@ def check_import(
                 row.errors.append("duplicate: this number is already in the program")
             elif row.normalized in seen:
                 row.errors.append(f"duplicate: same number as line {seen[row.normalized]}")
-            elif was_erased(session, row.normalized, secret):
+            elif phone_clashes(session, program, row.normalized, defaults):
+                row.errors.append(ON_ANOTHER_PROGRAM)
+            elif was_erased(session, row.normalized, secret, program.owner_id):
                 row.errors.append(
                     "this number's owner asked to be erased; enrol them by hand if they ask again"
                 )

@@ -11,9 +11,11 @@ from dataclasses import dataclass
 from sqlmodel import select
 
 from service.core.enums import AttentionKind
+from service.core.matching import is_open
 from service.models import Commitment, Participant, Program
 from service.program import actions, commitments, enrollment
 from service.program.erasure import was_erased
+from service.program.matching import ON_ANOTHER_PROGRAM, defaults_of, phone_clashes
 from service.records import audit, flag
 from service.unit_of_work import UnitOfWork
 
@@ -56,7 +58,7 @@ def enrol(
 ) -> Participant:
     """Enrol someone (their invitation is queued) with a partner and commitments."""
     session, now = uow.session, uow.now
-    erased = was_erased(session, phone, secret)
+    erased = was_erased(session, phone, secret, program.owner_id)
     if erased and not rejoin:
         raise ErasedNumber(
             "this number belonged to someone who asked to be erased; tick the box below "
@@ -101,6 +103,10 @@ def update(
         if other is not None:
             taken = f"{other.name} already uses that number in this program"
             raise enrollment.EnrollmentError(taken)
+        program = session.get(Program, p.program_id)
+        defaults = defaults_of(uow.services.settings)
+        if is_open(p) and phone_clashes(session, program, phone, defaults):
+            raise enrollment.EnrollmentError(ON_ANOTHER_PROGRAM)
     changed = []
     wanted = {"name": name, "phone": phone, "timezone": timezone, "language": language}
     for field, value in wanted.items():

@@ -13,11 +13,13 @@ import dataclasses
 import sqlalchemy as sa
 from sqlmodel import select
 
+from service.core import matching
 from service.core.enums import Direction, MessageStatus
 from service.infra.gateway import ConsoleGateway
 from service.messaging import delivery
 from service.models import Message, Participant, Program
 from service.program import enrollment
+from service.program.matching import defaults_of
 from service.records import audit
 from service.unit_of_work import UnitOfWork
 
@@ -39,13 +41,7 @@ class NoRoom(ValueError):
 
 def enrol(uow: UnitOfWork, program: Program, *, language: str | None, actor: str) -> Participant:
     """A new persona in `program`, invited like anyone."""
-    used = set(
-        uow.session.exec(
-            select(Participant.phone).where(
-                Participant.program_id == program.id, Participant.phone.startswith(PREFIX + "01")
-            )
-        )
-    )
+    used = _numbers_in_use(uow, program)
     free = [n for n in range(100, 100 + MAX_PERSONAS) if f"{PREFIX}0{n}" not in used]
     if not free:
         raise NoRoom(f"This program already has {MAX_PERSONAS} test personas.")
@@ -59,6 +55,24 @@ def enrol(uow: UnitOfWork, program: Program, *, language: str | None, actor: str
     )
     audit(uow.session, actor, "simulator.persona", participant, now=uow.now)
     return participant
+
+
+def _numbers_in_use(uow: UnitOfWork, program: Program) -> set[str]:
+    """Persona numbers this program has, and those open in programs on the same line (a
+    persona's simulated texts must reach exactly one enrolment, like anyone's)."""
+    defaults = defaults_of(uow.services.settings)
+    line = matching.line_of(program, defaults)
+    rows = uow.session.execute(
+        select(Participant, Program)
+        .join(Program, Program.id == Participant.program_id)
+        .where(Participant.phone.startswith(PREFIX + "01"))
+    ).all()
+    return {
+        p.phone
+        for p, other in rows
+        if other.id == program.id
+        or (matching.is_open(p) and matching.share(line, matching.line_of(other, defaults)))
+    }
 
 
 def deliver_now(services, participant_id: int, console: ConsoleGateway) -> int:

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 from datetime import datetime
 
+import sqlalchemy as sa
 from sqlmodel import Session
 
 from service.core import schedule
 from service.core.enums import Language, Pacing
+from service.core.matching import Defaults
 from service.core.options import DEFAULT_OPTIONS, parse_hhmm
 from service.core.phones import InvalidPhone, normalize_phone
 from service.models import Facilitator, Program
+from service.program.matching import line_taken, movers_clash
 from service.records import audit
 
 
@@ -24,6 +27,7 @@ def create_program(
     *,
     name: str,
     now: datetime,
+    defaults: Defaults,
     timezone: str = "UTC",
     sender_number: str | None = None,
     messaging_service_sid: str | None = None,
@@ -50,10 +54,42 @@ def create_program(
         created_at=now,
     )
     validate_program(program)
+    check_line(session, program, owner.id, defaults)
     session.add(program)
     session.flush()
     audit(session, actor, "create_program", program, now=now)
     return program
+
+
+def check_line(session: Session, program: Program, owner_id: int, defaults: Defaults) -> None:
+    """Refuse a number or Messaging Service that belongs to another owner's programs, and a
+    line that would give one of the program's open participants a second open enrolment
+    (see core/matching.py). Says nothing about whose programs or participants they are."""
+    state = sa.inspect(program)
+    moved = state.persistent and any(
+        state.attrs[name].history.has_changes()
+        for name in ("sender_number", "messaging_service_sid")
+    )
+    # Asked without flushing the edit, so the caller still sees what changed.
+    with session.no_autoflush:
+        taken = line_taken(session, program, owner_id, defaults)
+        clash = moved and movers_clash(session, program, defaults)
+    if taken == "number":
+        raise ProgramError(
+            "sender number: that number is used by another facilitator's programs; a number "
+            "answers for one facilitator's programs only, so choose another"
+        )
+    if taken == "service":
+        raise ProgramError(
+            "messaging service: that service is used by another facilitator's programs; a "
+            "service answers for one facilitator's programs only, so choose another"
+        )
+    if clash:
+        raise ProgramError(
+            "sender number: some of this program's participants are already in an open "
+            "program on that number, and a text must reach exactly one; keep the number "
+            "this program has"
+        )
 
 
 def validate_program(program: Program) -> None:

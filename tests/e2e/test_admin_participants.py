@@ -508,7 +508,7 @@ def test_erase_needs_the_name_and_leaves_only_a_marker(admin_app, client, world,
         assert rows(admin_app, model, model.participant_id == pid) == []
     assert not audio.exists()
     [marker] = events(admin_app, "erase_participant")
-    assert set(marker.detail) == {"phone_hmac", "program_id"}
+    assert set(marker.detail) == {"phone_hmac", "program_id", "owner_id"}
     assert "2015550111" not in json.dumps(marker.detail)
     # Enrolling the same number again is refused unless they asked to join again.
     create = "/admin/participants/new/"

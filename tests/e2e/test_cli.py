@@ -277,6 +277,28 @@ def test_create_program_bad_input(realign, db, args, says):
     assert count(db, Program) == 0
 
 
+def test_create_program_refuses_another_facilitators_number(realign, db):
+    facilitator_and_program(realign)  # Dana's, on +12015550100
+    ok(
+        realign(
+            "create-facilitator",
+            "--email",
+            "eli@example.org",
+            "--name",
+            "Eli Coach",
+            "--password",
+            "a-long-password-2",
+        )
+    )
+    args = ("--name", "Capture", "--owner", "eli@example.org", "--sender", "+12015550100")
+    assert "used by another facilitator's programs" in error(realign("create-program", *args))
+    assert count(db, Program) == 1
+    # Dana may use it again.
+    args = ("--name", "Second", "--owner", "dana@example.org", "--sender", "+12015550100")
+    ok(realign("create-program", *args))
+    assert count(db, Program) == 2
+
+
 # enroll ---------------------------------------------------------------------------------
 
 

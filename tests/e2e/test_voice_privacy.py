@@ -172,7 +172,11 @@ def test_erasing_deletes_files_twilio_copies_and_data(
         ).all()
         assert ANA not in json.dumps(marker.detail) and "Ana" not in json.dumps(marker.detail)
         secret = settings.effective_secret_key()
-        assert was_erased(session, ANA, secret) and not was_erased(session, BEN, secret)
+        owner = session.get(Participant, ben.id).program_id
+        owner = session.get(Program, owner).owner_id
+        assert was_erased(session, ANA, secret, owner) and not was_erased(
+            session, BEN, secret, owner
+        )
 
 
 def test_erasing_while_twilio_is_down_erases_nothing(

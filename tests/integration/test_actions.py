@@ -9,6 +9,7 @@ from sqlmodel import select
 from service.models import AuditEvent, Commitment, Participant
 from service.program import actions, imports
 from service.program.commitments import add_commitment
+from service.program.matching import defaults_of
 from service.unit_of_work import UnitOfWork
 from tests.support.factories import ANA, get, make_participant, make_program, outbound
 
@@ -113,7 +114,9 @@ def test_import_checks_every_row_and_enrols_all_in_one_go(services):
         f"Taken,{ANA},\n"
     )
     with services.sessions() as s:
-        rows = imports.check_import(s, program, imports.parse_csv(text), "k")
+        rows = imports.check_import(
+            s, program, imports.parse_csv(text), "k", defaults_of(services.settings)
+        )
     assert [r.errors for r in rows][0] == []
     assert "name is missing" in rows[1].errors[0]
     assert "language" in rows[2].errors[0]

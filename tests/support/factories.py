@@ -7,10 +7,11 @@ from datetime import datetime, timedelta
 from sqlmodel import select
 
 from service.core import steps
-from service.models import Message, Participant
+from service.models import Facilitator, Message, Participant
 from service.program import actions, apply, commitments
 from service.program.accounts import create_facilitator
 from service.program.enrollment import enroll, link_partners
+from service.program.matching import defaults_of
 from service.program.programs import create_program
 from service.unit_of_work import UnitOfWork
 
@@ -37,13 +38,16 @@ class FakeClock:
 
 
 def make_program(services, *, email="coach@example.org", name="Founders Reset", **kwargs):
+    """A program of the coach with `email` (who is made on first use)."""
     now = services.now()
     with services.sessions() as session:
-        coach = create_facilitator(
+        coach = session.exec(select(Facilitator).where(Facilitator.email == email)).first()
+        coach = coach or create_facilitator(
             session, email, "Dana Coach", "a-long-password-1", contact="dana@example.org"
         )
         kwargs.setdefault("timezone", "America/New_York")
         kwargs.setdefault("sender_number", PROGRAM_NUMBER)
+        kwargs.setdefault("defaults", defaults_of(services.settings))
         program = create_program(session, coach, name=name, now=now, **kwargs)
         session.commit()
         return program
