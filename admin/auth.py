@@ -2,7 +2,8 @@
 
 * `/admin/login` (GET, POST) and `/admin/logout` (POST only) live on the index view, so they
   render with Flask-Admin's templates and CSP nonce.
-* One `before_request` hook guards every /admin URL, in this order: end a session idle
+* One `before_request` hook guards every /admin URL, in this order: refuse (403) a POST
+  the browser says came from another site (admin/security.py); end a session idle
   longer than `ADMIN_IDLE_MINUTES` (default 30), older than `ADMIN_LIFETIME_HOURS` (default
   12) however active, or signed out already (a copy of its cookie: admin/sessions.py); send
   anyone not signed in to the sign-in page; check the CSRF token of every POST (sign-in
@@ -34,7 +35,7 @@ from wtforms import PasswordField, StringField
 from wtforms.validators import InputRequired, Length
 
 from admin.base import deny, is_allowed
-from admin.security import check_csrf
+from admin.security import SAFE_METHODS, check_csrf, check_same_origin
 from admin.sessions import EndedSessions, new_session_id
 from admin.throttle import LoginThrottle
 from service import records
@@ -117,11 +118,14 @@ def init_auth(app, services, db) -> None:
     def guard_admin():
         if not is_admin_path(request.path) or request.endpoint == "admin.static":
             return None
+        unsafe = request.method not in SAFE_METHODS
+        if unsafe:
+            check_same_origin(services.settings.public_base_url)
         expire_idle_session(db, services)
         end_old_or_ended_session(db, services, ended)
         if request.endpoint not in PUBLIC_ENDPOINTS and not current_user.is_authenticated:
             return deny()
-        if request.method == "POST":
+        if unsafe:
             check_csrf()
         return None
 
