@@ -2,16 +2,21 @@
 
 * `/admin/login` (GET, POST) and `/admin/logout` (POST only) live on the index view, so they
   render with Flask-Admin's templates and CSP nonce.
-* One `before_request` hook guards every /admin URL, in this order: end a session idle
+* One `before_request` hook guards every /admin URL, in this order: refuse (403) a POST
+  the browser says came from another site (admin/security.py); end a session idle
   longer than `ADMIN_IDLE_MINUTES` (default 30), older than `ADMIN_LIFETIME_HOURS` (default
   12) however active, or signed out already (a copy of its cookie: admin/sessions.py); send
   anyone not signed in to the sign-in page; check the CSRF token of every POST (sign-in
   included).
-* Failed sign-ins are counted in Redis per (email, client address) so every gunicorn
-  process shares them: after 5 within a minute, tries are refused (429) until the minute
-  is over. If Redis is down the throttle lets tries through (argon2 still slows guessing)
-  and logs a warning, rather than locking every facilitator out; a sign-in then waits for
-  one failed Redis call (about 3 s with redis-py's default retries).
+* Sign-in tries are counted in Redis (admin/throttle.py), before the password is checked,
+  per account whatever the address and per client address whatever the account, so every
+  gunicorn process shares them: past 5 tries at an account or 20 from an address within
+  15 minutes, tries are refused (429, "Too many tries; wait N minutes") until the window
+  is over; a right password hands its try back. The client address is the socket's, or
+  X-Forwarded-For's as far as `TRUSTED_PROXIES` proxies vouch for it (service/app.py).
+  If Redis is down the throttle lets tries through (argon2 still slows guessing) and logs
+  a warning, rather than locking every facilitator out; a sign-in then waits for one
+  failed Redis call (about 3 s with redis-py's default retries).
 * The session remembers `id:fingerprint-of-password-hash`: changing a password or
   deactivating a facilitator ends their other sessions at the next request.
 * Sign-in, sign-out and failed or refused sign-ins each write an AuditEvent (never a password).
@@ -30,10 +35,11 @@ from wtforms import PasswordField, StringField
 from wtforms.validators import InputRequired, Length
 
 from admin.base import deny, is_allowed
-from admin.security import check_csrf
+from admin.security import SAFE_METHODS, check_csrf, check_same_origin
 from admin.sessions import EndedSessions, new_session_id
-from admin.throttle import FAILED_LIMIT, LoginThrottle
+from admin.throttle import LoginThrottle
 from service import records
+from service.core.signin import wait_text
 from service.models import Facilitator
 from service.program import accounts
 
@@ -112,11 +118,14 @@ def init_auth(app, services, db) -> None:
     def guard_admin():
         if not is_admin_path(request.path) or request.endpoint == "admin.static":
             return None
+        unsafe = request.method not in SAFE_METHODS
+        if unsafe:
+            check_same_origin(services.settings.public_base_url)
         expire_idle_session(db, services)
         end_old_or_ended_session(db, services, ended)
         if request.endpoint not in PUBLIC_ENDPOINTS and not current_user.is_authenticated:
             return deny()
-        if request.method == "POST":
+        if unsafe:
             check_csrf()
         return None
 
@@ -202,21 +211,19 @@ class AuthIndexView(AdminIndexView):
 
     def _sign_in(self, form, target):
         email = accounts.normalize_email(form.email.data)
-        address = request.remote_addr or ""
-        failures, wait = self.throttle.status(email, address) or (None, 0)
-        if wait:
-            if self.throttle.failed(email, address) == FAILED_LIMIT + 1:  # audit once
+        address = request.remote_addr or ""  # the client's, as TRUSTED_PROXIES allows
+        verdict = self.throttle.begin(email, address)  # counted before the password is checked
+        if verdict is not None and verdict.wait_s:
+            if verdict.first_refusal:
                 self._record_anonymous("admin.login_refused", email, address)
-            message = f"Too many failed sign-in attempts. Please wait {wait} seconds."
-            return self._login_page(form, message, 429, {"Retry-After": str(wait)})
+            headers = {"Retry-After": str(verdict.wait_s)}
+            return self._login_page(form, wait_text(verdict.wait_s), 429, headers)
         facilitator = accounts.authenticate(self.db, email, form.password.data)
         if facilitator is None:
-            if failures is not None:  # None: Redis is down; do not wait for it twice
-                self.throttle.failed(email, address)
             self._record_anonymous("admin.login_failed", email, address)
             return self._login_page(form, "That email and password do not match.")
-        if failures:
-            self.throttle.clear(email, address)
+        if verdict is not None:  # None: Redis is down; do not wait for it twice
+            self.throttle.accepted(email, address)
         facilitator.last_login_at = self.services.now()
         user = AdminUser(facilitator)  # after any rehash, so the fingerprint is current
         audit(self.db, self.services, user.actor, "admin.login", facilitator, address=address)

@@ -8,7 +8,8 @@ base template, which Flask finds first):
   a few buttons carry `style` attributes, so its pages get their own Content-Security-Policy
   ('unsafe-eval', inline styles) — still no inline script without the request's nonce;
 - its buttons POST with jQuery and no token, so our copy of the base template hands jQuery
-  the session's CSRF token as a header.
+  the session's CSRF token as a header;
+- its "Requeue all" also answers GET upstream: here every action answers POST only.
 Job arguments are ids only (jobs/tasks.py), so nothing it shows names a participant.
 """
 
@@ -20,6 +21,20 @@ from rq.exceptions import NoSuchJobError
 
 URL = "/admin/rq"
 BLUEPRINT = "rq_dashboard"
+# Its endpoints that change the queues. rq-dashboard 0.9.0 routes `requeue_all` ("Requeue
+# all" failed jobs of a lane) for GET as well as POST: its button is a link that its script
+# turns into a POST, so any link or <img> an admin's browser followed would requeue them.
+# Here they all answer POST only (with the CSRF token, like every admin POST).
+ACTIONS = {
+    f"{BLUEPRINT}.{name}"
+    for name in (
+        "requeue_all",
+        "requeue_job_view",
+        "delete_job_view",
+        "empty_queue",
+        "compact_queue",
+    )
+}
 
 
 def mount(app, services) -> None:
@@ -42,8 +57,12 @@ def mount(app, services) -> None:
     def rq_dashboard_for_admins_only():
         # Runs after the admin guard (registered first), which has sent anonymous visitors
         # to the sign-in page already.
-        if request.blueprint == BLUEPRINT and not getattr(current_user, "is_admin", False):
+        if request.blueprint != BLUEPRINT:
+            return
+        if not getattr(current_user, "is_admin", False):
             abort(403)
+        if request.endpoint in ACTIONS and request.method != "POST":
+            abort(405, valid_methods=["POST"])
 
 
 def _one_connection_per_url(web) -> None:

@@ -1,9 +1,15 @@
-"""CSRF for every admin POST, and the security headers on every admin response.
+"""CSRF for every admin POST, a second check of where it came from, and the security
+headers on every admin response.
 
 CSRF: Flask-WTF is not a dependency. Flask-Admin's `SecureForm` (WTForms' `SessionCSRF`:
 an HMAC of a per-session secret, valid 30 minutes) already protects its model forms; the
 same token guards every POST under /admin (sign-in, sign-out, model forms, actions) in a
 `before_request` hook, so a view added later cannot forget it.
+
+Where from: a state-changing request the browser marks as sent by another site
+(`Sec-Fetch-Site` other than same-origin, or an `Origin` that is neither the host it asked
+for nor PUBLIC_BASE_URL) is refused with 403 before anything else, even with a valid token
+(the rule: service/core/origins.py). With neither header the token alone decides.
 
 CSP: Flask-Admin 2.2.1 puts a nonce on each of its <script> and <link> tags when given
 `csp_nonce_generator`, so scripts need `'self'` plus the per-request nonce. Its templates
@@ -24,6 +30,10 @@ import secrets
 from flask import abort, g, request
 from flask_admin.form import SecureForm
 from werkzeug.datastructures import MultiDict
+
+from service.core.origins import is_cross_site
+
+SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 
 # The inline handlers and javascript: URLs in Flask-Admin 2.2.1's bootstrap4 templates
 # (English texts; a new action needs `return modelActions.execute('<name>');` here).
@@ -107,3 +117,14 @@ def check_csrf() -> None:
     form = SecureForm(formdata=MultiDict({"csrf_token": header}) if header else request.form)
     if not form.validate():
         abort(400, description="The form expired or was not sent from this site. Please reload.")
+
+
+def check_same_origin(public_base_url: str) -> None:
+    """Abort with 403 when the browser says this request was sent from another site."""
+    own = (request.host_url, public_base_url)
+    if is_cross_site(request.headers.get("Sec-Fetch-Site"), request.headers.get("Origin"), own):
+        abort(
+            403,
+            description="This request came from another site, so nothing was changed. "
+            "Please use the admin's own pages.",
+        )

@@ -104,9 +104,13 @@ def create_app(settings: Settings | None = None, **overrides) -> Flask:
     services = build_services(settings, **overrides)
 
     app = Flask("realign", instance_path=str(settings.instance_dir.resolve()))
-    # Heroku-like routers put the client address in X-Forwarded-For (login throttling
-    # keys on it). Twilio signatures never depend on this: they use PUBLIC_BASE_URL.
-    app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=0)
+    # Behind TRUSTED_PROXIES proxies (Heroku's router: 1) the client's address and scheme
+    # are the ones they append to X-Forwarded-For/-Proto (sign-in throttling keys on the
+    # address). Without any the headers are ignored: a client could write whatever address
+    # it liked there. Twilio signatures never depend on this: they use PUBLIC_BASE_URL.
+    if settings.trusted_proxies:
+        n = settings.trusted_proxies
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=0)
     app.config.update(
         SECRET_KEY=settings.effective_secret_key(),
         MAX_CONTENT_LENGTH=2 * 1024 * 1024,

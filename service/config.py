@@ -60,6 +60,9 @@ class Settings(BaseSettings):
     twilio_console: bool = False
     # `key_id=secret` pairs (comma-separated) for HMAC-SHA256 webhook signatures.
     twilio_webhook_shared_keys: str = ""
+    # Proxies in front of the web process that append the client's address to
+    # X-Forwarded-For (Heroku's router: 1). 0: the header is ignored (anyone can write it).
+    trusted_proxies: int = Field(0, ge=0, le=5)
     # Bearer token for GET /metrics (Prometheus); no token, no endpoint.
     metrics_token: str = ""
     # Sentry DSN for error reports (redacted like the logs); empty: off.

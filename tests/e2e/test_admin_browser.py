@@ -134,3 +134,31 @@ def test_rq_dashboard_works_under_its_policy(admin_app, world):
         page.click("#back-to-admin")
         page.wait_for_url(f"{base}/admin/queues/")
         assert_clean(log)
+
+
+def test_rq_dashboards_requeue_all_button_still_works(admin_app, world):
+    """rq-dashboard's "Requeue all" answers POST only now; its button (a link its script
+    turns into a POST from our own page, with the token) still requeues the failed jobs."""
+    import time
+
+    from rq import Queue, SimpleWorker
+
+    redis = admin_app.extensions["realign"].redis
+    queue = Queue("bulk", connection=redis)
+    job = queue.enqueue("operator.truediv", 1, 0)
+    SimpleWorker([queue], connection=redis).work(burst=True)
+    assert queue.failed_job_registry.get_job_ids() == [job.id]
+    with serve(admin_app) as base, chromium_page() as page:
+        log = ConsoleLog(page)
+        sign_in(page, base, "root@example.org")
+        page.goto(f"{base}/admin/rq/0/view/jobs/bulk/failed/8/asc/1")
+        page.locator(f"tr[data-job-id='{job.id}']").wait_for()
+        page.click("#requeue-all-btn")
+        page.locator("#confirmation-modal-yes").wait_for(state="visible")
+        page.click("#confirmation-modal-yes")
+        deadline = time.monotonic() + 10
+        while queue.failed_job_registry.count and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert queue.failed_job_registry.count == 0
+        assert queue.get_job_ids() == [job.id]
+        assert_clean(log)

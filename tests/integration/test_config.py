@@ -23,6 +23,7 @@ def clean_env(monkeypatch, tmp_path):
         "TWILIO_API_BASE_URL",
         "TWILIO_TIMEOUT",
         "LOG_LEVEL",
+        "TRUSTED_PROXIES",
     ):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("REALIGN_INSTANCE_DIR", str(tmp_path / "instance"))
@@ -34,6 +35,7 @@ def test_local_defaults_need_nothing(tmp_path):
     assert settings.effective_database_url == f"sqlite:///{tmp_path / 'instance' / 'realign.db'}"
     assert settings.effective_redis_url == f"unix://{tmp_path / 'instance' / 'redis.sock'}"
     assert settings.twilio_console_mode
+    assert settings.trusted_proxies == 0  # X-Forwarded-For is ignored unless proxies are named
 
 
 def test_dev_secret_key_is_generated_once_and_kept(tmp_path):
@@ -58,6 +60,8 @@ def test_dev_secret_key_is_generated_once_and_kept(tmp_path):
         ({"TWILIO_TIMEOUT": "0"}, "TWILIO_TIMEOUT"),
         ({"LOG_LEVEL": "LOUD"}, "LOG_LEVEL"),
         ({"REALIGN_ENV": "staging"}, "REALIGN_ENV"),
+        ({"TRUSTED_PROXIES": "-1"}, "TRUSTED_PROXIES"),
+        ({"TRUSTED_PROXIES": "yes"}, "TRUSTED_PROXIES"),
         ({"TWILIO_ACCOUNT_SID": "AC" + "0" * 32}, "TWILIO_AUTH_TOKEN"),
         # A claim must outlast a whole request (connect + read timeouts) with room to start one.
         ({"TWILIO_TIMEOUT": "30", "CLAIM_STALE_SECONDS": "60"}, "CLAIM_STALE_SECONDS"),
