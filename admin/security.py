@@ -1,4 +1,4 @@
-"""CSRF for every admin POST, and the security headers on every admin response.
+"""CSRF for every admin POST, and the admin's Content-Security-Policy.
 
 CSRF: Flask-WTF is not a dependency. Flask-Admin's `SecureForm` (WTForms' `SessionCSRF`:
 an HMAC of a per-session secret, valid 30 minutes) already protects its model forms; the
@@ -85,10 +85,9 @@ def rq_dashboard_policy(nonce: str) -> str:
 
 
 def add_security_headers(response, *, static: bool, policy=content_security_policy):
+    """The admin's own policy; the headers every response carries are added by the app
+    (service/infra/headers.py)."""
     response.headers["Content-Security-Policy"] = policy(csp_nonce())
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["X-Frame-Options"] = "DENY"
-    response.headers["Referrer-Policy"] = "same-origin"
     if not static:
         # Pages show participants' words: never keep them in a shared or back-button cache.
         response.headers["Cache-Control"] = "no-store"

@@ -62,6 +62,8 @@ class Settings(BaseSettings):
     twilio_webhook_shared_keys: str = ""
     # Bearer token for GET /metrics (Prometheus); no token, no endpoint.
     metrics_token: str = ""
+    # Bearer token for /healthz's details (which part is away); without it, only ok or not.
+    health_token: str = ""
     # Sentry DSN for error reports (redacted like the logs); empty: off.
     sentry_dsn: str = ""
     log_level: str = "INFO"
