@@ -17,9 +17,10 @@ from rq import SimpleWorker
 import jobs.context
 from service.config import load_settings
 from service.models import Call, Message, Participant, Statement
+from service.voice import calls as voice_calls
 from tests.support.admin import PASSWORD
 from tests.support.factories import FakeClock
-from tests.support.queues import lane_queues
+from tests.support.queues import lane_queues, release_due
 from tests.support.twilio import with_local_twilio
 
 TOKEN = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
@@ -73,11 +74,11 @@ def login(client, email="ana@example.org"):
 
 
 def run_worker(app) -> None:
-    """What a worker does with everything queued: run it, on every lane."""
-    redis = app.extensions["realign"].redis
-    queues = lane_queues(redis)
-    worker = SimpleWorker(queues, connection=redis)
-    while sum(q.count for q in queues):
+    """What a worker (and its scheduler) does with everything queued and due: run it."""
+    services = app.extensions["realign"]
+    queues = lane_queues(services.redis)
+    worker = SimpleWorker(queues, connection=services.redis)
+    while release_due(services.redis, services.now()) or sum(q.count for q in queues):
         worker.work(burst=True)
 
 
@@ -204,3 +205,29 @@ def test_a_personas_texts_never_reach_twilio_even_when_a_worker_sends_them(
     assert {m.status for m in out} == {"console"}
     shown = client.get(url).text
     assert shown.count('data-direction="out"') == len(out)  # the thread shows them all
+
+
+def test_a_call_a_persona_asks_for_is_never_placed_at_twilio(
+    admin_app, client, world, local_twilio
+):
+    login(client)
+    persona = new_persona(client, admin_app, world.ana_program)
+    assert text_as(client, persona.id, "YES").status_code == 302
+    details = f"/admin/participants/details/?id={persona.id}"
+    for _ in range(2):  # on to step 3, the listening call
+        response = client.post(
+            "/admin/participants/do/",
+            data={"csrf_token": csrf(client, details), "id": persona.id, "action": "advance"},
+        )
+        assert response.status_code == 302
+    assert text_as(client, persona.id, "CALL").status_code == 302  # "call me"
+    run_worker(admin_app)
+    swept = voice_calls.sweep(admin_app.extensions["realign"])  # the scheduler's voice sweep
+    assert (swept["due"], swept["placed"]) == (1, 1)
+
+    with sessions(admin_app) as s:
+        calls = s.scalars(sa.select(Call).where(Call.participant_id == persona.id)).all()
+        assert s.get(Participant, persona.id).step == 3
+    assert [c.status for c in calls] == ["console"]  # placed, on the console
+    assert local_twilio.calls() == []
+    assert not [r for r in local_twilio.requests() if persona.phone in str(r)]
