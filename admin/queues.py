@@ -4,12 +4,12 @@ A summary on one admin page, read with RQ's own API, behind the admin's login (a
 sign-in page; facilitators: 403), that says so plainly when Redis is down; a failed job can
 be requeued (POST + CSRF). It links to rq-dashboard (admin/queue_dashboard.py) for browsing
 jobs and registries. Job arguments are ids only (jobs/tasks.py), so nothing here shows a
-phone number or a message.
+phone number or a message. `/admin/queues/health` answers /healthz's details (JSON).
 """
 
 from __future__ import annotations
 
-from flask import abort, flash, redirect, url_for
+from flask import abort, flash, jsonify, redirect, url_for
 from flask_admin import BaseView, expose
 from flask_login import current_user
 from redis.exceptions import RedisError
@@ -20,6 +20,7 @@ from rq.job import Job
 from admin.base import deny, is_allowed
 from service import records
 from service.infra.queue import LANES
+from service.messaging import health
 
 FAILED_SHOWN = 50
 
@@ -96,6 +97,12 @@ class QueueHealthView(BaseView):
             stats, error = {"queues": [], "failed": [], "workers": []}, str(exc)
         page = self.render("realign/queues.html", error=error, **stats)
         return (page, 503) if error else page
+
+    @expose("/health")
+    def health(self):
+        """/healthz's details (database, Redis, spool, Twilio), for admins signed in."""
+        report = health.detail(self.services)
+        return jsonify(report), 200 if report["ok"] else 503
 
     @expose("/requeue/<job_id>", methods=("POST",))
     def requeue(self, job_id: str):

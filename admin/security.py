@@ -1,5 +1,5 @@
-"""CSRF for every admin POST, a second check of where it came from, and the security
-headers on every admin response.
+"""CSRF for every admin POST, a second check of where it came from, and the admin's
+Content-Security-Policy (the headers every response carries are service/infra/headers.py).
 
 CSRF: Flask-WTF is not a dependency. Flask-Admin's `SecureForm` (WTForms' `SessionCSRF`:
 an HMAC of a per-session secret, valid 30 minutes) already protects its model forms; the
@@ -95,10 +95,9 @@ def rq_dashboard_policy(nonce: str) -> str:
 
 
 def add_security_headers(response, *, static: bool, policy=content_security_policy):
+    """The admin's own policy; the headers every response carries are added by the app
+    (service/infra/headers.py)."""
     response.headers["Content-Security-Policy"] = policy(csp_nonce())
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["X-Frame-Options"] = "DENY"
-    response.headers["Referrer-Policy"] = "same-origin"
     if not static:
         # Pages show participants' words: never keep them in a shared or back-button cache.
         response.headers["Cache-Control"] = "no-store"

@@ -1,4 +1,4 @@
-"""The simulator: text (or call) as a participant or a test persona, from the browser.
+"""The simulator: text (or call) the program as a test persona, from the browser.
 
 Each text goes to the real webhook (`POST /twilio/sms`) with a valid Twilio signature
 (computed with the webhook token over PUBLIC_BASE_URL + path, exactly as Twilio would), via
@@ -8,11 +8,12 @@ the simulator runs the same job functions for this one conversation in-process
 (`conversation.handle_inbound`, `personas.deliver_now`). Both claim their row atomically, so the
 queued jobs a worker picks up later find nothing left to do: nothing is sent twice.
 
-Test personas are participants named "Test persona …" with numbers in the fictional range
-+1 202 555-0100…0199. Their texts never go to a carrier: they are delivered through a
-console gateway (status 'console') and their waking-hours delays are skipped, so a
-facilitator can walk through consent and steps 1–2 in a minute. Texting as a real
-participant goes through the real gateway and respects their waking hours.
+It acts only as test personas (service/core/personas.py): made-up participants with
+fictional numbers, whose texts and calls go to the console gateway wherever they are sent
+from (never to Twilio) and whose waking-hours delays are skipped, so a facilitator can walk
+through consent and steps 1–2 in a minute. A real participant is neither offered nor
+accepted: texting or calling "as" them would record consent, answers or keywords they never
+gave and text their phone. Nothing is entered on a participant's behalf here.
 
 Calls: "Call" posts to `/twilio/voice` (when the voice webhooks are mounted) and shows what
 would be said; keys and speech are posted to the Gather action the TwiML names.
@@ -31,7 +32,7 @@ from flask_login import current_user
 from twilio.request_validator import RequestValidator
 
 from admin.base import deny, is_allowed, visible_program_ids
-from service.infra.gateway import ConsoleGateway
+from service.core import personas as persona_rules
 from service.models import Message, Participant, Program, Statement
 from service.program import conversation, personas
 from service.program.enrollment import EnrollmentError
@@ -61,7 +62,6 @@ class SimulatorView(BaseView):
     def __init__(self, db, services, **kwargs):
         super().__init__(**kwargs)
         self.db, self.services = db, services
-        self.console = ConsoleGateway()
 
     def is_accessible(self) -> bool:
         return is_allowed(admin_only=False)
@@ -90,6 +90,7 @@ class SimulatorView(BaseView):
         return program
 
     def _participant(self, participant_id) -> Participant:
+        """A test persona of one of this facilitator's programs; anyone else is refused."""
         try:
             pid = int(participant_id)
         except (TypeError, ValueError):
@@ -98,28 +99,50 @@ class SimulatorView(BaseView):
         ids = visible_program_ids(self.db)
         if participant is None or (ids is not None and participant.program_id not in ids):
             abort(404)
+        if not personas.is_persona(participant):
+            abort(self._refuse(participant))
         return participant
+
+    def _refuse(self, participant: Participant):
+        """403, on the program's simulator page: this is a real participant."""
+        self.db.commit()
+        flash(
+            f"The simulator acts only as test personas. {participant.name} is a real "
+            "participant: nothing was sent, recorded or shown as them.",
+            "error",
+        )
+        page = self._page(self.db.get(Program, participant.program_id), None)
+        return current_app.make_response((page, 403))
+
+    def _number(self, program: Program) -> str:
+        """The number a persona texts or calls: the program's, or the service's default."""
+        return program.sender_number or self.services.settings.twilio_from_number or ""
 
     # Pages --------------------------------------------------------------------------------
 
     @expose("/")
     def index(self):
-        programs = self._programs()
         program = participant = None
         if request.args.get("participant_id"):
             participant = self._participant(request.args["participant_id"])
             program = self.db.get(Program, participant.program_id)
         elif request.args.get("program_id"):
             program = self._program(request.args["program_id"])
+        return self._page(program, participant)
+
+    def _page(self, program: Program | None, participant: Participant | None) -> str:
+        programs = self._programs()
         people = []
         if program is not None:
-            people = list(
-                self.db.scalars(
-                    sa.select(Participant)
-                    .where(Participant.program_id == program.id)
-                    .order_by(Participant.name, Participant.id)
+            candidates = self.db.scalars(
+                sa.select(Participant)
+                .where(
+                    Participant.program_id == program.id,
+                    Participant.phone.startswith(persona_rules.PREFIX),
                 )
+                .order_by(Participant.name, Participant.id)
             )
+            people = [p for p in candidates if personas.is_persona(p)]
         thread, statements = [], []
         if participant is not None:
             thread = list(
@@ -145,7 +168,6 @@ class SimulatorView(BaseView):
             program=program,
             people=people,
             participant=participant,
-            persona=participant is not None and personas.is_persona(participant),
             thread=thread,
             statements=statements,
             call=call,
@@ -190,7 +212,7 @@ class SimulatorView(BaseView):
             "SmsSid": sid,
             "AccountSid": "AC" + "0" * 32,
             "From": participant.phone,
-            "To": program.sender_number or "",
+            "To": self._number(program),
             "Body": body[:MAX_BODY],
             "NumMedia": "0",
         }
@@ -220,7 +242,7 @@ class SimulatorView(BaseView):
             "participant_id": participant.id,
             "sid": "CA" + uuid.uuid4().hex,
             "from": participant.phone,
-            "to": program.sender_number or "",
+            "to": self._number(program),
             "said": [],
             "action": None,
         }
@@ -282,7 +304,7 @@ class SimulatorView(BaseView):
             conversation.handle_inbound(self.services, message_id)
 
     def _deliver(self, participant_id: int) -> None:
-        personas.deliver_now(self.services, participant_id, self.console)
+        personas.deliver_now(self.services, participant_id)
         self.db.expire_all()
 
 

@@ -17,16 +17,15 @@ from flask import Flask, abort, jsonify, request
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from service.config import Settings, load_settings
-from service.infra import metrics
+from service.infra import headers, metrics
 from service.infra.db import make_engine, session_factory
 from service.infra.errors import init_sentry
 from service.infra.gateway import Gateway
-from service.infra.health import check_health
 from service.infra.logs import install_redaction
 from service.infra.queue import Dispatcher, NullDispatcher, RQDispatcher
 from service.infra.ratelimit import SenderRateLimit
 from service.infra.twilio_gateway import build_gateway
-from service.messaging import failures
+from service.messaging import health
 from service.models import utcnow
 from service.services import EXTENSION, Services
 
@@ -119,14 +118,24 @@ def create_app(settings: Settings | None = None, **overrides) -> Flask:
         SESSION_COOKIE_SECURE=settings.public_base_url.startswith("https://"),
     )
     app.extensions[EXTENSION] = services
+    # Registered first, so it runs last: it fills in what an area did not set itself.
+    headers.install(app, settings)
 
     webhooks.init_app(app, services)
     admin.init_app(app, services)
 
+    # Anyone (the platform's health check) learns only whether the service is up; the
+    # details are for HEALTH_TOKEN's bearer (admins see them at /admin/queues/health).
     @app.get("/healthz")
     def healthz():
-        report = check_health(services) | failures.twilio_health(services)
-        return jsonify(report), 200 if report["ok"] else 503
+        authorization = request.headers.get("Authorization")
+        if authorization is None:
+            report = health.public(services)
+        elif metrics.bearer_ok(authorization, settings.health_token):
+            report = health.detail(services)
+        else:
+            return "unauthorized\n", 401, {"WWW-Authenticate": "Bearer"}
+        return jsonify(report), 200 if report["ok"] else 503, {"Cache-Control": "no-store"}
 
     # Prometheus scrapes every process's metrics here (kept in Redis, read at scrape time),
     # behind METRICS_TOKEN; without one there is no endpoint.

@@ -65,6 +65,8 @@ class Settings(BaseSettings):
     trusted_proxies: int = Field(0, ge=0, le=5)
     # Bearer token for GET /metrics (Prometheus); no token, no endpoint.
     metrics_token: str = ""
+    # Bearer token for /healthz's details (which part is away); without it, only ok or not.
+    health_token: str = ""
     # Sentry DSN for error reports (redacted like the logs); empty: off.
     sentry_dsn: str = ""
     log_level: str = "INFO"

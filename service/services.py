@@ -11,8 +11,9 @@ import sqlalchemy as sa
 from sqlalchemy.orm import sessionmaker
 
 from service.config import Settings
+from service.core.personas import is_persona_number
 from service.infra.db import Breaker
-from service.infra.gateway import Gateway
+from service.infra.gateway import ConsoleGateway, Gateway
 from service.infra.logs import RepeatedError
 from service.infra.queue import Dispatcher, NullDispatcher
 from service.infra.ratelimit import SenderRateLimit
@@ -50,8 +51,16 @@ class Services:
         )
     )
 
+    # Where texts and calls to test personas go instead: their numbers are fictional, and
+    # the simulator promises they never reach a carrier (shown in its thread only).
+    console: Gateway = field(default_factory=ConsoleGateway)
+
     def now(self) -> datetime:
         return self.clock()
+
+    def gateway_for(self, phone: str | None) -> Gateway:
+        """The gateway for a text or call to `phone`: the console for a test persona."""
+        return self.console if is_persona_number(phone) else self.gateway
 
     def for_webhooks(self) -> Services:
         return self.quick or self

@@ -111,7 +111,7 @@ class MessageStatus(Labelled):
 
     PENDING = "pending", "Waiting to be sent", 0
     CLAIMED = "claimed", "Being sent", 1
-    CONSOLE = "console", "Recorded (not sent: no Twilio account)", 2
+    CONSOLE = "console", "Recorded here only, not sent", 2
     ACCEPTED = "accepted", "Accepted by Twilio", 2
     SCHEDULED = "scheduled", "Scheduled at Twilio", 2
     QUEUED = "queued", "Queued at Twilio", 3
@@ -238,7 +238,7 @@ class CallStatus(Labelled):
     CANCELED = "canceled", "Cancelled at Twilio"
     CANCELLED = "cancelled", "Cancelled"
     UNKNOWN = "unknown", "Outcome unknown"
-    CONSOLE = "console", "Recorded (not placed: no Twilio account)"
+    CONSOLE = "console", "Recorded here only, not placed"
 
 
 class RecordingPurpose(Labelled):

@@ -322,7 +322,7 @@ def _send_all(
             return NOT_STARTED
         started = time.monotonic()
         try:
-            answer = services.gateway.send_message(**options)
+            answer = services.gateway_for(options["to"]).send_message(**options)
         except GatewayError as exc:
             return exc
         finally:

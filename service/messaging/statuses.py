@@ -96,7 +96,7 @@ def reconcile(services, message_id: int) -> str:
         if message is None or message.status != MessageStatus.CLAIMED:
             return "nothing"
         try:
-            found = services.gateway.find_sent_message(
+            found = services.gateway_for(message.to_number).find_sent_message(
                 to=message.to_number,
                 from_=message.from_number or None,
                 body=message.body,
@@ -139,7 +139,7 @@ def check_unfinished(services, limit: int = 100) -> dict:
             if not delivery_rules.due_for_check(message.sent_at, message.checked_at, now):
                 continue
             try:
-                found = services.gateway.fetch_message(message.twilio_sid)
+                found = services.gateway_for(message.to_number).fetch_message(message.twilio_sid)
             except GatewayError:
                 break  # Twilio unreachable: the next sweep asks again
             asked += 1

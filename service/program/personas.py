@@ -1,21 +1,19 @@
 """Test personas: made-up participants a facilitator walks through the program in the
-admin's simulator, their texts never reaching a carrier.
+admin's simulator, their texts never reaching a carrier (see service/core/personas.py for
+who is one; `Services.gateway_for` sends their texts and calls to the console).
 
-A persona is named "Test persona …" and has a number in the fictional range
-+1 202 555-0100…0199. It is always awake: what waits for waking hours leaves at once, so
-consent and steps 1-2 take a minute.
+A persona is always awake: what waits for waking hours leaves at once, so consent and
+steps 1-2 take a minute.
 """
 
 from __future__ import annotations
-
-import dataclasses
 
 import sqlalchemy as sa
 from sqlmodel import select
 
 from service.core import matching
+from service.core import personas as rules
 from service.core.enums import Direction, MessageStatus
-from service.infra.gateway import ConsoleGateway
 from service.messaging import delivery
 from service.models import Message, Participant, Program
 from service.program import enrollment
@@ -23,16 +21,11 @@ from service.program.matching import defaults_of
 from service.records import audit
 from service.unit_of_work import UnitOfWork
 
-PREFIX = "+1202555"
-NAME = "Test persona"
-MAX_PERSONAS = 100
+MAX_PERSONAS = rules.LAST - rules.FIRST + 1
 
 
 def is_persona(participant: Participant) -> bool:
-    number = participant.phone or ""
-    return (
-        number.startswith(PREFIX + "01") and len(number) == 12 and participant.name.startswith(NAME)
-    )
+    return rules.is_persona(participant.name, participant.phone)
 
 
 class NoRoom(ValueError):
@@ -42,14 +35,14 @@ class NoRoom(ValueError):
 def enrol(uow: UnitOfWork, program: Program, *, language: str | None, actor: str) -> Participant:
     """A new persona in `program`, invited like anyone."""
     used = _numbers_in_use(uow, program)
-    free = [n for n in range(100, 100 + MAX_PERSONAS) if f"{PREFIX}0{n}" not in used]
+    free = [n for n in range(rules.FIRST, rules.LAST + 1) if rules.number(n) not in used]
     if not free:
         raise NoRoom(f"This program already has {MAX_PERSONAS} test personas.")
     participant = enrollment.enroll(
         uow,
         program,
-        name=f"{NAME} {free[0] - 99}",
-        phone=f"{PREFIX}0{free[0]}",
+        name=f"{rules.NAME} {free[0] - rules.FIRST + 1}",
+        phone=rules.number(free[0]),
         actor=actor,
         language=language,
     )
@@ -65,7 +58,7 @@ def _numbers_in_use(uow: UnitOfWork, program: Program) -> set[str]:
     rows = uow.session.execute(
         select(Participant, Program)
         .join(Program, Program.id == Participant.program_id)
-        .where(Participant.phone.startswith(PREFIX + "01"))
+        .where(Participant.phone.startswith(rules.PREFIX + "01"))
     ).all()
     return {
         p.phone
@@ -75,31 +68,31 @@ def _numbers_in_use(uow: UnitOfWork, program: Program) -> set[str]:
     }
 
 
-def deliver_now(services, participant_id: int, console: ConsoleGateway) -> int:
-    """Send what is due for this participant, in this process. A persona's texts go to the
-    console (never a carrier) and nothing of theirs waits for waking hours. Sends claim
-    their rows, so a worker that picks up the same jobs later finds nothing left to do."""
+def deliver_now(services, participant_id: int) -> int:
+    """Send what is due for this persona, in this process, without waiting for waking
+    hours (their texts go to the console wherever they are sent from). Sends claim their
+    rows, so a worker that picks up the same jobs later finds nothing left to do."""
     with UnitOfWork(services) as uow:
         session, now = uow.session, uow.now
         participant = session.get(Participant, participant_id)
-        persona = participant is not None and is_persona(participant)
-        if persona:
-            session.execute(
-                sa.update(Message)
-                .where(
-                    Message.participant_id == participant_id,
-                    Message.direction == Direction.OUT,
-                    Message.status == MessageStatus.PENDING,
-                    Message.send_after > now,
-                )
-                .values(send_after=now)
+        if participant is None or not is_persona(participant):
+            return 0  # a real participant's texts keep their own hours, sent by the worker
+        session.execute(
+            sa.update(Message)
+            .where(
+                Message.participant_id == participant_id,
+                Message.direction == Direction.OUT,
+                Message.status == MessageStatus.PENDING,
+                Message.send_after > now,
             )
-            session.execute(  # the prompt counts as asked once it is delivered
-                sa.update(Participant)
-                .where(Participant.id == participant_id, Participant.prompt_due_at > now)
-                .values(prompt_due_at=now)
-            )
-            uow.commit()
+            .values(send_after=now)
+        )
+        session.execute(  # the prompt counts as asked once it is delivered
+            sa.update(Participant)
+            .where(Participant.id == participant_id, Participant.prompt_due_at > now)
+            .values(prompt_due_at=now)
+        )
+        uow.commit()
         ids = list(
             session.exec(
                 select(Message.id)
@@ -112,7 +105,6 @@ def deliver_now(services, participant_id: int, console: ConsoleGateway) -> int:
                 .order_by(Message.id)
             )
         )
-    sender = dataclasses.replace(services, gateway=console) if persona else services
     for message_id in ids:
-        delivery.deliver(sender, message_id)
+        delivery.deliver(services, message_id)
     return len(ids)

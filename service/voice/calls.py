@@ -108,7 +108,7 @@ def place(services, call_id: int) -> str:
     try:
         if not from_:
             raise GatewayError(21213, None, "permanent", "no number to call from")
-        result = services.gateway.place_call(
+        result = services.gateway_for(to).place_call(
             to,
             from_,
             url=answer_url(services.settings, call_id),

@@ -23,6 +23,7 @@ from service.program import commitments, tick
 from service.unit_of_work import UnitOfWork
 from tests.support.factories import due_population, enter_step5, make_participant, make_program
 from tests.support.queues import release_due
+from tests.support.stack import health as health_of
 from tests.support.twilio import live_settings, local_gateway
 
 DELIVERY_ERRORS = (30003, 30004, 30005, 30006, 30007)
@@ -114,7 +115,7 @@ def test_a_half_hour_outage_loses_nothing_and_doubles_nothing(
     # Hundreds of failed sends within a few real seconds: one ERROR line, with the count.
     errors = [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR]
     assert len(errors) == 1 and "Twilio unavailable" in errors[0]
-    health = app.test_client().get("/healthz")
+    health = health_of(app.test_client())
     assert health.status_code == 200  # the service is up; Twilio is what is away
     assert health.get_json()["twilio"] == "degraded"
     assert health.get_json()["waiting_on_twilio"] == 40
@@ -129,7 +130,7 @@ def test_a_half_hour_outage_loses_nothing_and_doubles_nothing(
     assert {m.status for m in outbound(services)} <= {"queued", "sent", "delivered"}
     with services.sessions() as session:
         assert session.exec(select(AttentionItem)).all() == []  # a pause, not a failure
-    health = app.test_client().get("/healthz").get_json()
+    health = health_of(app.test_client()).get_json()
     assert (health["twilio"], health["waiting_on_twilio"]) == ("ok", 0)
 
 

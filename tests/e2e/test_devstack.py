@@ -31,9 +31,11 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-def _request(url: str, data: bytes | None = None) -> tuple[int, bytes]:
+def _request(url: str, data: bytes | None = None, **headers: str) -> tuple[int, bytes]:
+    request = urllib.request.Request(url, data=data, headers=headers)
     try:
-        with urllib.request.urlopen(url, data=data, timeout=10) as response:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            assert response.headers.get("Server") is None, url  # no banner (gunicorn.conf.py)
             return response.status, response.read()
     except urllib.error.HTTPError as exc:
         return exc.code, exc.read()
@@ -55,6 +57,7 @@ def test_dev_script_runs_the_whole_stack_and_stops_on_ctrl_c(tmp_path):
         "TWILIO_ACCOUNT_SID": "",
         "TWILIO_AUTH_TOKEN": "",
         "TWILIO_API_BASE_URL": "",
+        "HEALTH_TOKEN": "dev-health-token",
     }
     log = tmp_path / "dev.log"
     with log.open("w") as out:
@@ -95,6 +98,8 @@ def test_dev_script_runs_the_whole_stack_and_stops_on_ctrl_c(tmp_path):
         assert loose == []
 
         status, body = _request(f"{base}/healthz")
+        assert (status, json.loads(body)) == (200, {"ok": True}), body  # the public's answer
+        status, body = _request(f"{base}/healthz", Authorization="Bearer dev-health-token")
         assert status == 200, body
         health = json.loads(body)
         assert health["database"] == "ok" and health["redis"] == "ok"

@@ -26,6 +26,7 @@ from tests.support.factories import (
     sms_form,
 )
 from tests.support.queues import queued_count
+from tests.support.stack import health
 from tests.support.twilio import local_gateway
 
 
@@ -135,7 +136,7 @@ def test_text_queued_while_redis_is_down_is_sent_by_the_sweeper(
 
 
 def test_healthz_reports_redis_down(down_app):
-    response = down_app.test_client().get("/healthz")
+    response = health(down_app.test_client())
     assert response.status_code == 503
     report = response.get_json()
     assert report["database"] == "ok"
@@ -144,7 +145,7 @@ def test_healthz_reports_redis_down(down_app):
 
 
 def test_healthz_ok_when_both_answer(client):
-    response = client.get("/healthz")
+    response = health(client)
     assert response.status_code == 200
     report = response.get_json()
     assert (report["database"], report["redis"], report["ok"]) == ("ok", "ok", True)
@@ -156,7 +157,7 @@ def test_healthz_reports_database_down(settings, redis_conn, gateway, clock, tmp
     # A PostgreSQL server nobody runs: the engine is built lazily, connecting fails.
     engine = sa.create_engine("postgresql+psycopg://nobody@127.0.0.1:1/none")
     broken = create_app(settings, engine=engine, redis=redis_conn, gateway=gateway, clock=clock)
-    response = broken.test_client().get("/healthz")
+    response = health(broken.test_client())
     assert response.status_code == 503
     report = response.get_json()
     assert report["database"].startswith("error") and report["redis"] == "ok"

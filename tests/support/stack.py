@@ -88,7 +88,16 @@ def settings(tmp_path, database_url, redis_url):
         instance_dir=tmp_path / "instance",
         public_base_url="https://realign.example.org",
         twilio_from_number=FROM_NUMBER,
+        health_token=HEALTH_TOKEN,
     )
+
+
+def health(client):
+    """GET /healthz with its details, as monitoring holding HEALTH_TOKEN reads it."""
+    return client.get("/healthz", headers={"Authorization": f"Bearer {HEALTH_TOKEN}"})
+
+
+HEALTH_TOKEN = "test-health-token"
 
 
 @pytest.fixture

@@ -129,7 +129,7 @@ def live_port() -> int:
 def live_settings(tmp_path, database_url, redis_url, port: int, **more):
     """Settings for an app served on `port` (its public URL), with this account's real
     credentials: the app checks the local API's callback signatures with the same token."""
-    from tests.support.stack import FROM_NUMBER
+    from tests.support.stack import FROM_NUMBER, HEALTH_TOKEN
 
     return load_settings(
         database_url=database_url,
@@ -140,6 +140,7 @@ def live_settings(tmp_path, database_url, redis_url, port: int, **more):
         twilio_from_number=FROM_NUMBER,
         twilio_account_sid=ACCOUNT_SID,
         twilio_auth_token=AUTH_TOKEN,
+        health_token=HEALTH_TOKEN,
         **more,
     )
 
