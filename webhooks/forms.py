@@ -1,46 +1,51 @@
 """Twilio's webhook forms, read into the service's own values.
 
-Whatever arrives is kept; only what a database column cannot hold is trimmed.
+Whatever arrives is kept; only what a database column cannot hold is trimmed (its length,
+and NUL, which PostgreSQL text cannot hold). Every field a webhook reads goes through
+`field` or `number`.
 """
 
 from __future__ import annotations
 
+from service.core.numbers import whole_number
 from service.messaging.inbound import InboundSms
 from service.voice.twiml import VoiceRequest
 
 MAX_MEDIA = 10
 
 
+def field(form, name: str, limit: int | None = None) -> str:
+    """The text of one field ("" when absent), NUL replaced, cut to `limit`."""
+    text = (form.get(name) or "").replace("\x00", "\ufffd")
+    return text[:limit] if limit else text
+
+
+def number(form, name: str) -> int | None:
+    """A whole-number field (a duration, a count), or None when it is not one."""
+    return whole_number(form.get(name))
+
+
 def inbound_sms(form) -> InboundSms:
-    try:
-        num_media = max(0, min(int(form.get("NumMedia") or 0), MAX_MEDIA))
-    except ValueError:
-        num_media = 0
+    num_media = min(number(form, "NumMedia") or 0, MAX_MEDIA)
     media = tuple(
-        _clean(form.get(f"MediaUrl{i}"), 2000) for i in range(num_media) if form.get(f"MediaUrl{i}")
+        field(form, f"MediaUrl{i}", 2000) for i in range(num_media) if form.get(f"MediaUrl{i}")
     )
     return InboundSms(
-        sid=_clean(form.get("MessageSid") or form.get("SmsSid"), 64),
-        from_number=_clean(form.get("From"), 32),
-        to_number=_clean(form.get("To"), 32),
-        # PostgreSQL text cannot hold NUL; everything else is stored verbatim.
-        body=_clean(form.get("Body"), None),
+        sid=field(form, "MessageSid", 64) or field(form, "SmsSid", 64),
+        from_number=field(form, "From", 32),
+        to_number=field(form, "To", 32),
+        body=field(form, "Body"),
         media_urls=media,
-        messaging_service_sid=_clean(form.get("MessagingServiceSid"), 34) or None,
+        messaging_service_sid=field(form, "MessagingServiceSid", 34) or None,
     )
-
-
-def _clean(value, limit: int | None) -> str:
-    text = (value or "").replace("\x00", "\ufffd")
-    return text[:limit] if limit else text
 
 
 def voice_request(form) -> VoiceRequest:
     return VoiceRequest(
-        call_sid=(form.get("CallSid") or "")[:64],
-        from_number=(form.get("From") or "")[:32],
-        to_number=(form.get("To") or "")[:32],
-        direction=(form.get("Direction") or "inbound")[:32],
-        digits=(form.get("Digits") or "").strip()[:8],
-        speech=(form.get("SpeechResult") or "").strip()[:500],
+        call_sid=field(form, "CallSid", 64),
+        from_number=field(form, "From", 32),
+        to_number=field(form, "To", 32),
+        direction=field(form, "Direction", 32) or "inbound",
+        digits=field(form, "Digits").strip()[:8],
+        speech=field(form, "SpeechResult").strip()[:500],
     )

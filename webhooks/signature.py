@@ -19,6 +19,7 @@ from twilio.request_validator import (
 )
 
 from service.services import current
+from webhooks.limits import refuse_oversized
 
 # Checked before hashing: compute_signature() raises on anything else.
 _ALGORITHMS = frozenset({HMAC_SHA1, HMAC_SHA256})
@@ -32,10 +33,14 @@ def public_url() -> str:
 
 
 def twilio_signed(view):
-    """Answer 403, storing and queueing nothing, unless the request is signed by Twilio."""
+    """Answer 403, storing and queueing nothing, unless the request is signed by Twilio
+    (413 first for a body larger than Twilio sends: see webhooks/limits.py)."""
 
     @wraps(view)
     def wrapped(*args, **kwargs):
+        refused = refuse_oversized()
+        if refused is not None:
+            return refused
         secret, algorithm = _secret_and_algorithm(request.headers.get(SIGNATURE_SETTINGS_HEADER))
         signature = request.headers.get("X-Twilio-Signature", "")
         if not secret or not signature:

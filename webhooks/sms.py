@@ -29,9 +29,10 @@ def incoming():
 @bp.post("/status")
 @twilio_signed
 def status():
+    form = request.form
     args = {
-        "sid": request.form.get("MessageSid", ""),
-        "status": request.form.get("MessageStatus") or request.form.get("SmsStatus", ""),
-        "error_code": request.form.get("ErrorCode"),
+        "sid": forms.field(form, "MessageSid", 64),
+        "status": forms.field(form, "MessageStatus", 16) or forms.field(form, "SmsStatus", 16),
+        "error_code": forms.field(form, "ErrorCode", 16),
     }
     return take_in("sms_status", args, current_app.response_class("", 204))

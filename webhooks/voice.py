@@ -20,6 +20,7 @@ from functools import wraps
 from flask import Blueprint, current_app, request
 from twilio.twiml.voice_response import VoiceResponse
 
+from service.core.numbers import whole_number
 from service.core.spoken import say, voice_for
 from service.services import current
 from service.voice import script
@@ -41,8 +42,7 @@ def no_content():
 
 
 def _int(name: str) -> int | None:
-    value = request.args.get(name, "")
-    return int(value) if value.isdigit() else None
+    return whole_number(request.args.get(name))
 
 
 def spoken(view):
@@ -84,16 +84,15 @@ def menu():
 @spoken
 def recorded():
     form = request.form
-    duration = form.get("RecordingDuration", "")
     return twiml(
         script.recorded(
             current(),
             forms.voice_request(form),
             purpose=request.args.get("purpose", ""),
             transcribe=request.args.get("tx") == "1",
-            recording_sid=(form.get("RecordingSid") or "")[:64],
-            duration=int(duration) if duration.isdigit() else None,
-            url=form.get("RecordingUrl") or None,
+            recording_sid=forms.field(form, "RecordingSid", 64),
+            duration=forms.number(form, "RecordingDuration"),
+            url=forms.field(form, "RecordingUrl", 2000) or None,
         )
     )
 
@@ -131,15 +130,14 @@ def checkin():
 @twilio_signed
 def recording_status():
     form = request.form
-    sid = (form.get("RecordingSid") or "")[:64]
+    sid = forms.field(form, "RecordingSid", 64)
     if sid:
-        duration = form.get("RecordingDuration", "")
         args = {
-            "call_sid": (form.get("CallSid") or "")[:64],
+            "call_sid": forms.field(form, "CallSid", 64),
             "recording_sid": sid,
-            "status": form.get("RecordingStatus", ""),
-            "duration": int(duration) if duration.isdigit() else None,
-            "url": form.get("RecordingUrl") or None,
+            "status": forms.field(form, "RecordingStatus", 16),
+            "duration": forms.number(form, "RecordingDuration"),
+            "url": forms.field(form, "RecordingUrl", 2000) or None,
             "purpose": request.args.get("purpose", ""),
             "transcribe": request.args.get("tx") == "1",
         }
@@ -151,12 +149,12 @@ def recording_status():
 @twilio_signed
 def transcription():
     form = request.form
-    sid = (form.get("RecordingSid") or "")[:64]
+    sid = forms.field(form, "RecordingSid", 64)
     if sid:
         args = {
             "recording_sid": sid,
-            "status": form.get("TranscriptionStatus", ""),
-            "text": form.get("TranscriptionText"),
+            "status": forms.field(form, "TranscriptionStatus", 16),
+            "text": forms.field(form, "TranscriptionText") if "TranscriptionText" in form else None,
         }
         return take_in("transcription", args, no_content())
     return no_content()
@@ -165,11 +163,11 @@ def transcription():
 @bp.post("/status")
 @twilio_signed
 def status():
-    sid = (request.form.get("CallSid") or "")[:64]
+    sid = forms.field(request.form, "CallSid", 64)
     if sid:
         args = {
             "call_sid": sid,
-            "status": request.form.get("CallStatus", ""),
+            "status": forms.field(request.form, "CallStatus", 16),
             "call_id": _int("call"),
             "attempt": _int("attempt"),
         }

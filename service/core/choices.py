@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from service.core.answers import parse_checkin_answer, parse_voice_digits
 from service.core.enums import Result
+from service.core.numbers import whole_number
 from service.core.words import words
 
 # Words (accents removed, lower case) that choose a menu option by speech.
@@ -33,8 +34,9 @@ def choose(actions: list[str], digits: str, speech: str) -> str | None:
     """The menu option chosen by a key or by words, or None."""
     if digits:
         key = digits[:1]
-        if key.isdigit() and 1 <= int(key) <= len(actions):
-            return actions[int(key) - 1]
+        number = whole_number(key)
+        if number is not None and 1 <= number <= len(actions):
+            return actions[number - 1]
         return None
     said = set(words(speech))
     for action in actions:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from service.core.enums import CommitmentStatus
+from service.core.numbers import whole_number
 
 
 def change_target(argument: str, count: int) -> tuple[int, str]:
@@ -12,8 +13,9 @@ def change_target(argument: str, count: int) -> tuple[int, str]:
     is meant. Returns (index from 0, the new wording)."""
     number, _, rest = argument.partition(" ")
     position = number.rstrip(").:")
-    if position.isdigit() and rest.strip() and 1 <= int(position) <= count:
-        return int(position) - 1, rest.strip()
+    index = whole_number(position)
+    if index is not None and rest.strip() and 1 <= index <= count:
+        return index - 1, rest.strip()
     return 0, argument
 
 

@@ -9,6 +9,7 @@ from datetime import datetime
 
 import sqlalchemy as sa
 
+from service.core.numbers import whole_number
 from service.core.redact import mask_phone
 from service.infra.db import insert_ignoring
 from service.infra.nudge import Nudge
@@ -87,10 +88,7 @@ def receive_sms(services, sms: InboundSms, *, at: datetime | None = None) -> int
 
 def receive_status(services, *, sid: str, status: str, error_code) -> Message | None:
     """A delivery status callback; unknown sids and bad codes are ignored, not errors."""
-    try:
-        code = int(error_code) if error_code not in (None, "") else None
-    except ValueError:
-        code = None
+    code = whole_number(error_code)
     with UnitOfWork(services) as uow:
         message = statuses.apply_status(uow.session, sid[:64], status[:16], code, services.now())
         uow.commit()

@@ -1,0 +1,22 @@
+"""Whole numbers read from what callers send (URLs, forms, Twilio's fields).
+
+`str.isdigit()` is true of '²' (which `int()` refuses) and `int()` reads '١٢', ' 7', '+7'
+and '1_000'; and a number too large for its column makes the database raise. So a number
+is read here only when it is plain ASCII digits within what every integer column holds.
+"""
+
+from __future__ import annotations
+
+# PostgreSQL's `integer` (SQLite's is 64-bit): every id, count and code column we have.
+INT_MAX = 2**31 - 1
+
+
+def whole_number(text, *, maximum: int = INT_MAX) -> int | None:
+    """`text` as a non-negative integer of ASCII digits no larger than `maximum`; None for
+    anything else (empty, signs, spaces, other scripts' digits, too large)."""
+    if not isinstance(text, str) or not text.isascii() or not text.isdigit():
+        return None
+    if len(text.lstrip("0")) > len(str(maximum)):
+        return None  # (spares int() a huge string)
+    value = int(text)
+    return value if value <= maximum else None
