@@ -13,9 +13,11 @@ from sqlmodel import Session, select
 from service.core import schedule, texts
 from service.core.enums import NOT_TEXTED, Direction, MessageStatus, ParticipantStatus
 from service.core.options import quiet_hours
-from service.infra.db import insert_new, keep, row_values
+from service.infra.db import insert_ignoring, keep, row_values
 from service.models import Facilitator, Message, Participant, Program
 from service.unit_of_work import UnitOfWork
+
+KEY = ("idempotency_key",)  # the outbox's unique key: one row per text meant
 
 
 def queue_text(uow: UnitOfWork, participant: Participant, template: str, **kwargs):
@@ -25,12 +27,19 @@ def queue_text(uow: UnitOfWork, participant: Participant, template: str, **kwarg
     once. Anything we start ourselves waits for their local waking hours. Returns the
     existing row when `key` was already used, and None when they must not be texted.
     """
-    kwargs.setdefault("now", uow.now)
-    message = compose_text(uow.session, participant, template, **kwargs)
-    if message is None:
-        return None
-    stored = insert_once(uow.session, message)
-    uow.send(stored)
+    [stored] = queue_texts(uow, participant, [(template, kwargs)])
+    return stored
+
+
+def queue_texts(uow: UnitOfWork, participant: Participant, wanted: list[tuple[str, dict]]):
+    """`queue_text` for several texts to one person, (template, keyword arguments) each, in
+    one INSERT: a turn's reply and its next question. Returns the rows in the same order."""
+    composed = []
+    for template, kwargs in wanted:
+        kwargs.setdefault("now", uow.now)
+        composed.append(compose_text(uow.session, participant, template, **kwargs))
+    stored = insert_all(uow.session, composed)
+    uow.send(*stored)
     return stored
 
 
@@ -107,12 +116,26 @@ def insert_once(session: Session, message: Message) -> Message:
 
 def insert_all(session: Session, messages: list[Message | None]) -> list[Message | None]:
     """`insert_once` for a batch, in one INSERT: the rows as stored, in the same order
-    (a key already used gives the existing row; None stays None)."""
+    (a key already used gives the existing row; None stays None).
+
+    A Core INSERT, not an ORM one: it neither flushes the session first nor builds a
+    second object per row (on a turn's path that was most of its time); a new row comes
+    back as the composed object with its id set."""
     new = [m for m in messages if m is not None]
-    stored = {
-        m.idempotency_key: m
-        for m in insert_new(session, Message, [row_values(m) for m in new], ("idempotency_key",))
-    }
+    ids: dict[str, int] = {}
+    if new:
+        table = Message.__table__
+        statement = insert_ignoring(session.get_bind().dialect.name, table, KEY).returning(
+            table.c.idempotency_key, table.c.id
+        )
+        # On the session's connection: session.execute would flush first, even for Core
+        # (sqlalchemy#9809), and what is pending is flushed at the commit anyway.
+        ids = dict(session.connection().execute(statement, [row_values(m) for m in new]).all())
+    stored = {}
+    for m in new:
+        if m.idempotency_key in ids:
+            m.id = ids[m.idempotency_key]
+            stored[m.idempotency_key] = m
     taken = [m.idempotency_key for m in new if m.idempotency_key not in stored]
     if taken:
         stored.update(

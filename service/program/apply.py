@@ -22,6 +22,7 @@ from service.core.enums import (
     Step,
 )
 from service.core.options import quiet_hours
+from service.infra.db import keep
 from service.messaging import outbox
 from service.models import Call, CheckIn, Message, Participant, Program, Statement
 from service.program import checkin_answers, checkin_schedule, commitments
@@ -45,9 +46,17 @@ class Loaded:
 def load(session: Session, participant: Participant, now: datetime, *, asked_by=None) -> Loaded:
     """Everything the rules read about one participant. `asked_by`: when the text being
     answered arrived (a prompt counts as open only once its own text had gone out)."""
+    # Reads only: what this turn changed so far (the text's owner, its arrival) is
+    # flushed with the rest at the commit, in one UPDATE, not before these SELECTs.
+    with session.no_autoflush:
+        return _load(session, participant, now, asked_by)
+
+
+def _load(session: Session, participant: Participant, now: datetime, asked_by) -> Loaded:
     program = session.get(Program, participant.program_id)
     status = ParticipantStatus(participant.status)
     mine = commitments.open_commitments(session, participant) if participant.step >= 3 else []
+    keep(session, mine)  # an answer to the check-in finds them without asking again
     checkin = None
     if participant.step == Step.LIVING:
         checkin = checkin_answers.open_checkin(session, participant, program, now)
@@ -141,19 +150,31 @@ def carry_out(
     for name, value in decision.sets.items():
         setattr(p, name, value)
     session.add(p)
-    for template in decision.replies:
-        outbox.queue_text(
-            uow,
-            p,
+    wanted = [
+        (
             template,
-            key=f"{key}:{template}",
-            program=program,
-            reply=reply,
-            body=(texts_of or {}).get(template),
-            values=_values(session, p, template),
+            {
+                "key": f"{key}:{template}",
+                "program": program,
+                "reply": reply,
+                "body": (texts_of or {}).get(template),
+                "values": _values(session, p, template),
+            },
         )
-    for ask in decision.asks:
-        _ask(uow, p, program, ask, prefix=ask_prefix or f"prompt:{p.id}")
+        for template in decision.replies
+    ]
+    asks = [
+        _ask(uow, p, program, ask, prefix=ask_prefix or f"prompt:{p.id}") for ask in decision.asks
+    ]
+    stored = outbox.queue_texts(uow, p, wanted + [(ask.template, text) for ask, text, _ in asks])
+    for (ask, text, due_now), message in zip(asks, stored[len(wanted) :], strict=True):
+        if ask.template == p.prompt:
+            sent_at = (
+                message.send_after
+                if message is not None and message.send_after
+                else text["send_after"]
+            )
+            p.prompt_due_at = now if due_now else sent_at
     _effects(uow, loaded, decision, key=key, reply=reply, actor=actor, words=words)
     for item in decision.flags:
         flag(session, p, item.kind, item.detail, now)
@@ -176,18 +197,16 @@ def _values(session: Session, p: Participant, template: str) -> dict:
 
 
 def _ask(uow: UnitOfWork, p: Participant, program: Program, ask: steps.Ask, prefix: str):
-    """Open a prompt: now (or a little later), or at their next local morning (pacing)."""
+    """A prompt to open: now (or a little later), or at their next local morning (pacing).
+    Returns (ask, the text's keyword arguments, whether the prompt counts as open at once
+    rather than when the text leaves)."""
     now = uow.now
     when = now + ask.delay
     morning = ask.paced and program.pacing == Pacing.MORNING and ask.template != "step3_intro"
     if morning:
         when = schedule.next_local_morning(now, p.timezone, quiet_hours(program))
-    message = outbox.queue_text(
-        uow, p, ask.template, key=f"{prefix}:{ask.template}", program=program, send_after=when
-    )
-    if ask.template == p.prompt:
-        sent_at = message.send_after if message is not None and message.send_after else when
-        p.prompt_due_at = now if ask.delay and not morning else sent_at
+    text = {"key": f"{prefix}:{ask.template}", "program": program, "send_after": when}
+    return ask, text, bool(ask.delay) and not morning
 
 
 def _effects(uow: UnitOfWork, loaded: Loaded, decision, *, key, reply, actor, words) -> None:

@@ -3,8 +3,10 @@ the trust ladder and a partner's view follow (the rules: core/checkin_rules.py).
 
 from __future__ import annotations
 
+import contextlib
 from datetime import datetime, timedelta
 
+from sqlalchemy.orm.util import identity_key
 from sqlmodel import Session, select
 
 from service.core import checkin_rules
@@ -35,11 +37,15 @@ def open_checkin(session: Session, participant: Participant, program: Program, n
 
 
 def commitments_of(session: Session, checkin: CheckIn) -> list[Commitment]:
-    """The commitments a check-in asks about, in the order it lists them."""
+    """The commitments a check-in asks about, in the order it lists them (those this session
+    has loaded already are not asked for again)."""
     ids = list(checkin.commitment_ids or [])
-    if not ids:
-        return []
-    rows = {c.id: c for c in session.exec(select(Commitment).where(Commitment.id.in_(ids)))}
+    rows = {i: c for i in ids if (c := session.identity_map.get(identity_key(Commitment, i)))}
+    missing = [i for i in ids if i not in rows]
+    if missing:
+        rows.update(
+            (c.id, c) for c in session.exec(select(Commitment).where(Commitment.id.in_(missing)))
+        )
     return [rows[i] for i in ids if i in rows]
 
 
@@ -63,13 +69,16 @@ def record(
     """One result per commitment asked about (a correction replaces an earlier answer)."""
     session, now = uow.session, uow.now
     commitments = commitments_of(session, checkin)
-    for commitment, value in zip(commitments, results, strict=True):
-        existing = session.exec(
-            select(CheckInAnswer).where(
-                CheckInAnswer.checkin_id == checkin.id,
-                CheckInAnswer.commitment_id == commitment.id,
+    earlier = {}
+    if checkin.answered_at is not None:  # a correction: its answers are replaced
+        earlier = {
+            a.commitment_id: a
+            for a in session.exec(
+                select(CheckInAnswer).where(CheckInAnswer.checkin_id == checkin.id)
             )
-        ).first()
+        }
+    for commitment, value in zip(commitments, results, strict=True):
+        existing = earlier.get(commitment.id)
         if existing is not None:
             existing.result = value
         else:
@@ -84,12 +93,14 @@ def record(
     checkin.next_nudge_at = None
     checkin.closes_at = None
     session.add(checkin)
-    session.flush()
     if checkin.kind == CheckInKind.PARTNER:
+        session.flush()
         _compare_with_self_report(session, checkin, commitments, results, now)
         return
     before = participant.streak
-    after_result(uow, participant, program)
+    # This answer is scored as it stands, unflushed: the turn's writes go in one flush.
+    just = checkin_rules.Scored(checkin.status, len(commitments), tuple(results))
+    after_result(uow, participant, program, just=(checkin.id, just))
     if checkin_rules.milestone(program, before, participant.streak):
         outbox.queue_text(
             uow,
@@ -102,23 +113,27 @@ def record(
         )
 
 
-def history(session: Session, participant: Participant) -> list[checkin_rules.Scored]:
-    """Their closed check-ins, newest first, as the score reads them."""
-    rows = session.exec(
-        select(CheckIn)
-        .where(
-            CheckIn.participant_id == participant.id,
-            CheckIn.kind == CheckInKind.SELF,
-            CheckIn.status.in_((CheckInStatus.ANSWERED, CheckInStatus.MISSED)),
-        )
-        .order_by(CheckIn.due_at.desc())
-        .limit(HISTORY)
-    ).all()
-    results = results_of(session, [c.id for c in rows])
-    return [
+def history(session: Session, participant: Participant, *, just=None) -> list[checkin_rules.Scored]:
+    """Their closed check-ins, newest first, as the score reads them. `just`: (id, Scored)
+    of the one answered in this transaction, taken as given rather than read back."""
+    query = select(CheckIn).where(
+        CheckIn.participant_id == participant.id,
+        CheckIn.kind == CheckInKind.SELF,
+        CheckIn.status.in_((CheckInStatus.ANSWERED, CheckInStatus.MISSED)),
+    )
+    if just is not None:
+        query = query.where(CheckIn.id != just[0])
+    # With `just`, what is pending is that answer itself: no flush is needed first.
+    with session.no_autoflush if just is not None else contextlib.nullcontext():
+        rows = session.exec(
+            query.order_by(CheckIn.due_at.desc()).limit(HISTORY - (just is not None))
+        ).all()
+        results = results_of(session, [c.id for c in rows])
+    scored = [
         checkin_rules.Scored(c.status, len(c.commitment_ids or []), tuple(results.get(c.id, ())))
         for c in rows
     ]
+    return scored if just is None else [just[1], *scored]
 
 
 def results_of(session: Session, checkin_ids: list[int]) -> dict[int, list[str]]:
@@ -133,9 +148,11 @@ def results_of(session: Session, checkin_ids: list[int]) -> dict[int, list[str]]
     return found
 
 
-def after_result(uow: UnitOfWork, participant: Participant, program: Program) -> None:
-    """Answered or missed: the streak from history, a run of misses, the trust ladder."""
-    outcome = checkin_rules.after_result(program, participant, history(uow.session, participant))
+def after_result(uow: UnitOfWork, participant: Participant, program: Program, *, just=None):
+    """Answered or missed: the streak from history, a run of misses, the trust ladder.
+    `just`: the check-in answered in this transaction (see `history`)."""
+    closed = history(uow.session, participant, just=just)
+    outcome = checkin_rules.after_result(program, participant, closed)
     participant.streak = outcome.streak
     if outcome.missed_run:
         detail = f"{outcome.missed_run} check-ins missed in a row"

@@ -2,8 +2,10 @@
 
 One worker process turns texts as fast as its statements go (each a round trip to the
 database, and work for the ORM). Before the batch claim counted attempts and the turn
-loaded the enrolment, program and owner in one query, a story text took 19; these budgets
-keep the statements where they are now.
+loaded the enrolment, program and owner in one query, a story text took 19 and a check-in
+answer 21; then 8 and 14. Now a turn's texts go in one INSERT that does not flush first, its
+reads do not flush either, and a check-in answer neither reads back its commitments nor
+itself: every change is flushed once, at the commit. These budgets keep them there.
 """
 
 from __future__ import annotations
@@ -41,7 +43,7 @@ def _turn(services, sid: str, phone: str, body: str) -> tuple[str, list[str]]:
     return outcome, seen
 
 
-def test_a_story_text_is_turned_in_eight_statements(services):
+def test_a_story_text_is_turned_in_six_statements(services):
     program = make_program(services)
     person = make_participant(services, program, phone="+12015550177", invite=False)
     assert _turn(services, "SM" + "1" * 32, person.phone, "Yes")[0] == "consent"
@@ -49,7 +51,7 @@ def test_a_story_text_is_turned_in_eight_statements(services):
         services, "SM" + "2" * 32, person.phone, "I moved the launch and told nobody."
     )
     assert outcome == "answer"
-    assert len(seen) <= 8, seen
+    assert len(seen) <= 6, seen
     # Its two replies (thanks, the next question) are stored, to be sent by the caller.
     with services.sessions() as session:
         replies = session.scalars(
@@ -58,11 +60,11 @@ def test_a_story_text_is_turned_in_eight_statements(services):
     assert replies[-2:] == ["ack_statement", "step1_emotions"]
 
 
-def test_a_check_in_answer_is_turned_in_fourteen_statements(services):
+def test_a_check_in_answer_is_turned_in_ten_statements(services):
     due_population(services, 1)
     tick.tick_until_done(services)
     with services.sessions() as session:
         phone = session.scalar(sa.select(Message.to_number).where(Message.template == "checkin"))
     outcome, seen = _turn(services, "SM" + "3" * 32, phone, "Y")
     assert outcome == "checkin"
-    assert len(seen) <= 14, seen
+    assert len(seen) <= 10, seen
