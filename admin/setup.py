@@ -24,6 +24,7 @@ from sqlalchemy.orm import scoped_session, sessionmaker
 from admin import queue_dashboard, security
 from admin.auth import init_auth, is_admin_path
 from admin.dashboard import DashboardView
+from admin.inbox import InboxView
 from admin.participants import register as register_participants
 from admin.programs import ProgramView
 from admin.queues import QueueHealthView
@@ -81,6 +82,7 @@ def init_admin(app, services) -> Admin:
     )
     admin.add_view(ProgramView(Program, db, name="Programs", endpoint="programs"))
     register_participants(admin, app, db)
+    admin.add_view(InboxView(db, services, name="Inbox", endpoint="inbox"))
     admin.add_view(FacilitatorView(Facilitator, db, name="Facilitators", endpoint="facilitators"))
     admin.add_view(AuditEventView(AuditEvent, db, name="Audit log", endpoint="audit"))
     admin.add_view(SimulatorView(db, services, name="Simulator", endpoint="simulator"))

@@ -147,6 +147,9 @@ class Participant(SQLModel, table=True):
     )
 
 
+UNREAD = "direction = 'in' AND seen_at IS NULL"
+
+
 class Message(SQLModel, table=True):
     """Every inbound and outbound text. Outbound rows are the outbox."""
 
@@ -177,12 +180,23 @@ class Message(SQLModel, table=True):
     # When Twilio was last asked about a sent row that had no final status yet.
     checked_at: datetime | None = _ts(default=None)
     sent_at: datetime | None = _ts(default=None)
+    # An inbound text stays in the facilitators' inbox until one of them marks it read.
+    seen_at: datetime | None = _ts(default=None)
+    seen_by_id: int | None = Field(default=None, foreign_key="facilitator.id")
     created_at: datetime = _ts(default_factory=utcnow, index=True)
     updated_at: datetime = _ts(default_factory=utcnow)
 
     __table_args__ = (
         sa.CheckConstraint("direction IN ('in', 'out')", name="ck_direction"),
         sa.Index("ix_message_outbox", "status", "send_after"),
+        # The inbox and its unread count in the menu read only unread inbound texts.
+        sa.Index(
+            "ix_message_unread",
+            "program_id",
+            "created_at",
+            postgresql_where=sa.text(UNREAD),
+            sqlite_where=sa.text(UNREAD),
+        ),
     )
 
 

@@ -1,0 +1,46 @@
+"""Times as a person reads them: in their own zone, in words, never as UTC first."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+UTC_NAME = "UTC"
+
+
+def zone(name: str | None) -> ZoneInfo:
+    try:
+        return ZoneInfo(name or UTC_NAME)
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo(UTC_NAME)
+
+
+def clock(at: datetime) -> str:
+    """'7:02 pm', '8 am'."""
+    hour = at.hour % 12 or 12
+    minutes = f":{at.minute:02d}" if at.minute else ""
+    return f"{hour}{minutes} {'am' if at.hour < 12 else 'pm'}"
+
+
+def local(at: datetime, tz: str | None, now: datetime) -> str:
+    """`at` in zone `tz`: 'today 7:02 pm', 'yesterday 9 am', 'Tue 3 Mar, 7:02 pm', or with
+    the year when it is not this one. `now` says what today is (in that zone too)."""
+    here = zone(tz)
+    when, today = at.astimezone(here), now.astimezone(here).date()
+    day = when.date()
+    if day == today:
+        words = "today"
+    elif day == today - timedelta(days=1):
+        words = "yesterday"
+    elif day == today + timedelta(days=1):
+        words = "tomorrow"
+    elif day.year == today.year:
+        words = f"{when:%a} {day.day} {when:%b},"
+    else:
+        words = f"{day.day} {when:%b %Y},"
+    return f"{words} {clock(when)}"
+
+
+def utc_title(at: datetime) -> str:
+    """The exact instant, for a tooltip."""
+    return at.astimezone(ZoneInfo(UTC_NAME)).strftime("%Y-%m-%d %H:%M UTC")

@@ -1,0 +1,20 @@
+from datetime import UTC, datetime
+
+from service.core.local_time import clock, local, utc_title
+
+NOW = datetime(2026, 3, 3, 15, 0, tzinfo=UTC)  # Tue 10:00 am in New York
+
+
+def test_times_read_in_the_persons_own_zone_and_in_words():
+    ny = "America/New_York"
+    assert local(datetime(2026, 3, 3, 14, 2, tzinfo=UTC), ny, NOW) == "today 9:02 am"
+    assert local(datetime(2026, 3, 3, 3, 0, tzinfo=UTC), ny, NOW) == "yesterday 10 pm"
+    assert local(datetime(2026, 3, 4, 13, 0, tzinfo=UTC), ny, NOW) == "tomorrow 8 am"
+    assert local(datetime(2026, 2, 27, 0, 30, tzinfo=UTC), ny, NOW) == "Thu 26 Feb, 7:30 pm"
+    assert local(datetime(2025, 12, 31, 17, 0, tzinfo=UTC), ny, NOW) == "31 Dec 2025, 12 pm"
+
+
+def test_an_unknown_zone_reads_as_utc_and_the_tooltip_is_exact():
+    assert local(datetime(2026, 3, 3, 0, 5, tzinfo=UTC), "Mars/Olympus", NOW) == "today 12:05 am"
+    assert utc_title(datetime(2026, 3, 3, 14, 2, tzinfo=UTC)) == "2026-03-03 14:02 UTC"
+    assert clock(datetime(2026, 1, 1, 0, 0)) == "12 am"
