@@ -14,6 +14,7 @@ numbers (search still finds a number typed in any format: see `_apply_search`).
 from __future__ import annotations
 
 import re
+import uuid
 
 import sqlalchemy as sa
 from flask import (
@@ -47,8 +48,9 @@ from admin.base import visible_program_ids
 from admin.choices import as_choices, partner_choices, program_choices
 from admin.views import AuditedModelView, program_name
 from service import records
-from service.core import schedule, texts
+from service.core import compose_rules, schedule, texts
 from service.core.enums import OPEN_COMMITMENTS, Language, Outcome, ParticipantStatus, label
+from service.core.local_time import local
 from service.core.phones import normalize_phone
 from service.core.redact import mask_phone
 from service.models import (
@@ -374,14 +376,42 @@ class ParticipantView(AuditedModelView):
 
     @expose("/details/")
     def details_view(self):
-        model = self.get_one(request.args.get("id"))
+        return self._details(self.get_one(request.args.get("id")))
+
+    def _details(self, model, *, body: str = "", error: str = ""):
         story = participant_story(model.id)
         return self.render(
             self.details_template,
             model=model,
             story=story,
+            compose=compose_box(story, body=body, error=error),
             return_url=self.get_url(".index_view"),
         )
+
+    @expose("/text/", methods=("POST",))
+    def text_view(self):
+        """Text them what the facilitator wrote (the compose box on their page)."""
+        model = self.get_one(request.form.get("id"))
+        body = (request.form.get("body") or "").replace("\x00", "")
+        nonce = request.form.get("nonce", "")
+        if not NONCE.fullmatch(nonce):
+            abort(400, description="the form is out of date: reload the page")
+        svc = services()
+        with UnitOfWork(svc) as uow:
+            p = uow.session.get(Participant, model.id, with_for_update=True)
+            try:
+                sent = actions.text_participant(uow, p, body, actor=current_user.actor, nonce=nonce)
+            except actions.ActionError as exc:
+                # The page again, the words kept, the reason beside them.
+                return self._details(model, body=body, error=f"Not sent: {exc}."), 422
+            uow.commit()
+        now = svc.now()
+        if sent.send_after is not None and sent.send_after > now:
+            when = local(sent.send_after, model.timezone, now)
+            flash(f"Queued: it leaves {when}, their time (their waking hours).", "success")
+        else:
+            flash("Sent.", "success")
+        return redirect(self.get_url(".details_view", id=model.id) + "#conversation")
 
     @expose("/audio/")
     def audio_view(self):
@@ -520,6 +550,25 @@ def kept_stats(participant_ids: list[int]) -> dict[int, tuple]:
 
 def _stats(pid: int) -> tuple:
     return g.get("participant_stats", {}).get(pid, (None, None))
+
+
+NONCE = re.compile(r"[0-9a-f]{32}")
+
+
+def compose_box(story: dict, *, body: str, error: str) -> dict:
+    """What the compose box shows: whether they may be texted (else why not), and when a
+    text written now would leave, in their time."""
+    p, svc = story["p"], services()
+    now = svc.now()
+    leaves = actions.leaves_at(p, story["program"], now)
+    return {
+        "refusal": compose_rules.refusal(p.status),
+        "leaves": None if leaves <= now else local(leaves, p.timezone, now),
+        "nonce": uuid.uuid4().hex,
+        "body": body,
+        "error": error,
+        "max": compose_rules.MAX_BODY,
+    }
 
 
 def participant_story(pid: int) -> dict:

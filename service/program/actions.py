@@ -8,8 +8,10 @@ names the facilitator. A refusal is an `ActionError` with a plain reason.
 
 from __future__ import annotations
 
-from service.core import steps
-from service.models import Participant
+from service.core import compose_rules, schedule, steps
+from service.core.options import quiet_hours
+from service.messaging import outbox
+from service.models import Message, Participant
 from service.program import apply, checkin_schedule, enrollment
 from service.records import audit
 from service.unit_of_work import UnitOfWork
@@ -80,3 +82,34 @@ def set_partner(uow: UnitOfWork, participant: Participant, partner_id: int | Non
         enrollment.link_partners(session, participant, partner, now=uow.now, actor=actor)
     else:
         audit(session, actor, "unlink_partners", participant, now=uow.now)
+
+
+def text_participant(
+    uow: UnitOfWork, participant: Participant, body: str, *, actor: str, nonce: str
+) -> Message:
+    """A text the facilitator wrote, through the outbox: at once in their waking hours,
+    else when those begin. `nonce` comes with the form, so sending it twice sends it once.
+    The audit log names the facilitator (not the words)."""
+    why = compose_rules.refusal(participant.status) or compose_rules.body_problem(body)
+    if why:
+        raise ActionError(why)
+    now = uow.now
+    composed = outbox.compose_text(
+        uow.session,
+        participant,
+        compose_rules.FACILITATOR_TEXT,
+        key=f"compose:{participant.id}:{nonce}",
+        now=now,
+        body=body.strip(),
+    )
+    stored = outbox.insert_once(uow.session, composed)
+    if stored is composed:  # (a repeat of the same form finds the row it wrote)
+        uow.send(stored)
+        audit(uow.session, actor, "text_participant", participant, now=now,
+              detail={"message_id": stored.id})  # fmt: skip
+    return stored
+
+
+def leaves_at(participant: Participant, program, now):
+    """When a text written now would leave: now, or when their waking hours begin."""
+    return schedule.next_allowed(now, participant.timezone, quiet_hours(program))

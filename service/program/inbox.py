@@ -14,7 +14,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlmodel import Session
 
-from service.core import delivery_reasons
+from service.core import compose_rules, delivery_reasons
 from service.core.enums import NOT_TEXTED, Direction, MessageStatus
 from service.messaging import outbox
 from service.models import Message, Participant, Program
@@ -146,7 +146,7 @@ def retry(uow: UnitOfWork, message_id: int, *, program_ids, actor: str) -> Messa
     again = outbox.compose_text(
         session,
         participant,
-        original.template or "facilitator_text",
+        original.template or compose_rules.FACILITATOR_TEXT,
         key=retry_key(original.id),
         now=now,
         body=original.body,

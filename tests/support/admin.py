@@ -86,7 +86,16 @@ def admin_clock():
 
 
 @pytest.fixture
-def admin_app(tmp_path, admin_db, admin_redis, admin_redis_url, admin_clock, fast_hashes):
+def admin_settings() -> dict:
+    """Settings of the admin test app beyond the defaults: a module overrides this fixture
+    (e.g. to send to a local Twilio API)."""
+    return {}
+
+
+@pytest.fixture
+def admin_app(
+    tmp_path, admin_db, admin_redis, admin_redis_url, admin_clock, fast_hashes, admin_settings
+):
     from service.app import create_app
 
     settings = load_settings(
@@ -95,6 +104,7 @@ def admin_app(tmp_path, admin_db, admin_redis, admin_redis_url, admin_clock, fas
         secret_key="test",
         instance_dir=tmp_path,
         public_base_url="http://localhost",
+        **admin_settings,
     )
     app = create_app(settings, engine=admin_db, redis=admin_redis, clock=admin_clock)
     app.config["TESTING"] = True

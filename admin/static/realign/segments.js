@@ -51,8 +51,11 @@
     var text = own.trim() ? own : (area.dataset.default || "");
     var info = segmentInfo(fill(text.replace(/\r\n/g, "\n")));
     var chars = Array.from(own).length;
-    counter.textContent = (own.trim() ? "" : "Standard text: ") + chars + " characters typed · " +
-      info.units + " with longest names · " + info.encoding + " · " + info.segments +
+    var parts = "plain" in counter.dataset  // a text typed as sent: no defaults, no names
+      ? chars + " characters · "
+      : (own.trim() ? "" : "Standard text: ") + chars + " characters typed · " +
+        info.units + " with longest names · ";
+    counter.textContent = parts + info.encoding + " · " + info.segments +
       (info.segments === 1 ? " segment" : " segments");
     counter.dataset.segments = String(info.segments);
     counter.dataset.encoding = info.encoding;
