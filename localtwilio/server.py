@@ -124,6 +124,10 @@ class LocalTwilio:
         JSON plus `media_urls` (what the webhook's MediaUrlN fields carry)."""
         return self._api.add_inbound(from_, to, body, media, status)
 
+    def add_inbound_call(self, from_: str, to: str, *, duration: int = 30) -> str:
+        """Keep an ended call someone made to `to`, as Twilio does; returns its sid."""
+        return self._api.add_inbound_call(from_, to, duration)
+
     def calls(self) -> list[dict]:
         return self._api.call_records()
 
