@@ -258,8 +258,8 @@ def _delete_rows(session: Session, participant: Participant, found: _Found) -> d
 
 def _delete_audit(session: Session, person: ErasedPerson) -> int:
     """Delete the audit rows that name them. The database narrows the candidates (their
-    actor, a row of theirs, a detail holding the tail of their number or their id); the
-    core decides on each."""
+    actor, a row of theirs, a detail holding the tail of their number or their id under an
+    `…_id` key); the core decides on each."""
     digits = "".join(ch for ch in person.phone if ch.isdigit())
     detail = sa.cast(AuditEvent.detail, sa.Text)
     candidates = sa.or_(
@@ -271,7 +271,9 @@ def _delete_audit(session: Session, person: ErasedPerson) -> int:
             if ids
         ),
         detail.like(f"%{digits[-4:]}%"),
-        detail.like(f"%{person.participant_id}%"),
+        # "partner_id": 7 or "partner_id": "7", as both databases keep JSON here.
+        detail.like(f'%_id": {person.participant_id}%'),
+        detail.like(f'%_id": "{person.participant_id}"%'),
     )
     columns = (AuditEvent.id, AuditEvent.actor, AuditEvent.entity, AuditEvent.entity_id)
     events = session.execute(

@@ -152,9 +152,10 @@ def test_erasure_leaves_nothing_that_names_them(services, settings, story, local
 
     assert naming_rows(services, ana.id) == {}
     assert at_twilio(local_twilio) == NOTHING
-    assert not Path(reflections[ANA].storage_path).exists()
+    # On disk only the partner's own recording is left.
+    folder = Path(reflections[BEN].storage_path).parent
+    assert [p for p in folder.rglob("*") if p.is_file()] == [Path(reflections[BEN].storage_path)]
     # The partner keeps everything of their own, here and at Twilio.
-    assert Path(reflections[BEN].storage_path).exists()
     assert at_twilio(local_twilio, BEN) == ben_before
     with services.sessions() as session:
         assert session.get(Participant, ben.id).partner_id is None
@@ -208,3 +209,17 @@ def test_an_erased_participants_id_is_never_given_to_someone_else(services, run_
     with services.sessions() as session:
         theirs = session.exec(select(Message).where(Message.participant_id == newcomer.id)).one()
     assert theirs.id > invite.id
+
+
+def test_a_partner_link_naming_them_goes_and_the_partners_own_lines_stay(services):
+    program = make_program(services)
+    ana, ben = make_pair(services, program)  # the link is Ana's row, naming Ben in its detail
+    erase_participant(services, ben.id, actor="facilitator:1")
+    with services.sessions() as session:
+        left = session.exec(select(AuditEvent).where(AuditEvent.action != "erase_participant"))
+        left = [(e.action, e.entity, e.entity_id, e.detail) for e in left]
+    assert left == [
+        ("create_program", "program", program.id, {}),
+        ("enroll", "participant", ana.id, {}),
+    ]
+    assert naming_rows(services, ben.id, BEN) == {}
