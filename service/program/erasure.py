@@ -59,12 +59,11 @@ from service.models import (
 )
 from service.program import leftovers
 from service.records import audit
-from service.unit_of_work import UnitOfWork
+from service.unit_of_work import PURGE_TASK, UnitOfWork
 
 log = logging.getLogger(__name__)
 
 ACTION = "erase_participant"
-PURGE_TASK = "purge_leftovers"
 
 
 class ErasureError(RuntimeError):

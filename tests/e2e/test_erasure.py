@@ -10,6 +10,8 @@ webhook), calling in and recording a reflection, and texting a number no program
 from __future__ import annotations
 
 import json
+import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -18,6 +20,7 @@ from sqlmodel import SQLModel, select
 
 import jobs.tasks
 from service.infra.twilio_gateway import TwilioGateway
+from service.messaging.delivery import deliver_many
 from service.models import AuditEvent, Message, Participant, Program, Reflection
 from service.program.erasure import erase_participant, was_erased
 from tests.support.factories import (
@@ -223,3 +226,22 @@ def test_a_partner_link_naming_them_goes_and_the_partners_own_lines_stay(service
         ("enroll", "participant", ana.id, {}),
     ]
     assert naming_rows(services, ben.id, BEN) == {}
+
+
+def test_a_text_erased_while_twilio_takes_it_is_deleted_there_too(services, local_twilio, run_jobs):
+    program = make_program(services)
+    ana = make_participant(services, program)
+    with services.sessions() as session:
+        invite = session.exec(select(Message).where(Message.participant_id == ana.id)).one()
+    local_twilio.hang(1.0, ANA, after_record=True, times=1)  # Twilio keeps it, answers late
+    sender = threading.Thread(target=deliver_many, args=(services, [invite.id]))
+    sender.start()
+    deadline = time.monotonic() + 5
+    while not local_twilio.messages():
+        assert time.monotonic() < deadline
+        time.sleep(0.01)
+    erase_participant(services, ana.id, actor="facilitator:1")  # while the send is out
+    sender.join(10)
+    run_jobs()
+    assert at_twilio(local_twilio) == NOTHING
+    assert naming_rows(services, ana.id) == {}
