@@ -78,12 +78,6 @@ def sweep(services, limit: int = SWEEP_LIMIT) -> int:
     return purge(services, list(due))["deleted"] if due else 0
 
 
-def waiting(services) -> int:
-    """Copies still waiting to be deleted."""
-    with services.sessions() as session:
-        return session.scalar(sa.select(sa.func.count()).select_from(PendingDeletion)) or 0
-
-
 def _delete(services, row: PendingDeletion) -> None:
     kind = LeftoverKind(row.kind)
     if kind is LeftoverKind.FILE:
