@@ -130,7 +130,13 @@ def at_twilio(local_twilio, phone: str = ANA) -> dict[str, int]:
     calls = {c["sid"] for c in local_twilio.calls() if phone in (c["to"], c["from"])}
     message_sids = {m["sid"] for m in messages}
     media = [m for m in local_twilio.media() if m["parent_sid"] in message_sids]
-    recordings = [r for r in local_twilio.recordings() if r["call_sid"] in calls]
+    every_call = {c["sid"] for c in local_twilio.calls()}
+    # Their calls' recordings, and any whose call is gone (only theirs were deleted).
+    recordings = [
+        r
+        for r in local_twilio.recordings()
+        if r["call_sid"] in calls or r["call_sid"] not in every_call
+    ]
     return {
         "messages": len(messages),
         "media": len(media),
@@ -243,5 +249,24 @@ def test_a_text_erased_while_twilio_takes_it_is_deleted_there_too(services, loca
     erase_participant(services, ana.id, actor="facilitator:1")  # while the send is out
     sender.join(10)
     run_jobs()
-    assert at_twilio(local_twilio) == NOTHING
+    assert at_twilio(local_twilio) == NOTHING and local_twilio.recordings() == []
+    assert naming_rows(services, ana.id) == {}
+
+
+def test_a_recording_made_as_they_were_erased_is_deleted_at_twilio(
+    services, twilio_post, local_twilio, run_jobs
+):
+    program = make_program(services)
+    ana = make_participant(services, program)
+    at_step(services, ana.id, 3)
+    call = PhoneCall(twilio_post, sid=local_twilio.add_inbound_call(ANA, PROGRAM_NUMBER))
+    root = call.press(call.answer(), "1")
+    record = root.find("Record")
+    erase_participant(services, ana.id, actor="facilitator:1")  # while they are speaking
+    run_jobs()  # the call is deleted at Twilio; its recording is not finished yet
+    sid = local_twilio.add_recording(duration=3, call_sid=call.sid)
+    call.record(root, recording_sid=sid, duration=3)
+    recording_callback(call, record, sid, duration=3)
+    run_jobs()
+    assert at_twilio(local_twilio) == NOTHING and local_twilio.recordings() == []
     assert naming_rows(services, ana.id) == {}
