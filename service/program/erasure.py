@@ -33,6 +33,7 @@ from dataclasses import dataclass, field
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
+from service.core.enums import LeftoverKind
 from service.core.erasure_rules import (
     ErasedPerson,
     Leftover,
@@ -132,10 +133,10 @@ def erase_participant(services, participant_id: int, *, actor: str) -> Erased:
                 "owner_id": program.owner_id,
             },
         )
-        at_twilio = [p.id for p in pending if p.kind != "file"]
+        at_twilio = [p.id for p in pending if p.kind != LeftoverKind.FILE]
         if at_twilio:
             uow.later(PURGE_TASK, at_twilio)
-        on_disk = [p.id for p in pending if p.kind == "file"]
+        on_disk = [p.id for p in pending if p.kind == LeftoverKind.FILE]
         uow.commit()
     result.at_twilio = len(at_twilio)
     result.files_removed = leftovers.purge(services, on_disk)["deleted"]
