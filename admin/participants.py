@@ -501,11 +501,16 @@ class ParticipantView(AuditedModelView):
                 form.confirm_name.errors.append("type the participant's name exactly as shown")
             else:
                 try:
-                    erase_participant(services(), model.id, actor=current_user.actor)
+                    erased = erase_participant(services(), model.id, actor=current_user.actor)
                 except ErasureError as exc:
                     flash(str(exc), "error")
                     return redirect(self.get_url(".details_view", id=model.id))
-                flash("Erased. Only a hashed marker of their number remains.", "success")
+                message = "Erased. Only a hashed marker of their number remains."
+                if erased.at_twilio:
+                    message += (
+                        " Twilio's copies of their texts, calls and recordings are being deleted."
+                    )
+                flash(message, "success")
                 return redirect(self.get_url(".index_view"))
         return self.render("realign/participant_erase.html", model=model, form=form)
 

@@ -15,7 +15,7 @@ from service import intake
 from service.infra.queue import Lane
 from service.infra.slots import take_slot
 from service.messaging import delivery
-from service.program import conversation, digest
+from service.program import conversation, digest, leftovers
 from service.program import tick as ticking
 from service.voice import calls, keeping, recordings
 
@@ -71,9 +71,19 @@ def turn_inbound() -> dict:
 
 @once_per_slot(30)
 def sweep() -> dict:
-    """Re-find work a lost job or a Redis outage left behind."""
+    """Re-find work a lost job or a Redis outage left behind, and retry the deletions of
+    erased people's copies that Twilio could not take yet."""
     services = current()
-    return {"outbox": delivery.sweep(services), "inbound": conversation.sweep_inbound(services)}
+    return {
+        "outbox": delivery.sweep(services),
+        "inbound": conversation.sweep_inbound(services),
+        "leftovers": leftovers.sweep(services),
+    }
+
+
+def purge_leftovers(ids: list[int]) -> dict:
+    """Delete an erasure's copies at Twilio (and on disk); what fails waits for the sweep."""
+    return leftovers.purge(current(), ids)
 
 
 @once_per_slot(3600)

@@ -25,6 +25,8 @@ from localtwilio.shapes import (
     call_json,
     error_reply,
     json_reply,
+    list_json,
+    media_json,
     message_json,
     new_sid,
     now,
@@ -34,8 +36,18 @@ from localtwilio.shapes import (
 
 Form = dict[str, list[str]]
 ROUTE = re.compile(r"^/2010-04-01/Accounts/(?P<account>[^/]+)(?P<rest>/.*)$")
-MESSAGE = re.compile(r"^/Messages/(?P<sid>SM[0-9a-fA-F]{32})\.json$")
+MESSAGE = re.compile(r"^/Messages/(?P<sid>(SM|MM)[0-9a-fA-F]{32})\.json$")
+MEDIA_LIST = re.compile(r"^/Messages/(?P<sid>(SM|MM)[0-9a-fA-F]{32})/Media\.json$")
+MEDIA = re.compile(
+    r"^/Messages/(?P<sid>(SM|MM)[0-9a-fA-F]{32})/Media/(?P<media>ME[0-9a-fA-F]{32})\.json$"
+)
 CALL = re.compile(r"^/Calls/(?P<sid>CA[0-9a-fA-F]{32})\.json$")
+CALL_RECORDINGS = re.compile(r"^/Calls/(?P<sid>CA[0-9a-fA-F]{32})/Recordings\.json$")
+CALL_RECORDING = re.compile(
+    r"^/Calls/(?P<call>CA[0-9a-fA-F]{32})/Recordings/(?P<sid>RE[0-9a-fA-F]{32})\.json$"
+)
+# A message that has not reached a final status cannot be deleted yet (Twilio says so too).
+IN_PROGRESS = frozenset({"accepted", "queued", "sending", "receiving", "scheduled"})
 RECORDING = re.compile(r"^/Recordings/(?P<sid>RE[0-9a-fA-F]{32})(?P<ext>\.json|\.wav|\.mp3)?$")
 
 
@@ -86,6 +98,7 @@ class Api:
             self.calls: dict[str, dict] = {}
             self.call_extras: dict[str, dict] = {}
             self.recordings: dict[str, dict] = {}
+            self.media: dict[str, dict[str, dict]] = {}  # message sid -> media sid -> JSON
             self.requests: deque[dict] = deque(maxlen=100_000)
             self.rejected: list[dict] = []
 
@@ -93,6 +106,42 @@ class Api:
         """Accepted message creates: Twilio's JSON plus what only the request carried."""
         with self._lock:
             return [{**m, **self.message_extras[sid]} for sid, m in self.messages.items()]
+
+    def media_records(self) -> list[dict]:
+        with self._lock:
+            return [dict(m) for media in self.media.values() for m in media.values()]
+
+    def add_inbound(
+        self, from_: str, to: str, body: str = "", media: int = 0, status: str = "received"
+    ) -> dict:
+        """A text someone sent to one of the account's numbers, as Twilio keeps it: its
+        JSON (direction `inbound`, with `media_urls`, the URLs a webhook carries)."""
+        sid = new_sid("MM" if media else "SM")
+        form = {"To": [to], "From": [from_], "Body": [body]}
+        record = message_json(self.account_sid, sid, form, now())
+        record.update(direction="inbound", status=status, num_media=str(media))
+        attached = {}
+        for _ in range(media):
+            item = media_json(self.account_sid, sid, new_sid("ME"), now())
+            attached[item["sid"]] = item
+        with self._lock:
+            self.messages[sid] = record
+            self.message_extras[sid] = {"status_callback": None, "media_url": []}
+            self.media[sid] = attached
+        base = self._base_url()
+        urls = [base + item["uri"].removesuffix(".json") for item in attached.values()]
+        return {**record, "media_urls": urls}
+
+    def add_inbound_call(self, from_: str, to: str, duration: int = 30) -> str:
+        """A call someone made to one of the account's numbers, as Twilio keeps it once it
+        has ended; returns its sid."""
+        sid = new_sid("CA")
+        record = call_json(self.account_sid, sid, {"To": [to], "From": [from_]}, now())
+        record.update(direction="inbound", status="completed", duration=str(duration))
+        with self._lock:
+            self.calls[sid] = record
+            self.call_extras[sid] = {}
+        return sid
 
     def call_records(self) -> list[dict]:
         with self._lock:
@@ -136,9 +185,25 @@ class Api:
         elif found := MESSAGE.match(rest):
             if method == "GET":
                 return self._fetch(self.messages, found["sid"], req.path)
+            if method == "DELETE":
+                return self._delete_message(found["sid"], req.path)
+        elif found := MEDIA_LIST.match(rest):
+            if method == "GET":
+                return self._list_media(found["sid"], req.path)
+        elif found := MEDIA.match(rest):
+            if method in ("GET", "DELETE"):
+                return self._media(method, found["sid"], found["media"], req.path)
         elif found := CALL.match(rest):
             if method == "GET":
                 return self._fetch(self.calls, found["sid"], req.path)
+            if method == "DELETE":
+                return self._delete_call(found["sid"], req.path)
+        elif found := CALL_RECORDINGS.match(rest):
+            if method == "GET":
+                return self._list_call_recordings(found["sid"], req.path)
+        elif found := CALL_RECORDING.match(rest):
+            if method in ("GET", "DELETE"):
+                return self._call_recording(method, found["call"], found["sid"], req.path)
         elif found := RECORDING.match(rest):
             return self._recording(method, found["sid"], found["ext"], req.path)
         else:
@@ -187,8 +252,13 @@ class Api:
             return self._reject(req, 21602)
         if rule := self.faults.take("api", to):
             return self._reject(req, rule.code, rule, to=to)
-        sid = new_sid("SM")
+        media = form.get("MediaUrl", [])
+        sid = new_sid("MM" if media else "SM")
         record = message_json(self.account_sid, sid, form, now())
+        attached = {}
+        for _ in media:
+            item = media_json(self.account_sid, sid, new_sid("ME"), now())
+            attached[item["sid"]] = item
         extras = {
             "status_callback": first(form, "StatusCallback"),
             "media_url": form.get("MediaUrl", []),
@@ -198,6 +268,7 @@ class Api:
         with self._lock:
             self.messages[sid] = record
             self.message_extras[sid] = extras
+            self.media[sid] = attached
         if extras["status_callback"] or self.callbacks.delay > 0:
             self.callbacks.schedule(lambda: self._deliver(sid, extras["status_callback"], delivery))
         else:
@@ -291,6 +362,35 @@ class Api:
                 "uri": page_uri(page),
             },
         )
+
+    def _delete_message(self, sid: str, path: str) -> Reply:
+        """DELETE a message: its media go with it, as at Twilio; one still in progress
+        cannot be deleted yet (409, code 20009)."""
+        with self._lock:
+            record = self.messages.get(sid)
+            if record is not None and record["status"] in IN_PROGRESS:
+                return error_reply(20009)
+            if record is not None:
+                del self.messages[sid]
+                self.message_extras.pop(sid, None)
+                self.media.pop(sid, None)
+        return Reply(204, b"", "") if record else error_reply(20404, path=path)
+
+    def _list_media(self, sid: str, path: str) -> Reply:
+        with self._lock:
+            if sid not in self.messages:
+                return error_reply(20404, path=path)
+            items = [dict(m) for m in self.media.get(sid, {}).values()]
+        return json_reply(200, list_json("media_list", items, path))
+
+    def _media(self, method: str, sid: str, media_sid: str, path: str) -> Reply:
+        with self._lock:
+            record = self.media.get(sid, {}).get(media_sid)
+            if record is not None and method == "DELETE":
+                del self.media[sid][media_sid]
+        if record is None:
+            return error_reply(20404, path=path)
+        return Reply(204, b"", "") if method == "DELETE" else json_reply(200, record)
 
     # --- calls -----------------------------------------------------------------------------
 
@@ -393,6 +493,31 @@ class Api:
                 params["RecordingSid"] = recording
                 params["RecordingUrl"] = self._recording_url(recording)
         self.callbacks.post(url, params)
+
+    def _delete_call(self, sid: str, path: str) -> Reply:
+        with self._lock:
+            record = self.calls.pop(sid, None)
+            self.call_extras.pop(sid, None)
+        return Reply(204, b"", "") if record else error_reply(20404, path=path)
+
+    def _list_call_recordings(self, sid: str, path: str) -> Reply:
+        with self._lock:
+            items = [dict(r) for r in self.recordings.values() if r["call_sid"] == sid]
+            known = sid in self.calls or bool(items)
+        if not known:
+            return error_reply(20404, path=path)
+        return json_reply(200, list_json("recordings", items, path))
+
+    def _call_recording(self, method: str, call_sid: str, sid: str, path: str) -> Reply:
+        with self._lock:
+            record = self.recordings.get(sid)
+            if record is not None and record["call_sid"] != call_sid:
+                record = None
+            if record is not None and method == "DELETE":
+                del self.recordings[sid]
+        if record is None:
+            return error_reply(20404, path=path)
+        return Reply(204, b"", "") if method == "DELETE" else json_reply(200, record)
 
     # --- recordings ------------------------------------------------------------------------
 

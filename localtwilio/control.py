@@ -35,6 +35,7 @@ def _route(app: Any, method: str, name: str, data: dict) -> Reply:
         "requests": app.requests,
         "rejected": app.rejected,
         "recordings": app.recordings,
+        "media": app.media,
         "callbacks": app.callbacks,
         "faults": app.faults,
     }
@@ -61,6 +62,11 @@ def _route(app: Any, method: str, name: str, data: dict) -> Reply:
             times=data.get("times"),
         )
         return json_reply(200, {"ok": True})
+    if method == "POST" and name == "inbound":
+        record = app.add_inbound(
+            data["from"], data["to"], data.get("body", ""), media=int(data.get("media", 0))
+        )
+        return json_reply(201, record)
     if method == "POST" and name == "recordings":
         sid = app.add_recording(
             data.get("sid"), duration=int(data.get("duration", 5)), call_sid=data.get("call_sid")

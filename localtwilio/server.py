@@ -113,6 +113,21 @@ class LocalTwilio:
         """Accepted message creates, oldest first (Twilio JSON plus status_callback, media_url)."""
         return self._api.message_records()
 
+    def media(self) -> list[dict]:
+        """Every Media resource still kept (attachments of texts sent or received)."""
+        return self._api.media_records()
+
+    def add_inbound(
+        self, from_: str, to: str, body: str = "", *, media: int = 0, status: str = "received"
+    ) -> dict:
+        """Keep a text someone sent to `to`, as Twilio does before its webhook: returns its
+        JSON plus `media_urls` (what the webhook's MediaUrlN fields carry)."""
+        return self._api.add_inbound(from_, to, body, media, status)
+
+    def add_inbound_call(self, from_: str, to: str, *, duration: int = 30) -> str:
+        """Keep an ended call someone made to `to`, as Twilio does; returns its sid."""
+        return self._api.add_inbound_call(from_, to, duration)
+
     def calls(self) -> list[dict]:
         return self._api.call_records()
 

@@ -20,6 +20,7 @@ API_ERRORS: dict[int, tuple[int, str]] = {
     20001: (400, "Invalid parameter"),
     20003: (401, "Authenticate"),
     20004: (405, "Method not allowed"),
+    20009: (409, "Cannot delete a resource that is still in progress"),
     20404: (404, "The requested resource {path} was not found"),
     20429: (429, "Too Many Requests"),
     20500: (500, "An internal server error has occurred"),
@@ -123,6 +124,34 @@ def message_json(account_sid: str, sid: str, form: dict[str, list[str]], created
         "subresource_uris": {"media": f"{uri}/Media.json"},
         "to": _first(form, "To"),
         "uri": f"{uri}.json",
+    }
+
+
+def media_json(account_sid: str, message_sid: str, sid: str, created: datetime) -> dict:
+    """A Media resource of a message (an MMS attachment Twilio keeps)."""
+    return {
+        "account_sid": account_sid,
+        "content_type": "image/jpeg",
+        "date_created": rfc2822(created),
+        "date_updated": rfc2822(created),
+        "parent_sid": message_sid,
+        "sid": sid,
+        "uri": f"{account_path(account_sid)}/Messages/{message_sid}/Media/{sid}.json",
+    }
+
+
+def list_json(key: str, items: list[dict], uri: str) -> dict:
+    """One page holding every item (the lists here are small)."""
+    return {
+        key: items,
+        "end": max(len(items) - 1, 0),
+        "first_page_uri": f"{uri}?Page=0&PageSize=100",
+        "next_page_uri": None,
+        "page": 0,
+        "page_size": 100,
+        "previous_page_uri": None,
+        "start": 0,
+        "uri": f"{uri}?Page=0&PageSize=100",
     }
 
 

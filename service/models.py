@@ -2,6 +2,11 @@
 
 Every instant is stored as UTC. SQLite hands back naive datetimes even for
 `DateTime(timezone=True)`, so `UTCDateTime` normalises at this one boundary.
+
+Ids are never reused: an old audit row must not come to point at someone else once a
+participant is erased. PostgreSQL's sequences never hand an id out twice; on SQLite the
+tables whose rows an audit event can name are AUTOINCREMENT (`NEVER_REUSED`), since SQLite
+otherwise hands the highest id out again once its row is deleted.
 """
 
 from __future__ import annotations
@@ -54,6 +59,10 @@ class UTCDateTime(TypeDecorator):
         if value is None:
             return None
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+# SQLite: ids are never handed out twice (see the module docstring).
+NEVER_REUSED = {"sqlite_autoincrement": True}
 
 
 def _ts(**kw):
@@ -144,6 +153,7 @@ class Participant(SQLModel, table=True):
             name="ck_participant_status",
         ),
         sa.CheckConstraint("partner_id IS NULL OR partner_id <> id", name="ck_partner_not_self"),
+        NEVER_REUSED,
     )
 
 
@@ -197,6 +207,7 @@ class Message(SQLModel, table=True):
             postgresql_where=sa.text(UNREAD),
             sqlite_where=sa.text(UNREAD),
         ),
+        NEVER_REUSED,
     )
 
 
@@ -223,7 +234,10 @@ class Statement(SQLModel, table=True):
     recording_id: int | None = Field(default=None, foreign_key="reflection.id")
     created_at: datetime = _ts(default_factory=utcnow)
 
-    __table_args__ = (sa.CheckConstraint("channel IN ('sms', 'voice')", name="ck_channel"),)
+    __table_args__ = (
+        sa.CheckConstraint("channel IN ('sms', 'voice')", name="ck_channel"),
+        NEVER_REUSED,
+    )
 
 
 class Reflection(SQLModel, table=True):
@@ -251,6 +265,8 @@ class Reflection(SQLModel, table=True):
     # Set when nothing is left to do: audio stored (or discarded) and Twilio's copy handled.
     settled_at: datetime | None = _ts(default=None, index=True)
 
+    __table_args__ = (NEVER_REUSED,)
+
 
 class Commitment(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
@@ -271,6 +287,7 @@ class Commitment(SQLModel, table=True):
             "status IN ('proposed', 'agreed', 'active', 'change_requested', 'retired')",
             name="ck_commitment_status",
         ),
+        NEVER_REUSED,
     )
 
 
@@ -296,6 +313,7 @@ class CheckIn(SQLModel, table=True):
     __table_args__ = (
         # A person never gets the same check-in twice: one row per due instant.
         sa.UniqueConstraint("participant_id", "kind", "due_at", name="uq_checkin_due"),
+        NEVER_REUSED,
     )
 
 
@@ -324,7 +342,7 @@ class Call(SQLModel, table=True):
     updated_at: datetime = _ts(default_factory=utcnow)
 
     # The sweeper's query: pending calls whose next attempt is due.
-    __table_args__ = (sa.Index("ix_call_due", "status", "next_attempt_at"),)
+    __table_args__ = (sa.Index("ix_call_due", "status", "next_attempt_at"), NEVER_REUSED)
 
 
 class AttentionItem(SQLModel, table=True):
@@ -337,6 +355,30 @@ class AttentionItem(SQLModel, table=True):
     detail: str = ""
     created_at: datetime = _ts(default_factory=utcnow)
     resolved_at: datetime | None = _ts(default=None)
+
+    __table_args__ = (NEVER_REUSED,)
+
+
+class PendingDeletion(SQLModel, table=True):
+    """A copy an erasure left to delete elsewhere: a Twilio resource (by SID) or an audio
+    file (by path). Written in the erasure's own transaction, so a crash or a Twilio outage
+    cannot forget it; removed once the copy is gone."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(max_length=16)
+    ref: str = Field(max_length=1024)
+    program_id: int | None = Field(default=None, foreign_key="program.id")
+    attempts: int = 0
+    next_attempt_at: datetime | None = _ts(default=None, index=True)
+    last_error: str | None = Field(default=None, max_length=200)
+    created_at: datetime = _ts(default_factory=utcnow)
+
+    __table_args__ = (
+        sa.UniqueConstraint("kind", "ref", name="uq_pending_deletion"),
+        sa.CheckConstraint(
+            "kind IN ('message', 'recording', 'call', 'file')", name="ck_pending_deletion_kind"
+        ),
+    )
 
 
 class AuditEvent(SQLModel, table=True):

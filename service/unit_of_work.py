@@ -23,6 +23,8 @@ from service.services import Services
 
 BATCH = 100  # outbox rows per send job: one job per text would cap throughput near 50/s
 SEND_TASK = "send_messages"
+# Deletes an erasure's copies at Twilio and on disk (service/program/leftovers.py).
+PURGE_TASK = "purge_leftovers"
 
 
 @dataclass(frozen=True)

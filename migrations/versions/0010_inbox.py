@@ -4,7 +4,7 @@ Texts that arrived before this are taken as read (they were read in the particip
 so a practice does not open an inbox of thousands.
 
 Revision ID: 0010_inbox
-Revises: 0005_delivery_truth
+Revises: 0006_erasure_leaves_nothing
 Create Date: 2026-12-03 07:00:00
 """
 
@@ -12,15 +12,19 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0010_inbox"
-down_revision = "0005_delivery_truth"
+down_revision = "0006_erasure_leaves_nothing"
 branch_labels = None
 depends_on = None
 
 UNREAD = "direction = 'in' AND seen_at IS NULL"
 
 
+# SQLite rebuilds the table for these changes: it keeps never reusing ids (0006).
+KEEP = {"sqlite_autoincrement": True}
+
+
 def upgrade() -> None:
-    with op.batch_alter_table("message", schema=None) as batch_op:
+    with op.batch_alter_table("message", schema=None, table_kwargs=KEEP) as batch_op:
         batch_op.add_column(sa.Column("seen_at", sa.DateTime(timezone=True), nullable=True))
         batch_op.add_column(sa.Column("seen_by_id", sa.Integer(), nullable=True))
         batch_op.create_foreign_key(
@@ -38,7 +42,7 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_index("ix_message_unread", table_name="message")
-    with op.batch_alter_table("message", schema=None) as batch_op:
+    with op.batch_alter_table("message", schema=None, table_kwargs=KEEP) as batch_op:
         batch_op.drop_constraint("fk_message_seen_by_id_facilitator", type_="foreignkey")
         batch_op.drop_column("seen_by_id")
         batch_op.drop_column("seen_at")

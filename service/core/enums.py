@@ -207,6 +207,7 @@ class AttentionKind(Labelled):
     CALL_FAILED = "call_failed", "A call did not get through", 2
     RECORDING_PROBLEM = "recording_problem", "A recording could not be kept", 2
     SEND_FAILED = "send_failed", "A text could not be sent", 2
+    ERASURE_PENDING = "erasure_pending", "An erasure's copies at Twilio are not deleted yet", 2
     COMMITMENT_CHANGE = "commitment_change", "Asks to change a commitment", 3
     REFLECTION = "reflection", "New reflection", 3
     VOICE_MESSAGE = "voice_message", "Left a voice message", 3
@@ -215,6 +216,15 @@ class AttentionKind(Labelled):
     AFTER_CLOSURE = "after_closure", "Texted after their program closed", 4
     REJOINED = "rejoined", "Rejoined after being erased", 4
     UNMATCHED = "unmatched", "Text from an unknown number", 3
+
+
+class LeftoverKind(Labelled):
+    """A copy an erasure still has to delete after its transaction: at Twilio or on disk."""
+
+    MESSAGE = "message", "A text at Twilio (and its media)"
+    RECORDING = "recording", "A recording at Twilio"
+    CALL = "call", "A call at Twilio (and its recordings)"
+    FILE = "file", "A recording file on disk"
 
 
 class CallDirection(Labelled):

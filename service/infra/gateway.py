@@ -177,6 +177,14 @@ class Gateway(Protocol):
 
     def delete_recording(self, recording_sid: str) -> None: ...
 
+    def delete_message(self, sid: str) -> None:
+        """Delete a text (and its media) at Twilio; one already gone counts as deleted."""
+        ...
+
+    def delete_call(self, sid: str) -> None:
+        """Delete a call (and its recordings) at Twilio; one already gone counts as deleted."""
+        ...
+
 
 def _error_code(body: str) -> int | None:
     """The Twilio error code in an error body, if it has one."""
@@ -266,6 +274,15 @@ class ConsoleGateway:
 
     def delete_recording(self, recording_sid: str) -> None:
         raise GatewayError(None, None, "permanent", "console mode has no recordings")
+
+    def delete_message(self, sid: str) -> None:
+        """Forget the console's own record of a text (nothing exists anywhere else)."""
+        with self._lock:
+            self.sent[:] = [record for record in self.sent if record["sid"] != sid]
+
+    def delete_call(self, sid: str) -> None:
+        with self._lock:
+            self.calls[:] = [record for record in self.calls if record["sid"] != sid]
 
     def _keep(self, items: list[dict], record: dict) -> None:
         with self._lock:

@@ -16,6 +16,7 @@ from twilio.http.http_client import TwilioHttpClient
 from twilio.http.response import Response
 from twilio.rest import Client
 
+from service.core.erasure_rules import CALL_SID, MESSAGE_SID
 from service.core.redact import mask_url
 from service.infra.gateway import (
     TWILIO_API,
@@ -235,6 +236,35 @@ class TwilioGateway:
         except GatewayError as exc:
             if exc.http_status != 404:
                 raise
+
+    def delete_message(self, sid: str) -> None:
+        """Delete a text at Twilio, its media first (Twilio keeps a message's media as
+        resources of their own); what is already gone (404) counts as deleted."""
+        if not MESSAGE_SID.fullmatch(sid or ""):
+            raise GatewayError(None, None, "permanent", "not a message sid")
+        message = self.client.messages(sid)
+        for media in self._gone_ok(lambda: list(message.media.list(page_size=100))) or []:
+            self._gone_ok(lambda media=media: message.media(media.sid).delete())
+        self._gone_ok(message.delete)
+
+    def delete_call(self, sid: str) -> None:
+        """Delete a call at Twilio, its recordings first (those we never stored too); what
+        is already gone (404) counts as deleted."""
+        if not CALL_SID.fullmatch(sid or ""):
+            raise GatewayError(None, None, "permanent", "not a call sid")
+        call = self.client.calls(sid)
+        for recording in self._gone_ok(lambda: list(call.recordings.list(page_size=100))) or []:
+            self._gone_ok(lambda recording=recording: call.recordings(recording.sid).delete())
+        self._gone_ok(call.delete)
+
+    def _gone_ok(self, action):
+        """`action()`, where a 404 (already gone) answers None."""
+        try:
+            return self._call(action)
+        except GatewayError as exc:
+            if exc.http_status != 404:
+                raise
+            return None
 
     @staticmethod
     def _check_recording_sid(sid: str) -> None:

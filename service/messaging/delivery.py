@@ -21,13 +21,15 @@ from sqlmodel import Session, select
 
 from service.core import delivery_rules
 from service.core.enums import Direction, MessageStatus
+from service.core.erasure_rules import twilio_leftovers
 from service.core.redact import mask_phone
+from service.infra.db import insert_new
 from service.infra.gateway import GatewayError
 from service.infra.metrics import SEND_SECONDS, Metrics
 from service.infra.queue import Lane
 from service.messaging import failures, statuses
-from service.models import Message, Participant
-from service.unit_of_work import BATCH, SEND_TASK, UnitOfWork
+from service.models import Message, Participant, PendingDeletion
+from service.unit_of_work import BATCH, PURGE_TASK, SEND_TASK, UnitOfWork
 
 log = logging.getLogger(__name__)
 
@@ -171,6 +173,7 @@ def deliver_many(
             services, [m for m, _ in sends], callback, concurrency, deadline, now, paced
         )
         refused, late, held, sids = [], [], [], []
+        sent: dict[int, str] = {}  # message id: SID, read before the rows are expired
         for (message, participant), answer in zip(sends, answers, strict=True):
             if answer is NOT_STARTED:
                 late.append(message.id)
@@ -180,11 +183,13 @@ def deliver_many(
                 refused.append((message, participant, answer))
             else:  # stored as it returned (see _SidWriter)
                 sids.append(answer.sid)
+                sent[message.id] = answer.sid
                 count(delivery_rules.known_status(answer.status))
                 log.info("sent message %s to %s (%s)", message.id,
                          mask_phone(message.to_number), answer.status)  # fmt: skip
         session.expire_all()  # the threads wrote these rows: read them afresh
         statuses.apply_parked(session, sids, now)
+        _erased_meanwhile(uow, sent, now)
         session.commit()
         for message, participant, exc in refused:
             count(failures.failed_send(uow, message, participant, exc, now))
@@ -201,6 +206,21 @@ def deliver_many(
                 uow.later("send_messages", released, True, at=at, lane=lane)
         uow.commit()
     return results
+
+
+def _erased_meanwhile(uow, sent: dict[int, str], now: datetime) -> None:
+    """Texts (id: SID) whose row was erased while Twilio was taking them: their copy at
+    Twilio is queued for deletion like the rest of the erasure's (program/leftovers.py)."""
+    if not sent:
+        return
+    session = uow.session
+    kept = set(session.scalars(sa.select(Message.id).where(Message.id.in_(list(sent)))))
+    copies = twilio_leftovers([sid for i, sid in sent.items() if i not in kept], [], [])
+    if copies:
+        rows = [dict(kind=str(c.kind), ref=c.ref, attempts=0, created_at=now) for c in copies]
+        pending = insert_new(session, PendingDeletion, rows, ("kind", "ref"))
+        uow.later(PURGE_TASK, [row.id for row in pending])
+        log.info("%d texts were erased while being sent; Twilio's copies go too", len(copies))
 
 
 def _slot_jobs(held: list[tuple[int, float]], now: datetime) -> list[tuple[datetime, list]]:

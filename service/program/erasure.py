@@ -1,10 +1,17 @@
-"""Erasing a participant: their recordings (our files and Twilio's copies) and all their data.
+"""Erasing a participant: every row about them, every audit row that names them, and every
+copy elsewhere (their texts, media, calls and recordings at Twilio; their audio on disk).
 
-Order matters, so that a failure never leaves audio behind unnoticed:
-1. Twilio's copies are deleted first; if Twilio cannot be reached nothing is erased yet
-   (`ErasureError`: try again later).
-2. Every row about them goes in one transaction, and a marker is written.
-3. Only after that commits are the audio files removed.
+One transaction does it all, so a failure anywhere erases nothing and an erasure is never
+half done:
+1. every row about them goes: their texts (and texts from their number that a program kept
+   before it knew them, or that reached a number no program owns), statements, recordings,
+   commitments, check-ins, calls and attention items;
+2. every audit row naming them goes (`names_person` in service/core/erasure_rules.py says
+   which), and a marker is written;
+3. each copy still to delete elsewhere becomes a `PendingDeletion` row.
+After the commit the audio files are removed at once, and a `purge_leftovers` job deletes
+Twilio's copies (service/program/leftovers.py): a Twilio outage delays that, never the
+erasure, and the 30-second sweep retries until every copy is gone.
 
 What stays is the marker: one AuditEvent `erase_participant` whose detail holds a keyed hash
 (HMAC-SHA256 with the app's secret key) of their number, the program id and its owner's id.
@@ -12,8 +19,8 @@ It tells a facilitator re-enrolling that number in one of the same owner's progr
 person asked to be erased (`was_erased`), and cannot be turned back into the number. Other
 facilitators are never told: that would say who was someone else's participant. An
 AuditEvent rather than a new table: erasures are rare, and "who erased whom, when" belongs
-in the audit log anyway. Other audit events keep
-their bare ids; their details never hold what anyone said.
+in the audit log anyway. Ids are never reused (service/models.py), so an audit row about
+someone else can never come to point at a new participant.
 """
 
 from __future__ import annotations
@@ -22,12 +29,20 @@ import hashlib
 import hmac
 import logging
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
-from service.infra.gateway import ConsoleGateway, GatewayError
+from service.core.enums import LeftoverKind
+from service.core.erasure_rules import (
+    ErasedPerson,
+    Leftover,
+    file_leftovers,
+    names_person,
+    twilio_leftovers,
+)
+from service.infra.db import insert_new
+from service.infra.gateway import ConsoleGateway
 from service.models import (
     AttentionItem,
     AuditEvent,
@@ -36,12 +51,16 @@ from service.models import (
     CheckInAnswer,
     Commitment,
     Message,
+    ParkedStatus,
     Participant,
+    PendingDeletion,
     Program,
     Reflection,
     Statement,
 )
+from service.program import leftovers
 from service.records import audit
+from service.unit_of_work import PURGE_TASK, UnitOfWork
 
 log = logging.getLogger(__name__)
 
@@ -49,12 +68,13 @@ ACTION = "erase_participant"
 
 
 class ErasureError(RuntimeError):
-    """Nothing was erased; the message says why (e.g. Twilio could not be reached)."""
+    """Nothing was erased; the message says why."""
 
 
 @dataclass
 class Erased:
-    deleted_at_twilio: int = 0
+    # Copies left to delete at Twilio (the purge job deletes them) and files removed now.
+    at_twilio: int = 0
     files_removed: int = 0
     rows: dict[str, int] = field(default_factory=dict)
 
@@ -79,24 +99,27 @@ def was_erased(session: Session, phone: str, secret: str, owner_id: int) -> bool
 
 
 def erase_participant(services, participant_id: int, *, actor: str) -> Erased:
-    """Erase one participant completely (see the module docstring for the order)."""
-    now = services.now()
+    """Erase one participant completely (see the module docstring)."""
     result = Erased()
-    with services.sessions() as session:
-        participant = session.get(Participant, participant_id)
+    with UnitOfWork(services) as uow:
+        session, now = uow.session, uow.now
+        participant = session.get(Participant, participant_id, with_for_update=True)
         if participant is None:
             raise ErasureError("there is no such participant")
-        reflections = session.exec(
-            select(Reflection).where(Reflection.participant_id == participant_id)
-        ).all()
-        session.commit()  # no transaction stays open while Twilio is asked
-    for reflection in reflections:
-        if reflection.recording_sid and reflection.deleted_at_twilio is None:
-            result.deleted_at_twilio += _delete_at_twilio(services.gateway, reflection)
-    files = [Path(r.storage_path) for r in reflections if r.storage_path]
-    with services.sessions() as session:
-        participant = session.get(Participant, participant_id, with_for_update=True)
-        result.rows = _delete_rows(session, participant)
+        program = session.get(Program, participant.program_id)
+        found = _their_rows(session, participant)
+        person = ErasedPerson(
+            participant.id,
+            participant.phone,
+            {name: frozenset(ids) for name, ids in found.ids.items()},
+        )
+        remote = []
+        if not isinstance(services.gateway, ConsoleGateway):  # else no copy exists there
+            remote = twilio_leftovers(found.message_sids, found.recordings, found.call_sids)
+        files = file_leftovers(found.paths)
+        pending = _pending(session, remote + files, program.id, now)
+        result.rows = _delete_rows(session, participant, found)
+        result.rows["audit_events"] = _delete_audit(session, person)
         audit(
             session,
             actor,
@@ -106,76 +129,123 @@ def erase_participant(services, participant_id: int, *, actor: str) -> Erased:
                 "phone_hmac": phone_marker(
                     participant.phone, services.settings.effective_secret_key()
                 ),
-                "program_id": participant.program_id,
-                "owner_id": session.get(Program, participant.program_id).owner_id,
+                "program_id": program.id,
+                "owner_id": program.owner_id,
             },
         )
-        session.commit()
-    for path in files:
-        try:
-            path.unlink(missing_ok=True)
-            result.files_removed += 1
-        except OSError as exc:
-            log.error("erasure: could not remove a recording file (%s)", type(exc).__name__)
-    log.info("erased participant %s (%d recordings)", participant_id, len(reflections))
+        at_twilio = [p.id for p in pending if p.kind != LeftoverKind.FILE]
+        if at_twilio:
+            uow.later(PURGE_TASK, at_twilio)
+        on_disk = [p.id for p in pending if p.kind == LeftoverKind.FILE]
+        uow.commit()
+    result.at_twilio = len(at_twilio)
+    result.files_removed = leftovers.purge(services, on_disk)["deleted"]
+    log.info(
+        "erased participant %s (%d copies at Twilio to delete, %d files removed)",
+        participant_id,
+        result.at_twilio,
+        result.files_removed,
+    )
     return result
 
 
-def _delete_at_twilio(gateway, reflection: Reflection) -> int:
-    if isinstance(gateway, ConsoleGateway):
-        return 0  # no Twilio account: there is no copy anywhere else
-    try:
-        gateway.delete_recording(reflection.recording_sid)  # already gone counts as deleted
-    except GatewayError as exc:
-        raise ErasureError(
-            f"Twilio's copy of a recording could not be deleted ({exc.message}); nothing was "
-            "erased, please try again later"
-        ) from exc
-    return 1
+@dataclass
+class _Found:
+    ids: dict[str, list[int]]
+    message_sids: list[str]
+    recordings: list[tuple[str | None, bool]]
+    call_sids: list[str]
+    paths: list[str]
 
 
-def _delete_rows(session: Session, participant: Participant) -> dict[str, int]:
-    pid = participant.id
-    commitment_ids = select(Commitment.id).where(Commitment.participant_id == pid)
-    # Their check-ins, and a partner's check-ins about them.
-    checkin_ids = select(CheckIn.id).where(
-        sa.or_(CheckIn.participant_id == pid, CheckIn.subject_id == pid)
+def _their_messages(participant: Participant):
+    """Their texts; texts from (or to) their number that their program kept before it knew
+    them; and those no program owns (sent to a number no program has)."""
+    phone = participant.phone
+    theirs = sa.or_(Message.from_number == phone, Message.to_number == phone)
+    return sa.or_(
+        Message.participant_id == participant.id,
+        sa.and_(
+            Message.participant_id.is_(None),
+            sa.or_(Message.program_id == participant.program_id, Message.program_id.is_(None)),
+            theirs,
+        ),
     )
+
+
+def _their_rows(session: Session, participant: Participant) -> _Found:
+    pid = participant.id
+    messages = session.execute(
+        sa.select(Message.id, Message.twilio_sid).where(_their_messages(participant))
+    ).all()
+    reflections = session.execute(
+        sa.select(
+            Reflection.id,
+            Reflection.recording_sid,
+            Reflection.deleted_at_twilio,
+            Reflection.call_sid,
+            Reflection.storage_path,
+        ).where(Reflection.participant_id == pid)
+    ).all()
+    calls = session.execute(sa.select(Call.id, Call.call_sid).where(Call.participant_id == pid))
+    calls = calls.all()
+
+    def ids(model, *where) -> list[int]:
+        return list(session.scalars(sa.select(model.id).where(*where)))
+
+    # Their check-ins, and a partner's check-ins about them.
+    about_them = sa.or_(CheckIn.participant_id == pid, CheckIn.subject_id == pid)
+
+    return _Found(
+        ids={
+            "message": [m.id for m in messages],
+            "reflection": [r.id for r in reflections],
+            "call": [c.id for c in calls],
+            "statement": ids(Statement, Statement.participant_id == pid),
+            "commitment": ids(Commitment, Commitment.participant_id == pid),
+            "checkin": ids(CheckIn, about_them),
+            "attentionitem": ids(AttentionItem, AttentionItem.participant_id == pid),
+        },
+        message_sids=[m.twilio_sid for m in messages if m.twilio_sid],
+        recordings=[(r.recording_sid, r.deleted_at_twilio is not None) for r in reflections],
+        call_sids=[c.call_sid for c in calls] + [r.call_sid for r in reflections],
+        paths=[r.storage_path for r in reflections],
+    )
+
+
+def _pending(session: Session, found: list[Leftover], program_id: int, now) -> list:
+    rows = [
+        dict(kind=str(item.kind), ref=item.ref, program_id=program_id, attempts=0, created_at=now)
+        for item in found
+    ]
+    return insert_new(session, PendingDeletion, rows, ("kind", "ref"))
+
+
+def _delete_rows(session: Session, participant: Participant, found: _Found) -> dict[str, int]:
+    pid = participant.id
     counts = {}
 
     def delete(name, model, *where):
         counts[name] = session.execute(sa.delete(model).where(*where)).rowcount
 
+    checkins, commitments = found.ids["checkin"], found.ids["commitment"]
     delete(
         "checkin_answers",
         CheckInAnswer,
         sa.or_(
-            CheckInAnswer.checkin_id.in_(checkin_ids),
-            CheckInAnswer.commitment_id.in_(commitment_ids),
+            CheckInAnswer.checkin_id.in_(checkins),
+            CheckInAnswer.commitment_id.in_(commitments),
         ),
     )
-    delete("checkins", CheckIn, CheckIn.id.in_(checkin_ids))
+    delete("checkins", CheckIn, CheckIn.id.in_(checkins))
     delete("statements", Statement, Statement.participant_id == pid)
     delete("reflections", Reflection, Reflection.participant_id == pid)
-    delete("commitments", Commitment, Commitment.participant_id == pid)
+    delete("commitments", Commitment, Commitment.id.in_(commitments))
     delete("calls", Call, Call.participant_id == pid)
     delete("attention_items", AttentionItem, AttentionItem.participant_id == pid)
-    # Their texts, and texts from their number this program kept before it knew them.
-    delete(
-        "messages",
-        Message,
-        sa.or_(
-            Message.participant_id == pid,
-            sa.and_(
-                Message.participant_id.is_(None),
-                Message.program_id == participant.program_id,
-                sa.or_(
-                    Message.from_number == participant.phone,
-                    Message.to_number == participant.phone,
-                ),
-            ),
-        ),
-    )
+    delete("messages", Message, Message.id.in_(found.ids["message"]))
+    # Statuses kept for texts whose SID had not been stored yet: of no use now.
+    delete("parked_statuses", ParkedStatus, ParkedStatus.sid.in_(found.message_sids))
     session.execute(
         sa.update(Participant).where(Participant.partner_id == pid).values(partner_id=None)
     )
@@ -184,3 +254,38 @@ def _delete_rows(session: Session, participant: Participant) -> dict[str, int]:
     session.flush()
     counts["participants"] = 1
     return counts
+
+
+def _delete_audit(session: Session, person: ErasedPerson) -> int:
+    """Delete the audit rows that name them. The database narrows the candidates (their
+    actor, a row of theirs, a detail holding the tail of their number or their id under an
+    `…_id` key); the core decides on each."""
+    digits = "".join(ch for ch in person.phone if ch.isdigit())
+    detail = sa.cast(AuditEvent.detail, sa.Text)
+    candidates = sa.or_(
+        AuditEvent.actor == person.actor,
+        sa.and_(AuditEvent.entity == "participant", AuditEvent.entity_id == person.participant_id),
+        *(
+            sa.and_(AuditEvent.entity == name, AuditEvent.entity_id.in_(sorted(ids)))
+            for name, ids in person.rows.items()
+            if ids
+        ),
+        detail.like(f"%{digits[-4:]}%"),
+        # "partner_id": 7 or "partner_id": "7", as both databases keep JSON here.
+        detail.like(f'%_id": {person.participant_id}%'),
+        detail.like(f'%_id": "{person.participant_id}"%'),
+    )
+    columns = (AuditEvent.id, AuditEvent.actor, AuditEvent.entity, AuditEvent.entity_id)
+    events = session.execute(
+        sa.select(*columns, AuditEvent.detail).where(AuditEvent.action != ACTION, candidates)
+    ).all()
+    doomed = [
+        e.id
+        for e in events
+        if names_person(
+            person, actor=e.actor, entity=e.entity, entity_id=e.entity_id, detail=e.detail
+        )
+    ]
+    if doomed:
+        session.execute(sa.delete(AuditEvent).where(AuditEvent.id.in_(doomed)))
+    return len(doomed)

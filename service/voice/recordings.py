@@ -27,15 +27,24 @@ import sqlalchemy as sa
 from sqlmodel import Session, select
 
 from service.core.enums import AttentionKind, RecordingStatus, TranscriptStatus
+from service.core.erasure_rules import twilio_leftovers
 from service.core.options import option
 from service.core.texts import normalise_language
-from service.infra.db import insert_or_get
-from service.infra.gateway import GatewayError
+from service.infra.db import insert_new, insert_or_get
+from service.infra.gateway import ConsoleGateway, GatewayError
 from service.infra.storage import is_wav, write_audio
-from service.models import Call, Participant, Program, Reflection, Statement, utcnow
+from service.models import (
+    Call,
+    Participant,
+    PendingDeletion,
+    Program,
+    Reflection,
+    Statement,
+    utcnow,
+)
 from service.program.accounts import visible_program_ids
 from service.records import audit, flag
-from service.unit_of_work import UnitOfWork
+from service.unit_of_work import PURGE_TASK, UnitOfWork
 
 log = logging.getLogger(__name__)
 
@@ -143,7 +152,11 @@ def recording_status(
         session = uow.session
         participant = participant_of_call(session, call_sid)
         if participant is None:
-            log.warning("recording status for a call we don't know; ignored")
+            # Only the calls we answer record to this callback: a call we no longer know
+            # was erased (mid-call, say). Its audio has no one to go to, so Twilio's copy goes.
+            log.warning("recording status for a call we don't know; Twilio's copy is deleted")
+            _delete_unclaimed(uow, services, recording_sid, now)
+            uow.commit()
             return None
         reflection = store(
             session,
@@ -163,6 +176,16 @@ def recording_status(
         uow.later("settle_recording", reflection.id)
         uow.commit()
     return reflection
+
+
+def _delete_unclaimed(uow, services, recording_sid: str, now: datetime) -> None:
+    if isinstance(services.gateway, ConsoleGateway):
+        return  # no Twilio account: there is no copy anywhere
+    copies = twilio_leftovers([], [(recording_sid, False)], [])
+    rows = [dict(kind=str(c.kind), ref=c.ref, attempts=0, created_at=now) for c in copies]
+    pending = insert_new(uow.session, PendingDeletion, rows, ("kind", "ref"))
+    if pending:
+        uow.later(PURGE_TASK, [row.id for row in pending])
 
 
 def transcription(services, *, recording_sid: str, status: str, text: str | None) -> str:

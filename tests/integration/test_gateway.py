@@ -32,7 +32,7 @@ def gateway(local_twilio):
     return local_gateway(local_twilio)
 
 
-TO, FROM = "+15551230067", "+15550001111"
+TO, FROM, OTHER = "+15551230067", "+15550001111", "+15551230042"
 SERVICE = "MG" + "ab" * 16
 
 
@@ -269,3 +269,58 @@ def test_a_failed_list_page_is_classified(local_twilio):
     )
     page_error = TwilioException("Unable to fetch page", Response(503, "<html>busy</html>"))
     assert _from_twilio(page_error).kind == "transient"
+
+
+def test_delete_message_takes_its_media_and_counts_gone_as_deleted(local_twilio, gateway):
+    sent = gateway.send_message(TO, "pic", from_=FROM, media_url=["https://app.example/a.png"])
+    received = local_twilio.add_inbound(TO, FROM, "two photos", media=2)
+    other = gateway.send_message(TO, "stays", from_=FROM)
+    _wait_final(local_twilio, sent.sid, other.sid)
+    assert len(local_twilio.media()) == 3
+    gateway.delete_message(sent.sid)
+    gateway.delete_message(received["sid"])
+    assert [m["sid"] for m in local_twilio.messages()] == [other.sid]
+    assert local_twilio.media() == []
+    gateway.delete_message(sent.sid)  # already gone: fine
+    with pytest.raises(GatewayError, match="not a message sid"):
+        gateway.delete_message("SMconsole123")
+
+
+def test_a_text_still_in_progress_is_not_deleted_yet(local_twilio, gateway):
+    queued = local_twilio.add_inbound(TO, FROM, "still arriving", status="receiving")
+    with pytest.raises(GatewayError) as caught:
+        gateway.delete_message(queued["sid"])
+    assert (caught.value.http_status, caught.value.code) == (409, 20009)
+    assert len(local_twilio.messages()) == 1
+
+
+def test_delete_call_takes_its_recordings(local_twilio, gateway):
+    call = local_twilio.add_inbound_call(TO, FROM)
+    kept = [local_twilio.add_recording(call_sid=call) for _ in range(2)]
+    another = local_twilio.add_recording(call_sid=local_twilio.add_inbound_call(OTHER, FROM))
+    gateway.delete_call(call)
+    assert call not in {c["sid"] for c in local_twilio.calls()}
+    assert [r["sid"] for r in local_twilio.recordings()] == [another]
+    assert not set(kept) & {r["sid"] for r in local_twilio.recordings()}
+    gateway.delete_call(call)  # already gone: fine
+    gone = "CA" + "0" * 32  # a call Twilio never had, whose recordings we still ask for
+    gateway.delete_call(gone)
+
+
+def test_console_deletes_forget_its_own_records():
+    console = ConsoleGateway()
+    sent = console.send_message(TO, "hi", from_=FROM)
+    call = console.place_call(TO, FROM, url="https://app.example/voice")
+    console.delete_message(sent.sid)
+    console.delete_call(call.sid)
+    assert console.sent == [] and console.calls == []
+
+
+def _wait_final(local_twilio, *sids, timeout=5.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        statuses = {m["sid"]: m["status"] for m in local_twilio.messages()}
+        if all(statuses.get(sid) == "delivered" for sid in sids):
+            return
+        time.sleep(0.02)
+    raise AssertionError("the texts never reached a final status")

@@ -373,3 +373,40 @@ def test_cli_logs_masked_numbers_and_never_the_body():
     assert " 201 " in line and "67" in line
     assert TO not in stderr and "5551230067" not in stderr
     assert "very private words" not in stderr and AUTH_TOKEN not in stderr
+
+
+def test_deletes_of_messages_media_calls_and_their_recordings(local_twilio, api):
+    sent = send(api, MediaUrl="https://example.org/a.png").json()
+    assert sent["sid"].startswith("MM")  # a text with media, as Twilio names it
+    inbound = local_twilio.add_inbound(TO, FROM, "hi", media=1)
+    [media_url] = inbound["media_urls"]
+    media_uri = media_url.removeprefix(local_twilio.base_url) + ".json"
+    listed = api.get(f"/Messages/{inbound['sid']}/Media.json").json()["media_list"]
+    assert [api.url(m["uri"]) for m in listed] == [media_url + ".json"]
+    assert requests.get(api.url(media_uri), auth=(ACCOUNT_SID, AUTH_TOKEN), timeout=5).ok
+    assert api.delete(media_uri.removeprefix(API)).status_code == 204
+    assert api.get(f"/Messages/{inbound['sid']}/Media.json").json()["media_list"] == []
+    assert api.delete(f"/Messages/{inbound['sid']}.json").status_code == 204
+    assert api.delete(f"/Messages/{inbound['sid']}.json").json()["code"] == 20404
+    # A text not yet final cannot go; once delivered it can, and its media go with it.
+    receiving = local_twilio.add_inbound(TO, FROM, "…", status="receiving")
+    refused = api.delete(f"/Messages/{receiving['sid']}.json")
+    assert (refused.status_code, refused.json()["code"]) == (409, 20009)
+    deadline = time.monotonic() + 5
+    while api.get(f"/Messages/{sent['sid']}.json").json()["status"] != "delivered":
+        assert time.monotonic() < deadline
+        time.sleep(0.02)
+    assert api.delete(f"/Messages/{sent['sid']}.json").status_code == 204
+    assert local_twilio.media() == []
+
+    call = local_twilio.add_inbound_call(TO, FROM)
+    recording = local_twilio.add_recording(call_sid=call)
+    listed = api.get(f"/Calls/{call}/Recordings.json").json()["recordings"]
+    assert [r["sid"] for r in listed] == [recording]
+    other_call = "CA" + "1" * 32
+    assert api.delete(f"/Calls/{other_call}/Recordings/{recording}.json").status_code == 404
+    assert api.delete(f"/Calls/{call}/Recordings/{recording}.json").status_code == 204
+    assert local_twilio.recordings() == []
+    assert api.delete(f"/Calls/{call}.json").status_code == 204
+    assert local_twilio.calls() == []
+    assert api.get(f"/Calls/{call}/Recordings.json").status_code == 404

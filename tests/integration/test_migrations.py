@@ -24,6 +24,8 @@ TABLES = {
     "call",
     "attentionitem",
     "auditevent",
+    "parkedstatus",
+    "pendingdeletion",
 }
 
 

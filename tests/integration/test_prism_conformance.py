@@ -146,6 +146,10 @@ def test_message_list_differs_only_where_the_spec_contradicts_twilio(proxied_loc
         auth=(ACCOUNT_SID, AUTH_TOKEN),
         timeout=10,
     )
+    assert_only_relative_uris_differ(response)
+
+
+def assert_only_relative_uris_differ(response: requests.Response) -> None:
     if response.status_code == 200:
         return  # a Prism that accepts relative URIs: nothing to tolerate
     violations = {(v["location"][-1], v["code"]) for v in response.json()["validation"]}
@@ -153,3 +157,31 @@ def test_message_list_differs_only_where_the_spec_contradicts_twilio(proxied_loc
         (key, "format") for key in ("first_page_uri", "next_page_uri", "previous_page_uri", "uri")
     }
     assert violations <= relative_uris, violations
+
+
+def test_deletes_match_the_spec(proxied_local, mock_gateway):
+    """Erasure's deletes: the gateway's requests as the spec has them (the mock), and
+    LocalTwilio's answers to them shaped like Twilio's (the proxy)."""
+    mock_gateway.delete_message("MM" + "ab" * 16)
+    mock_gateway.delete_call("CA" + "ab" * 16)
+    url, fake = proxied_local
+    account = f"{url}/2010-04-01/Accounts/{ACCOUNT_SID}"
+    auth = (ACCOUNT_SID, AUTH_TOKEN)
+    received = fake.add_inbound(TO, FROM, "a photo", media=1)
+    call = fake.add_inbound_call(TO, FROM)
+    recording = fake.add_recording(duration=3, call_sid=call)
+    for listing in (f"/Messages/{received['sid']}/Media.json", f"/Calls/{call}/Recordings.json"):
+        assert_only_relative_uris_differ(requests.get(account + listing, auth=auth, timeout=10))
+    [media_url] = received["media_urls"]
+    media = media_url.rsplit("/", 1)[-1]
+    for path in (
+        f"/Messages/{received['sid']}/Media/{media}.json",
+        f"/Messages/{received['sid']}.json",
+        f"/Calls/{call}/Recordings/{recording}.json",
+        f"/Calls/{call}.json",
+    ):
+        deleted = requests.delete(account + path, auth=auth, timeout=10)
+        assert deleted.status_code == 204, (path, deleted.text)
+    assert received["sid"] not in {m["sid"] for m in fake.messages()}
+    assert call not in {c["sid"] for c in fake.calls()} and fake.media() == []
+    assert recording not in {r["sid"] for r in fake.recordings()}
