@@ -45,7 +45,7 @@ from wtforms.validators import InputRequired, Length, Optional, ValidationError
 from admin import exports, importer
 from admin.base import visible_program_ids
 from admin.choices import as_choices, partner_choices, program_choices
-from admin.views import AuditedModelView, program_name
+from admin.views import AuditedModelView, program_name, program_names
 from service import records
 from service.core import schedule, texts
 from service.core.enums import OPEN_COMMITMENTS, Language, Outcome, ParticipantStatus, label
@@ -228,7 +228,7 @@ class ParticipantView(AuditedModelView):
     column_default_sort = "name"
     column_filters = (ProgramFilter(), StepFilter(), StatusFilter())
     column_formatters = {
-        "program_id": lambda v, c, m, n: program_name(v.session, m.program_id),
+        "program_id": lambda v, c, m, n: g.get("program_names", {}).get(m.program_id, ""),
         "step": lambda v, c, m, n: step_label(m.step),
         "status": lambda v, c, m, n: label("participant_status", m.status),
         "phone": lambda v, c, m, n: mask_phone(m.phone),
@@ -267,10 +267,21 @@ class ParticipantView(AuditedModelView):
         return groups
 
     def get_list(self, *args, **kwargs):
+        """One page, with what its columns show read once for the page (program names,
+        kept ratios): a few statements whatever the page size."""
         count, rows = super().get_list(*args, **kwargs)
         rows = list(rows)
         g.participant_stats = kept_stats([r.id for r in rows])
+        g.program_names = program_names(self.session, {r.program_id for r in rows})
         return count, rows
+
+    def _apply_sorting(self, query, joins, sort_column, sort_desc):
+        """Any sort, then by id the same way: a stable order, so paging never shows one
+        person twice or skips one among equal values (and the sort indexes end in id)."""
+        query, joins = super()._apply_sorting(query, joins, sort_column, sort_desc)
+        if sort_column is None:
+            sort_desc = False
+        return query.order_by(Participant.id.desc() if sort_desc else Participant.id), joins
 
     # Create and edit ---------------------------------------------------------------------
 
@@ -375,7 +386,7 @@ class ParticipantView(AuditedModelView):
     @expose("/details/")
     def details_view(self):
         model = self.get_one(request.args.get("id"))
-        story = participant_story(model.id)
+        story = participant_story(model.id, request.args.get("before", type=int))
         return self.render(
             self.details_template,
             model=model,
@@ -522,10 +533,10 @@ def _stats(pid: int) -> tuple:
     return g.get("participant_stats", {}).get(pid, (None, None))
 
 
-def participant_story(pid: int) -> dict:
+def participant_story(pid: int, before: int | None = None) -> dict:
     svc = services()
     with svc.sessions() as s:
-        return story.participant_story(s, pid, svc.now())
+        return story.participant_story(s, pid, svc.now(), before=before)
 
 
 def register(admin, app, db):

@@ -144,6 +144,22 @@ class Participant(SQLModel, table=True):
             name="ck_participant_status",
         ),
         sa.CheckConstraint("partner_id IS NULL OR partner_id <> id", name="ck_partner_not_self"),
+        # The participants list's sorts (each then by id: admin/participants.py).
+        sa.Index("ix_participant_name_id", "name", "id"),
+        sa.Index("ix_participant_step_id", "step", "id"),
+        sa.Index("ix_participant_status_id", "status", "id"),
+        sa.Index("ix_participant_streak_id", "streak", "id"),
+        sa.Index("ix_participant_last_inbound_id", "last_inbound_at", "id"),
+        # Search by any part of a name or number (ILIKE '%…%'): trigrams, PostgreSQL only.
+        *(
+            sa.Index(
+                f"ix_participant_{column}_trgm",
+                column,
+                postgresql_using="gin",
+                postgresql_ops={column: "gin_trgm_ops"},
+            ).ddl_if(dialect="postgresql")
+            for column in ("name", "phone")
+        ),
     )
 
 
@@ -180,6 +196,8 @@ class Message(SQLModel, table=True):
     __table_args__ = (
         sa.CheckConstraint("direction IN ('in', 'out')", name="ck_direction"),
         sa.Index("ix_message_outbox", "status", "send_after"),
+        # A participant's thread, newest first a page at a time; texts nobody matched.
+        sa.Index("ix_message_participant_created", "participant_id", "created_at"),
     )
 
 
@@ -320,6 +338,9 @@ class AttentionItem(SQLModel, table=True):
     detail: str = ""
     created_at: datetime = _ts(default_factory=utcnow)
     resolved_at: datetime | None = _ts(default=None)
+
+    # The dashboard's queue: the open ones, newest first.
+    __table_args__ = (sa.Index("ix_attentionitem_open", "resolved_at", "created_at"),)
 
 
 class AuditEvent(SQLModel, table=True):
