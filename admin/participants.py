@@ -266,11 +266,22 @@ class ParticipantView(AuditedModelView):
                 item["options"] = options
         return groups
 
-    def get_list(self, *args, **kwargs):
+    def get_list(self, page, sort_column, sort_desc, search, filters, execute=True, **kwargs):
         """One page, with what its columns show read once for the page (program names,
-        kept ratios): a few statements whatever the page size."""
-        count, rows = super().get_list(*args, **kwargs)
-        rows = list(rows)
+        kept ratios): a few statements whatever the page size. The page's ids come first
+        (from the sort's index alone, however far down the page is), then their rows."""
+        count, query = super().get_list(
+            page, sort_column, sort_desc, search, filters, execute=False, **kwargs
+        )
+        if not execute:
+            return count, query
+        ids = [pid for (pid,) in query.with_entities(Participant.id)]
+        found = (
+            {p.id: p for p in self.session.query(Participant).filter(Participant.id.in_(ids))}
+            if ids
+            else {}
+        )
+        rows = [found[pid] for pid in ids if pid in found]
         g.participant_stats = kept_stats([r.id for r in rows])
         g.program_names = program_names(self.session, {r.program_id for r in rows})
         return count, rows

@@ -315,3 +315,50 @@ def test_another_facilitators_thread_stays_out_of_reach(admin_app, client, world
     login(client, "ana@example.org")
     answer = client.get(f"/admin/participants/details/?id={world.ben_participant}&before=1")
     assert answer.status_code == 404
+
+
+# A participant's export ------------------------------------------------------------------------
+
+
+def test_the_export_reads_every_answer_at_once(admin_app, client, world):
+    """A participant's export costs the same statements for 3 check-ins or 30."""
+    import io
+    import json
+    import zipfile
+
+    svc = services_of(admin_app)
+    short, long = people(admin_app, [world.ana_program], 2, days=0)
+    people_days = {short: 3, long: 30}
+    now = svc.now()
+    with svc.sessions() as s:
+        for pid, days in people_days.items():
+            commitment = s.scalar(sa.select(Commitment.id).where(Commitment.participant_id == pid))
+            for day in range(days):
+                ci = CheckIn(
+                    participant_id=pid,
+                    due_at=now - timedelta(days=day),
+                    status="answered",
+                    sent_at=now - timedelta(days=day),
+                    commitment_ids=[commitment],
+                )
+                s.add(ci)
+                s.flush()
+                result = RESULTS[day % 3]
+                s.add(CheckInAnswer(checkin_id=ci.id, commitment_id=commitment, result=result))
+        s.commit()
+    login(client, "ana@example.org")
+    token = TOKEN.search(client.get("/admin/participants/").text).group(1)
+    counts = {}
+    for pid in (short, long):
+        with statements(svc.engine) as seen:
+            answer = client.post(
+                "/admin/participants/export/", data={"csrf_token": token, "id": pid}
+            )
+        assert answer.status_code == 200
+        counts[pid] = len(seen)
+        data = json.loads(zipfile.ZipFile(io.BytesIO(answer.data)).read("participant.json"))
+        assert len(data["checkins"]) == people_days[pid]
+        # Each check-in with its own answer, oldest first.
+        results = [c["answers"][0]["result"] for c in data["checkins"]]
+        assert results == [RESULTS[day % 3] for day in range(people_days[pid] - 1, -1, -1)]
+    assert counts[long] == counts[short], counts
