@@ -362,3 +362,22 @@ def test_the_export_reads_every_answer_at_once(admin_app, client, world):
         results = [c["answers"][0]["result"] for c in data["checkins"]]
         assert results == [RESULTS[day % 3] for day in range(people_days[pid] - 1, -1, -1)]
     assert counts[long] == counts[short], counts
+
+
+def test_the_dashboard_adds_up_its_figures_itself_while_redis_is_away(
+    admin_app, client, world, monkeypatch
+):
+    import redis
+
+    svc = services_of(admin_app)
+    people(admin_app, [world.ana_program], 2, days=7)
+    login(client, "ana@example.org")
+
+    def away(*args, **kwargs):
+        raise redis.ConnectionError("Redis is away")
+
+    monkeypatch.setattr(svc.redis, "mget", away)
+    page = client.get("/admin/")
+    assert page.status_code == 200
+    block = page.text[page.text.index(f'id="program-{world.ana_program}"') :]
+    assert "%" in block[: block.index("</table>")]
