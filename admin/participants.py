@@ -46,11 +46,12 @@ from wtforms.validators import InputRequired, Length, Optional, ValidationError
 from admin import exports, importer
 from admin.base import visible_program_ids
 from admin.choices import as_choices, partner_choices, program_choices
-from admin.views import AuditedModelView, program_name
+from admin.views import AuditedModelView, program_name, program_names
 from service import records
 from service.core import compose_rules, schedule, texts
 from service.core.enums import OPEN_COMMITMENTS, Language, Outcome, ParticipantStatus, label
 from service.core.local_time import local
+from service.core.numbers import whole_number
 from service.core.phones import normalize_phone
 from service.core.redact import mask_phone
 from service.models import (
@@ -230,7 +231,7 @@ class ParticipantView(AuditedModelView):
     column_default_sort = "name"
     column_filters = (ProgramFilter(), StepFilter(), StatusFilter())
     column_formatters = {
-        "program_id": lambda v, c, m, n: program_name(v.session, m.program_id),
+        "program_id": lambda v, c, m, n: g.get("program_names", {}).get(m.program_id, ""),
         "step": lambda v, c, m, n: step_label(m.step),
         "status": lambda v, c, m, n: label("participant_status", m.status),
         "phone": lambda v, c, m, n: mask_phone(m.phone),
@@ -268,11 +269,33 @@ class ParticipantView(AuditedModelView):
                 item["options"] = options
         return groups
 
-    def get_list(self, *args, **kwargs):
-        count, rows = super().get_list(*args, **kwargs)
-        rows = list(rows)
+    def get_list(self, page, sort_column, sort_desc, search, filters, execute=True, **kwargs):
+        """One page, with what its columns show read once for the page (program names,
+        kept ratios): a few statements whatever the page size. The page's ids come first
+        (from the sort's index alone, however far down the page is), then their rows."""
+        count, query = super().get_list(
+            page, sort_column, sort_desc, search, filters, execute=False, **kwargs
+        )
+        if not execute:
+            return count, query
+        ids = [pid for (pid,) in query.with_entities(Participant.id)]
+        found = (
+            {p.id: p for p in self.session.query(Participant).filter(Participant.id.in_(ids))}
+            if ids
+            else {}
+        )
+        rows = [found[pid] for pid in ids if pid in found]
         g.participant_stats = kept_stats([r.id for r in rows])
+        g.program_names = program_names(self.session, {r.program_id for r in rows})
         return count, rows
+
+    def _apply_sorting(self, query, joins, sort_column, sort_desc):
+        """Any sort, then by id the same way: a stable order, so paging never shows one
+        person twice or skips one among equal values (and the sort indexes end in id)."""
+        query, joins = super()._apply_sorting(query, joins, sort_column, sort_desc)
+        if sort_column is None:
+            sort_desc = False
+        return query.order_by(Participant.id.desc() if sort_desc else Participant.id), joins
 
     # Create and edit ---------------------------------------------------------------------
 
@@ -376,10 +399,11 @@ class ParticipantView(AuditedModelView):
 
     @expose("/details/")
     def details_view(self):
-        return self._details(self.get_one(request.args.get("id")))
+        before = whole_number(request.args.get("before", ""))  # older texts, paged
+        return self._details(self.get_one(request.args.get("id")), before=before)
 
-    def _details(self, model, *, body: str = "", error: str = ""):
-        story = participant_story(model.id)
+    def _details(self, model, *, before: int | None = None, body: str = "", error: str = ""):
+        story = participant_story(model.id, before)
         return self.render(
             self.details_template,
             model=model,
@@ -576,10 +600,10 @@ def compose_box(story: dict, *, body: str, error: str) -> dict:
     }
 
 
-def participant_story(pid: int) -> dict:
+def participant_story(pid: int, before: int | None = None) -> dict:
     svc = services()
     with svc.sessions() as s:
-        return story.participant_story(s, pid, svc.now())
+        return story.participant_story(s, pid, svc.now(), before=before)
 
 
 def register(admin, app, db):

@@ -18,7 +18,7 @@ from __future__ import annotations
 import zoneinfo
 
 import sqlalchemy as sa
-from flask import abort, flash, redirect, request, url_for
+from flask import abort, flash, g, redirect, request, url_for
 from flask_admin import expose
 from flask_admin.form import SecureForm
 from flask_login import current_user
@@ -36,7 +36,7 @@ from wtforms.fields import SelectChoice
 from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
 
 from admin.base import ScopedModelView
-from admin.views import owner_name
+from admin.views import owner_name, owner_names
 from service import records
 from service.core import schedule, texts
 from service.core.enums import Outcome, label
@@ -217,7 +217,11 @@ class ProgramView(ScopedModelView):
     column_filters = ("status", "timezone")
     column_default_sort = "name"
     column_formatters = {
-        "owner_id": lambda v, c, m, n: owner_name(v.session, m.owner_id),
+        "owner_id": lambda v, c, m, n: (
+            g.owner_names[m.owner_id]
+            if m.owner_id in g.get("owner_names", {})
+            else owner_name(v.session, m.owner_id)
+        ),
         "options": lambda v, c, m, n: options_summary(m),
         "status": lambda v, c, m, n: label("program_status", m.status),
         "outcome": lambda v, c, m, n: label("outcome", m.outcome),
@@ -229,6 +233,13 @@ class ProgramView(ScopedModelView):
 
     def scope_clause(self, program_ids):
         return Program.id.in_(program_ids)
+
+    def get_list(self, *args, **kwargs):
+        """One page, with its owners' names read once for the page (not once a row)."""
+        count, rows = super().get_list(*args, **kwargs)
+        rows = list(rows)
+        g.owner_names = owner_names(self.session, {r.owner_id for r in rows})
+        return count, rows
 
     # The form ---------------------------------------------------------------------------
 

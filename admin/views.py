@@ -43,6 +43,24 @@ def owner_name(db, facilitator_id: int) -> str:
     return owner.name if owner else ""
 
 
+def owner_names(db, facilitator_ids) -> dict[int, str]:
+    """Names of these facilitators, in one statement (for a list page)."""
+    if not facilitator_ids:
+        return {}
+    rows = db.execute(
+        sa.select(Facilitator.id, Facilitator.name).where(Facilitator.id.in_(facilitator_ids))
+    )
+    return dict(rows.all())
+
+
+def program_names(db, program_ids) -> dict[int, str]:
+    """Names of these programs, in one statement (for a list page)."""
+    if not program_ids:
+        return {}
+    rows = db.execute(sa.select(Program.id, Program.name).where(Program.id.in_(program_ids)))
+    return dict(rows.all())
+
+
 def program_name(db, program_id: int) -> str:
     program = db.get(Program, program_id)
     return program.name if program else ""

@@ -28,7 +28,9 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 ROOT = Path(__file__).resolve().parent.parent
-if str(ROOT) not in sys.path:  # run as `python bench/x.py`: make the project importable
+if sys.path[:1] != [str(ROOT)]:
+    # Run as `python bench/x.py`: the project first, so its packages (`admin`) come before
+    # the benchmarks of the same name (bench/admin.py).
     sys.path.insert(0, str(ROOT))
 
 SMOKE = os.environ.get("BENCH_SMOKE", "") not in ("", "0")

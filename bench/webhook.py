@@ -192,6 +192,9 @@ def start_server(be: c.Backend, label: str, app: str, participants: int, extra_e
     port = c.free_port()
     public = f"http://127.0.0.1:{port}"
     env = c.env_for(be, PUBLIC_BASE_URL=public, **extra_env)
+    # bench/ after the checkout on the path (not gunicorn's --pythonpath, which puts it
+    # first): bench/admin.py must not hide the project's `admin` package.
+    env["PYTHONPATH"] = os.pathsep.join([env["PYTHONPATH"], str(c.ROOT / "bench")])
     argv = [
         sys.executable,
         "-m",
@@ -212,8 +215,6 @@ def start_server(be: c.Backend, label: str, app: str, participants: int, extra_e
         "--no-control-socket",
         "--log-level",
         "warning",
-        "--pythonpath",
-        str(c.ROOT / "bench"),
         f"_apps:{app}()",
     ]
     proc = c.Proc(f"gunicorn-{label}", argv, env, be.tmp)

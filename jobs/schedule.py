@@ -18,3 +18,6 @@ cron.register(tasks.tick, Lane.BULK.value, cron="* * * * *", job_timeout=300)
 cron.register(tasks.sweep_voice, Lane.BULK.value, interval=30, job_timeout=300)
 # Facilitators' daily digests go out at 09:00 in each program's zone: check hourly.
 cron.register(tasks.daily_digests, Lane.BULK.value, cron="5 * * * *", job_timeout=300)
+# The dashboard's weekly figures per program (seconds of adding up at a large practice),
+# kept in Redis so the page reads them at once: every trends.REFRESH_SECONDS.
+cron.register(tasks.refresh_trends, Lane.BULK.value, interval=300, job_timeout=300)

@@ -15,7 +15,7 @@ from service import intake
 from service.infra.queue import Lane
 from service.infra.slots import take_slot
 from service.messaging import delivery
-from service.program import conversation, digest, leftovers
+from service.program import conversation, digest, leftovers, trends
 from service.program import tick as ticking
 from service.voice import calls, keeping, recordings
 
@@ -90,6 +90,12 @@ def purge_leftovers(ids: list[int]) -> dict:
 def daily_digests() -> int:
     """Once-a-day digests to facilitators who asked for one."""
     return digest.send_digests(current())
+
+
+@once_per_slot(300)
+def refresh_trends() -> int:
+    """Every open program's weekly figures for the dashboard, added up and kept."""
+    return trends.refresh(current())
 
 
 def place_call(call_id: int) -> str:

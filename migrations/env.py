@@ -6,6 +6,7 @@ from sqlmodel.sql.sqltypes import AutoString
 
 import service.models  # noqa: F401  (registers every table on SQLModel.metadata)
 from service.config import load_settings
+from service.infra import migrate
 from service.infra.db import make_engine
 
 config = context.config
@@ -39,8 +40,10 @@ def run_migrations_online() -> None:
             # of a referenced table fails as soon as rows point at it.
             connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
             connection.commit()  # end the implicit transaction so Alembic's own one commits
-        # Batch mode lets ALTER TABLE work on SQLite too.
-        context.configure(connection=connection, **OPTIONS)
+        # Batch mode lets ALTER TABLE work on SQLite too; what a model builds only on other
+        # databases (the trigram indexes) is not missing here.
+        only = migrate.only_where_built(connection.dialect.name)
+        context.configure(connection=connection, include_object=only, **OPTIONS)
         with context.begin_transaction():
             context.run_migrations()
     engine.dispose()

@@ -153,6 +153,22 @@ class Participant(SQLModel, table=True):
             name="ck_participant_status",
         ),
         sa.CheckConstraint("partner_id IS NULL OR partner_id <> id", name="ck_partner_not_self"),
+        # The participants list's sorts (each then by id: admin/participants.py).
+        sa.Index("ix_participant_name_id", "name", "id"),
+        sa.Index("ix_participant_step_id", "step", "id"),
+        sa.Index("ix_participant_status_id", "status", "id"),
+        sa.Index("ix_participant_streak_id", "streak", "id"),
+        sa.Index("ix_participant_last_inbound_id", "last_inbound_at", "id"),
+        # Search by any part of a name or number (ILIKE '%…%'): trigrams, PostgreSQL only.
+        *(
+            sa.Index(
+                f"ix_participant_{column}_trgm",
+                column,
+                postgresql_using="gin",
+                postgresql_ops={column: "gin_trgm_ops"},
+            ).ddl_if(dialect="postgresql")
+            for column in ("name", "phone")
+        ),
         NEVER_REUSED,
     )
 
@@ -207,6 +223,8 @@ class Message(SQLModel, table=True):
             postgresql_where=sa.text(UNREAD),
             sqlite_where=sa.text(UNREAD),
         ),
+        # A participant's thread, newest first a page at a time; texts nobody matched.
+        sa.Index("ix_message_participant_created", "participant_id", "created_at"),
         NEVER_REUSED,
     )
 
@@ -356,7 +374,8 @@ class AttentionItem(SQLModel, table=True):
     created_at: datetime = _ts(default_factory=utcnow)
     resolved_at: datetime | None = _ts(default=None)
 
-    __table_args__ = (NEVER_REUSED,)
+    # The dashboard's queue: the open ones, newest first.
+    __table_args__ = (sa.Index("ix_attentionitem_open", "resolved_at", "created_at"), NEVER_REUSED)
 
 
 class PendingDeletion(SQLModel, table=True):

@@ -4,7 +4,7 @@ Texts that arrived before this are taken as read (they were read in the particip
 so a practice does not open an inbox of thousands.
 
 Revision ID: 0010_inbox
-Revises: 0006_erasure_leaves_nothing
+Revises: 0009_cockpit_speed
 Create Date: 2026-12-03 07:00:00
 """
 
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0010_inbox"
-down_revision = "0006_erasure_leaves_nothing"
+down_revision = "0009_cockpit_speed"
 branch_labels = None
 depends_on = None
 

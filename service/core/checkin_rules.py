@@ -249,8 +249,13 @@ def points(checkins: Iterable[Scored]) -> tuple[float, int]:
 
 def kept_ratio(checkins: Iterable[Scored]) -> float | None:
     """Share of commitments kept (partly counts half; a miss is 0), or None with none."""
-    total_points, counted = points(checkins)
-    return total_points / counted if counted else None
+    return ratio(*points(checkins))
+
+
+def ratio(total_points: float, counted: int) -> float | None:
+    """Points over commitments counted (what `points` adds up), or None with none counted:
+    the same figure when a database has done the adding up."""
+    return float(total_points) / counted if counted else None
 
 
 def streak(history_newest_first: Sequence[Scored]) -> int:

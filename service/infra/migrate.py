@@ -24,3 +24,18 @@ def upgrade(url: str, revision: str = "head") -> None:
 
 def downgrade(url: str, revision: str = "base") -> None:
     command.downgrade(alembic_config(url), revision)
+
+
+def only_where_built(dialect: str):
+    """Alembic's `include_object` for comparing models with `dialect`'s schema: leaves out
+    what a model builds only on other databases (`Index(...).ddl_if(dialect=...)`, e.g. the
+    trigram indexes PostgreSQL alone has), which Alembic would otherwise find missing."""
+
+    def include(obj, name, type_, reflected, compare_to) -> bool:
+        condition = getattr(obj, "_ddl_if", None)
+        wanted = getattr(condition, "dialect", None)
+        if wanted is None:
+            return True
+        return dialect == wanted if isinstance(wanted, str) else dialect in wanted
+
+    return include

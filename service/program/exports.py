@@ -33,8 +33,17 @@ def export_participant(session: Session, participant: Participant) -> dict:
 
     pid = participant.id
     checkins = rows(CheckIn, CheckIn.participant_id == pid, order=CheckIn.due_at)
+    # Every answer of theirs in one statement (joined to their check-ins), not one a check-in.
+    answers: dict[int, list[dict]] = {c["id"]: [] for c in checkins}
+    for answer in session.exec(
+        select(CheckInAnswer)
+        .join(CheckIn, CheckIn.id == CheckInAnswer.checkin_id)
+        .where(CheckIn.participant_id == pid)
+        .order_by(CheckInAnswer.id)
+    ):
+        answers.setdefault(answer.checkin_id, []).append(_plain(answer))
     for checkin in checkins:
-        checkin["answers"] = rows(CheckInAnswer, CheckInAnswer.checkin_id == checkin["id"])
+        checkin["answers"] = answers[checkin["id"]]
     return {
         "participant": _plain(participant),
         "program": _plain(session.get(Program, participant.program_id)),

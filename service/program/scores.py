@@ -5,7 +5,6 @@ unanswered 0) behind all of them: the dashboard, the participant page and the we
 
 from __future__ import annotations
 
-from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -44,20 +43,66 @@ def kept_ratio(session, participant: Participant, now: datetime, days: int) -> f
 
 
 def kept_stats(session, participant_ids: list[int], now: datetime) -> dict[int, tuple]:
-    """(kept 7 days, kept 30 days) per participant. Only people with a scored check-in in
-    the window can have a ratio: one query finds them, instead of two per row."""
+    """(kept 7 days, kept 30 days) per participant of one list page, added up by the
+    database: two statements for the page, whatever its length (only people with a scored
+    check-in in the window have a ratio)."""
     if not participant_ids:
         return {}
-    scored = select(CheckIn.participant_id).where(
+    week = CheckIn.due_at > now - timedelta(days=7)
+    where = (
         CheckIn.participant_id.in_(participant_ids),
         CheckIn.kind == CheckInKind.SELF,
         CheckIn.due_at > now - timedelta(days=30),
         CheckIn.status.in_(SCORED),
     )
+    found: dict[int, list] = {}
+    missed = sa.case((CheckIn.status == CheckInStatus.MISSED, asked()), else_=0)
+    for pid, asked_7, asked_30 in session.execute(
+        sa.select(
+            CheckIn.participant_id,
+            sa.func.sum(sa.case((week, missed), else_=0)),
+            sa.func.sum(missed),
+        )
+        .where(*where)
+        .group_by(CheckIn.participant_id)
+    ):
+        found[pid] = [0.0, int(asked_7 or 0), 0.0, int(asked_30 or 0)]
+    for pid, points_7, counted_7, points_30, counted_30 in session.execute(
+        sa.select(
+            CheckIn.participant_id,
+            sa.func.sum(sa.case((week, answer_score()), else_=0.0)),
+            sa.func.sum(sa.case((week, 1), else_=0)),
+            sa.func.sum(answer_score()),
+            sa.func.count(),
+        )
+        .select_from(CheckInAnswer)
+        .join(CheckIn, CheckIn.id == CheckInAnswer.checkin_id)
+        .where(*where)
+        .group_by(CheckIn.participant_id)
+    ):
+        row = found.setdefault(pid, [0.0, 0, 0.0, 0])
+        row[0] += float(points_7 or 0)
+        row[1] += int(counted_7 or 0)
+        row[2] += float(points_30 or 0)
+        row[3] += int(counted_30 or 0)
     return {
-        p.id: (kept_ratio(session, p, now, 7), kept_ratio(session, p, now, 30))
-        for p in session.exec(select(Participant).where(Participant.id.in_(scored)))
+        pid: (checkin_rules.ratio(p7, c7), checkin_rules.ratio(p30, c30))
+        for pid, (p7, c7, p30, c30) in found.items()
     }
+
+
+def asked() -> sa.ColumnElement:
+    """How many commitments a check-in asked about (the length of its id list)."""
+    return sa.func.coalesce(sa.func.json_array_length(CheckIn.commitment_ids), 0)
+
+
+def answer_score() -> sa.ColumnElement:
+    """One answer's points, in SQL: the score of core/checkin_rules.py (kept 1, partly ½)."""
+    return sa.case(
+        *((CheckInAnswer.result == result, sa.literal(float(points))) for result, points in
+          checkin_rules.SCORE.items()),
+        else_=sa.literal(0.0),
+    )  # fmt: skip
 
 
 def commitment_ratio(session, commitment, now: datetime, days: int) -> float | None:
@@ -131,45 +176,20 @@ def week_start(instant: datetime) -> date:
 
 def program_trends(session, programs: list[Program], now: datetime, weeks: int) -> list[dict]:
     """Each program with `weeks` Weeks (oldest first): check-ins sent and answered, kept."""
-    first = week_start(now) - timedelta(weeks=weeks - 1)
-    since = datetime.combine(first, datetime.min.time(), tzinfo=now.tzinfo)
-    by_program: dict[int, dict[date, Week]] = {
-        p.id: {first + timedelta(weeks=i): Week(first + timedelta(weeks=i)) for i in range(weeks)}
-        for p in programs
-    }
+    figures = weekly_figures(session, [p.id for p in programs], now, weeks)
+    return with_counts(session, programs, figures)
+
+
+def with_counts(session, programs: list[Program], figures: dict[int, list[Week]]) -> list[dict]:
+    """Each program with its weeks and how many people it has (active ones too)."""
     if not programs:
         return []
-    checkins = session.execute(
-        sa.select(CheckIn, Participant.program_id)
-        .join(Participant, Participant.id == CheckIn.participant_id)
-        .where(
-            Participant.program_id.in_(list(by_program)),
-            CheckIn.kind == CheckInKind.SELF,
-            CheckIn.due_at >= since,
-            CheckIn.sent_at.is_not(None),
-        )
-    ).all()
-    results: dict[int, list[str]] = defaultdict(list)
-    results.update(results_of(session, [c.id for c, _ in checkins]))
-    for checkin, program_id in checkins:
-        week = by_program[program_id].get(week_start(checkin.due_at))
-        if week is None:
-            continue
-        week.sent += 1
-        if checkin.answered_at is not None or checkin.status == CheckInStatus.ANSWERED:
-            week.answered += 1
-        scored = checkin_rules.Scored(
-            checkin.status, len(checkin.commitment_ids or []), tuple(results.get(checkin.id, ()))
-        )
-        gained, counted = checkin_rules.points([scored])
-        week.points += gained
-        week.total += counted
     active = sa.func.sum(sa.case((Participant.status == ParticipantStatus.ACTIVE, 1), else_=0))
     counts = {
         pid: (n, a or 0)
         for pid, n, a in session.execute(
             sa.select(Participant.program_id, sa.func.count(Participant.id), active)
-            .where(Participant.program_id.in_(list(by_program)))
+            .where(Participant.program_id.in_([p.id for p in programs]))
             .group_by(Participant.program_id)
         )
     }
@@ -178,10 +198,92 @@ def program_trends(session, programs: list[Program], now: datetime, weeks: int) 
             "program": p,
             "participants": counts.get(p.id, (0, 0))[0],
             "active": counts.get(p.id, (0, 0))[1],
-            "weeks": list(by_program[p.id].values()),
+            "weeks": figures[p.id],
         }
         for p in programs
     ]
+
+
+def week_starts(now: datetime, weeks: int) -> list[date]:
+    """The Mondays of the last `weeks` weeks, oldest first."""
+    first = week_start(now) - timedelta(weeks=weeks - 1)
+    return [first + timedelta(weeks=i) for i in range(weeks)]
+
+
+def weekly_figures(session, program_ids: list[int], now: datetime, weeks: int):
+    """{program id: `weeks` Weeks, oldest first}: check-ins sent and answered, kept.
+
+    Added up by the database, grouped by program and week (two statements whatever the
+    number of check-ins): never a check-in loaded, never a list of their ids."""
+    starts = week_starts(now, weeks)
+    by_program: dict[int, dict[int, Week]] = {
+        pid: {i: Week(start) for i, start in enumerate(starts)} for pid in program_ids
+    }
+    if not program_ids:
+        return {}
+
+    def instant(day: date) -> datetime:
+        return datetime.combine(day, datetime.min.time(), tzinfo=now.tzinfo)
+
+    # The week each check-in falls in (0 = the oldest), by its due instant.
+    week_of = sa.case(
+        *((CheckIn.due_at >= instant(day), i) for i, day in reversed(list(enumerate(starts)))),
+        else_=-1,
+    )
+    where = (
+        Participant.program_id.in_(program_ids),
+        CheckIn.kind == CheckInKind.SELF,
+        CheckIn.due_at >= instant(starts[0]),
+        CheckIn.sent_at.is_not(None),
+    )
+    answered = sa.or_(CheckIn.answered_at.is_not(None), CheckIn.status == CheckInStatus.ANSWERED)
+    sent = (
+        sa.select(
+            Participant.program_id.label("program_id"),
+            week_of.label("week"),
+            sa.case((answered, 1), else_=0).label("answered"),
+            sa.case((CheckIn.status == CheckInStatus.MISSED, asked()), else_=0).label("missed"),
+        )
+        .join(Participant, Participant.id == CheckIn.participant_id)
+        .where(*where)
+        .subquery()
+    )
+    for program_id, index, count, answers, missed in session.execute(
+        sa.select(
+            sent.c.program_id,
+            sent.c.week,
+            sa.func.count(),
+            sa.func.sum(sent.c.answered),
+            sa.func.sum(sent.c.missed),
+        ).group_by(sent.c.program_id, sent.c.week)
+    ):
+        week = by_program[program_id].get(index)
+        if week is not None:
+            week.sent += count
+            week.answered += int(answers or 0)
+            week.total += int(missed or 0)
+    scored = (
+        sa.select(
+            Participant.program_id.label("program_id"),
+            week_of.label("week"),
+            answer_score().label("points"),
+        )
+        .select_from(CheckInAnswer)
+        .join(CheckIn, CheckIn.id == CheckInAnswer.checkin_id)
+        .join(Participant, Participant.id == CheckIn.participant_id)
+        .where(*where)
+        .subquery()
+    )
+    for program_id, index, points, count in session.execute(
+        sa.select(
+            scored.c.program_id, scored.c.week, sa.func.sum(scored.c.points), sa.func.count()
+        ).group_by(scored.c.program_id, scored.c.week)
+    ):
+        week = by_program[program_id].get(index)
+        if week is not None:
+            week.points += float(points or 0)
+            week.total += count
+    return {pid: list(found.values()) for pid, found in by_program.items()}
 
 
 def percent(ratio: float | None) -> str:

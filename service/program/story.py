@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+import sqlalchemy as sa
 from sqlmodel import Session, select
 
 from service.core import texts
@@ -23,21 +24,39 @@ from service.program import scores
 from service.program.checkin_answers import results_of
 
 RECENT_CHECKINS = timedelta(days=30)
+THREAD_PAGE = 50  # texts shown at once on their page (a long history has thousands)
 
 
 def step_label(step: int) -> str:
     return f"{step}. {texts.step_name(step)}"
 
 
-def participant_story(s: Session, pid: int, now: datetime) -> dict:
+def thread_page(s: Session, pid: int, before: int | None = None) -> tuple[list[Message], bool]:
+    """Their texts, newest first, THREAD_PAGE at a time: those before the text `before`
+    (a message id: the last one of the page above), and whether older ones remain."""
+    query = select(Message).where(Message.participant_id == pid)
+    if before is not None:
+        mark = s.exec(
+            select(Message.created_at).where(Message.id == before, Message.participant_id == pid)
+        ).first()
+        if mark is not None:
+            query = query.where(
+                sa.or_(
+                    Message.created_at < mark,
+                    sa.and_(Message.created_at == mark, Message.id < before),
+                )
+            )
+    rows = s.exec(
+        query.order_by(Message.created_at.desc(), Message.id.desc()).limit(THREAD_PAGE + 1)
+    ).all()
+    return list(rows[:THREAD_PAGE]), len(rows) > THREAD_PAGE
+
+
+def participant_story(s: Session, pid: int, now: datetime, before: int | None = None) -> dict:
     p = s.get(Participant, pid)
     program = s.get(Program, p.program_id)
     partner = s.get(Participant, p.partner_id) if p.partner_id else None
-    messages = s.exec(
-        select(Message)
-        .where(Message.participant_id == pid)
-        .order_by(Message.created_at, Message.id)
-    ).all()
+    messages, older = thread_page(s, pid, before)
     statements = s.exec(
         select(Statement)
         .where(Statement.participant_id == pid)
@@ -81,7 +100,9 @@ def participant_story(s: Session, pid: int, now: datetime) -> dict:
         "program": program,
         "partner": partner,
         "step_label": step_label(p.step),
-        "messages": messages,
+        "messages": messages,  # newest first
+        "older_than": messages[-1].id if older and messages else None,
+        "paged": before is not None,
         "statements": [(step_label(step), by_step[step]) for step in sorted(by_step)],
         "reflections": reflections,
         "commitments": commitments,

@@ -145,3 +145,37 @@ def test_csv_import_with_a_bad_row_and_a_progress_bar(admin_app, world, tmp_path
             .where(Participant.program_id == world.ana_program)
         )
         assert n == 41  # Ari plus the 40 good rows
+
+
+def test_a_long_thread_opens_on_its_newest_texts_and_pages_back(admin_app, world):
+    """1,500 texts: the page shows the newest 50 first, and "Older texts" walks back."""
+    from datetime import timedelta
+
+    services = admin_app.extensions["realign"]
+    now = services.now()
+    with services.sessions() as s:
+        s.add_all(
+            Message(
+                direction="in" if k % 2 else "out",
+                participant_id=world.ana_participant,
+                program_id=world.ana_program,
+                body=f"Text {k:04d} of a long history",
+                status="received" if k % 2 else "delivered",
+                created_at=now - timedelta(minutes=1500 - k),
+            )
+            for k in range(1500)
+        )
+        s.commit()
+    with serve(admin_app) as base, chromium_page() as page:
+        log = ConsoleLog(page)
+        sign_in(page, base)
+        page.goto(f"{base}/admin/participants/details/?id={world.ana_participant}")
+        thread = page.locator(".story-thread .sms-body")
+        assert thread.count() == 50
+        assert thread.first.inner_text() == "Text 1499 of a long history"  # newest on top
+        assert thread.first.is_visible()
+        screenshot(page, "admin-participant-long-thread")
+        page.click("text=Older texts")
+        assert thread.first.inner_text() == "Text 1449 of a long history"
+        assert page.locator("text=Back to the newest texts").is_visible()
+        assert_clean(log)

@@ -193,3 +193,25 @@ def test_a_calendar_day_reads_kept_only_when_every_commitment_was_kept(status, a
     assert (state == "kept") == (
         bool(answers) and status != CheckInStatus.MISSED and set(answers) == {Result.KEPT}
     )
+
+
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from([CheckInStatus.ANSWERED, CheckInStatus.MISSED]),
+            st.lists(st.sampled_from(list(Result)), max_size=3),
+        ),
+        max_size=12,
+    )
+)
+def test_a_ratio_of_sums_is_the_kept_ratio(history):
+    """What a database adds up (points and commitments counted) gives the same ratio as
+    the score read check-in by check-in: the admin's lists and dashboard rely on it."""
+    scored = [
+        rules.Scored(status, len(results) or 1, tuple(results) if status == "answered" else ())
+        for status, results in history
+    ]
+    points, counted = rules.points(scored)
+    assert rules.ratio(points, counted) == rules.kept_ratio(scored)
+    assert rules.ratio(0.0, 0) is None
+    assert rules.ratio(1.5, 3) == 0.5
