@@ -48,6 +48,7 @@ from admin.choices import as_choices, partner_choices, program_choices
 from admin.views import AuditedModelView, program_name
 from service import records
 from service.core import schedule, texts
+from service.core.commitment_labels import LABEL_MAX, label_of
 from service.core.enums import OPEN_COMMITMENTS, Language, Outcome, ParticipantStatus, label
 from service.core.phones import normalize_phone
 from service.core.redact import mask_phone
@@ -106,6 +107,11 @@ class CommitmentForm(Form):
 
     id = HiddenField()
     text = TextAreaField("Commitment", validators=[Optional(), Length(max=500)])
+    label = StringField(
+        "Short label", validators=[Optional(), Length(max=LABEL_MAX)],
+        description=f"What the daily texts call it, at most {LABEL_MAX} characters; "
+        "suggested from the wording when left empty.",
+    )  # fmt: skip
     sign = StringField("Sign of progress", validators=[Optional(), Length(max=300)])
 
 
@@ -157,6 +163,7 @@ def commitment_rows(form) -> list[people.CommitmentRow]:
                 id=int(cid) if cid.isdigit() else (-1 if cid else None),
                 text=entry.form.text.data or "",
                 sign=entry.form.sign.data or "",
+                label=entry.form.label.data or "",
             )
         )
     return rows
@@ -165,7 +172,8 @@ def commitment_rows(form) -> list[people.CommitmentRow]:
 def form_error(form, exc) -> bool:
     """A refusal, shown beside the field (or commitment row) it is about."""
     if isinstance(exc, people.RowError):
-        form.commitments.entries[exc.index].form.text.errors.append(str(exc))
+        row = form.commitments.entries[exc.index].form
+        getattr(row, exc.field).errors.append(str(exc))
     elif isinstance(exc, people.ErasedNumber):
         form.phone.errors.append(str(exc))
     else:
@@ -277,6 +285,10 @@ class ParticipantView(AuditedModelView):
     def scaffold_form(self):
         return ParticipantForm
 
+    def render(self, template, **kwargs):
+        kwargs.setdefault("label_max", LABEL_MAX)
+        return super().render(template, **kwargs)
+
     def _choices(self, form, participant_id=None):
         form.program_id.choices = as_choices(program_choices(self.session))
         form.partner_id.choices = as_choices(partner_choices(self.session, exclude=participant_id))
@@ -315,7 +327,9 @@ class ParticipantView(AuditedModelView):
                     )
                     .order_by(Commitment.id)
                 ):
-                    form.commitments.append_entry({"id": str(c.id), "text": c.text, "sign": c.sign})
+                    form.commitments.append_entry(
+                        {"id": str(c.id), "text": c.text, "label": label_of(c), "sign": c.sign}
+                    )
         while sum(1 for e in form.commitments if not e.form.id.data) < COMMITMENT_ROWS_BLANK:
             form.commitments.append_entry()
         return form

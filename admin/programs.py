@@ -440,6 +440,7 @@ class ProgramView(ScopedModelView):
             program=program,
             rows=rows,
             samples=texts.SAMPLE_VALUES,
+            names=texts.TEXT_NAMES,
             languages=texts.LANGUAGES,
         )
 

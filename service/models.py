@@ -83,6 +83,7 @@ class Program(SQLModel, table=True):
     messaging_service_sid: str | None = Field(default=None, max_length=34)
     timezone: str = Field(default="UTC", max_length=64)
     language: str = Field(default=Language.EN, max_length=8)
+    country: str = Field(default="US", max_length=2)  # ISO 3166 alpha-2: national numbers
     cadence: str = Field(default="daily@19:00", max_length=64)
     quiet_start: str = Field(default="08:00", max_length=5)
     quiet_end: str = Field(default="21:00", max_length=5)
@@ -239,6 +240,7 @@ class Commitment(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     participant_id: int = Field(foreign_key="participant.id", index=True)
     text: str
+    label: str = Field(default="", max_length=32)  # short form for the texts that list it
     sign: str = ""
     status: str = Field(default=CommitmentStatus.PROPOSED, max_length=16)
     proposed_by: str = Field(default=ProposedBy.FACILITATOR, max_length=16)

@@ -217,11 +217,11 @@ TEMPLATES: dict[str, dict[str, str]] = {
         "es": "Gracias, te llamamos en unos minutos.",
     },
     # --- Step 5: living the alignment ----------------------------------------------------
+    # The check-in, partner check-in, nudge and weekly summary list short labels: with
+    # three labels of 32 characters each still fits one segment.
     "checkin": {
-        "en": "Check-in time. Did you keep each commitment?\n{items}\nReply Y or N for each, "
-        "e.g. Y N, or P for partly. A note after is welcome.",
-        "es": "Es hora del seguimiento. ¿Cumpliste cada compromiso?\n{items}\nResponde SI o "
-        "NO para cada uno, p. ej. SI NO, o P si fue en parte. Puedes dejar una nota.",
+        "en": "Did you keep each one?\n{items}\nReply Y, N or P (partly).",
+        "es": "¿Cumpliste cada uno?\n{items}\nResponde S, N o P (en parte).",
     },
     "checkin_clarify": {
         "en": "Sorry, we didn't quite follow. Please reply one letter per commitment, in "
@@ -240,8 +240,8 @@ TEMPLATES: dict[str, dict[str, str]] = {
         "es": "Gracias por responder. Cada respuesta sincera ayuda, sea cual sea.",
     },
     "checkin_nudge": {
-        "en": "A gentle reminder: your check-in is still open. A quick Y, N or P is enough.",
-        "es": "Un pequeño recordatorio: tu seguimiento sigue abierto. Basta con SI, NO o P.",
+        "en": "A gentle reminder:\n{items}\nA quick Y, N or P is enough.",
+        "es": "Un pequeño recordatorio:\n{items}\nBasta con S, N o P.",
     },
     "checkin_missed": {
         "en": "We didn't hear back on the last check-in, and that's okay. We'll ask again "
@@ -249,11 +249,16 @@ TEMPLATES: dict[str, dict[str, str]] = {
         "es": "No recibimos respuesta al seguimiento anterior, y no pasa nada. Te "
         "preguntaremos de nuevo en el siguiente.",
     },
+    # What was kept leads; a week with nothing kept gets a fresh start, never a zero.
     "weekly_summary": {
-        "en": "Your week: {kept_7d}% of commitments kept. Current streak: {streak}. Thank "
-        "you for staying with it.",
-        "es": "Tu semana: {kept_7d}% de compromisos cumplidos. Racha actual: {streak}. "
-        "Gracias por seguir adelante.",
+        "en": "This week you kept:\n{kept}\nThank you.",
+        "es": "Esta semana cumpliste:\n{kept}\nGracias.",
+    },
+    "weekly_summary_fresh": {
+        "en": "A new week starts today. Whatever last week held, each check-in is a fresh "
+        "chance to keep your word. Thank you for staying with it.",
+        "es": "Hoy empieza una semana nueva. Pase lo que haya pasado, cada seguimiento es "
+        "una nueva oportunidad de cumplir tu palabra. Gracias por seguir.",
     },
     "milestone": {
         "en": "{streak} check-ins in a row with your word kept. That's trust being rebuilt, "
@@ -262,10 +267,8 @@ TEMPLATES: dict[str, dict[str, str]] = {
         "reconstruye promesa a promesa. Bien hecho.",
     },
     "partner_checkin": {
-        "en": "From where you stand, did {partner} keep each shared commitment?\n{items}\n"
-        "Reply Y, N or P for each, in order.",
-        "es": "Desde tu punto de vista, ¿ha cumplido {partner} cada compromiso compartido?\n"
-        "{items}\nResponde SI, NO o P para cada uno, en orden.",
+        "en": "Did {partner} keep these?\n{items}\nY, N or P (partly).",
+        "es": "¿{partner} cumple con esto?\n{items}\nS, N o P (en parte).",
     },
     # --- Closing -------------------------------------------------------------------------
     "closing_restored": {
@@ -282,9 +285,62 @@ TEMPLATES: dict[str, dict[str, str]] = {
     },
 }
 
-# Templates with a placeholder of unbounded length (a list of commitments): they may run
-# over one segment, so only their fixed part is held to the one-segment rule.
-VARIABLE_LENGTH: frozenset[str] = frozenset({"commitments_list", "checkin", "partner_checkin"})
+# What each text is, in words, for the admin and the texts report.
+TEXT_NAMES: dict[str, str] = {
+    "invite": "invitation",
+    "consent_thanks": "thanks for consenting",
+    "consent_reminder": "consent reminder",
+    "unknown_sender": "answer to an unknown number",
+    "step1_what_happened": "step 1: what happened",
+    "step1_emotions": "step 1: emotions",
+    "step1_pattern": "step 1: older pattern",
+    "step2_responsibility": "step 2: taking responsibility",
+    "step3_intro": "step 3: the call",
+    "call_reminder": "reminder of the step 3 call",
+    "ack_statement": "thanks for an answer",
+    "next_prompt_morning": "next question tomorrow",
+    "commitments_list": "list of new commitments",
+    "commitment_agree_prompt": "request to agree",
+    "agreement_reminder": "reminder to agree",
+    "commitments_agreed": "commitments agreed",
+    "commitment_change_received": "change request received",
+    "commitment_waiting_partner": "waiting for the partner",
+    "commitment_added": "commitment written down",
+    "help": "HELP answer",
+    "resumed": "messages back on",
+    "paused": "PAUSE answer",
+    "unpaused": "welcome back",
+    "status": "STATUS answer",
+    "headsup_thanks": "thanks for a heads-up",
+    "skipped": "SKIP answer",
+    "media_not_read": "answer to a photo or file",
+    "note_saved": "note kept",
+    "nothing_to_skip": "nothing to skip",
+    "call_requested": "CALL answer",
+    "checkin": "check-in",
+    "checkin_clarify": "check-in question again",
+    "checkin_note_kept": "note kept with the check-in",
+    "checkin_thanks": "thanks for checking in",
+    "checkin_nudge": "check-in nudge",
+    "checkin_missed": "missed check-in",
+    "weekly_summary": "weekly summary",
+    "weekly_summary_fresh": "weekly summary after a hard week",
+    "milestone": "streak milestone",
+    "partner_checkin": "partner check-in",
+    "closing_restored": "closing, trust restored",
+    "closing_ended": "closing, clear ending",
+}
+
+# Templates with a placeholder of unbounded length (the full wording of the commitments):
+# they may run over one segment, so only their fixed part is held to the one-segment rule.
+VARIABLE_LENGTH: frozenset[str] = frozenset({"commitments_list"})
+
+# Three labels of the longest length a label may have (core/commitment_labels.py).
+SAMPLE_LABELS = (
+    "Share the weekly numbers by noon",
+    "Tell Sam by Thursday if I cannot",
+    "Call Dana before each big choice",
+)
 
 # The longest values we expect in practice; tests and the admin's live segment counter
 # render with these. The database allows longer names: a text carrying one may then take
@@ -300,7 +356,8 @@ SAMPLE_VALUES: dict[str, str] = {
     "commitments_count": "12",
     "streak": "365",
     "kept_7d": "100",
-    "items": "",  # unbounded; see VARIABLE_LENGTH
+    "items": "",  # filled in below: three labels
+    "kept": "",
 }
 
 # Carrier rules (CTIA) want opt-out instructions in these, so overrides must keep them.
@@ -352,6 +409,20 @@ def step_name(step: int, lang: str | None = DEFAULT_LANGUAGE) -> str:
 def format_items(items: Iterable[str]) -> str:
     """Numbered list for `{items}`: '1) ...' one per line."""
     return "\n".join(f"{i}) {text.strip()}" for i, text in enumerate(items, start=1))
+
+
+_OF = {"en": "of", "es": "de"}
+
+
+def format_kept(rows: Iterable[tuple[str, int, int]], lang: str | None) -> str:
+    """`{kept}` in the weekly summary: 'label: 5 of 7' for each (label, kept, asked) with
+    something kept; the rest are left out, so the text only ever says what went well."""
+    of = _OF[normalise_language(lang)]
+    return "\n".join(f"{label}: {kept} {of} {asked}" for label, kept, asked in rows if kept > 0)
+
+
+SAMPLE_VALUES["items"] = format_items(SAMPLE_LABELS)
+SAMPLE_VALUES["kept"] = format_kept([(label, 7, 7) for label in SAMPLE_LABELS], "en")
 
 
 def _format(text: str, allowed: frozenset[str], values: Mapping[str, str]) -> str:

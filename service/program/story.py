@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 from sqlmodel import Session, select
 
 from service.core import texts
+from service.core.commitment_labels import label_of
 from service.core.enums import CheckInKind, RecordingStatus
 from service.core.redact import mask_phone
 from service.models import (
@@ -57,6 +58,7 @@ def participant_story(s: Session, pid: int, now: datetime) -> dict:
     commitments = [
         {
             "c": c,
+            "label": label_of(c),
             "kept_7d": scores.percent(scores.commitment_ratio(s, c, now, 7)),
             "kept_30d": scores.percent(scores.commitment_ratio(s, c, now, 30)),
         }

@@ -101,9 +101,9 @@ def test_a_week_of_checkins(app, services, pair, clock, local_twilio, twilio_pos
             log.append((to, local.day, body.split(".")[0][:20]))
             kind = (
                 "self"
-                if body.startswith("Check-in time")
+                if body.startswith("Did you keep each one?")
                 else "partner"
-                if body.startswith("From where you stand")
+                if body.startswith("Did ") and " keep these?" in body
                 else None
             )
             reply = script.get((to, local.day, kind)) if kind else None

@@ -8,6 +8,7 @@ import string
 
 import pytest
 
+from service.core.commitment_labels import LABEL_MAX
 from service.core.segments import (
     GSM7_BASIC,
     GSM7_EXTENSION,
@@ -18,6 +19,7 @@ from service.core.segments import (
 )
 from service.core.texts import (
     LANGUAGES,
+    SAMPLE_LABELS,
     SAMPLE_VALUES,
     STEP_NAMES,
     TEMPLATES,
@@ -144,11 +146,15 @@ def test_sample_values_cover_every_placeholder():
     assert len(SAMPLE_VALUES["program"]) == 20
     assert len(SAMPLE_VALUES["facilitator"]) == 20
     assert len(SAMPLE_VALUES["first_name"]) == 12
-    assert SAMPLE_VALUES["items"] == ""
+    # The texts sent again and again list three labels of the longest a label may be.
+    assert SAMPLE_VALUES["items"] == format_items(SAMPLE_LABELS)
+    assert [len(label) for label in SAMPLE_LABELS] == [LABEL_MAX] * 3
 
 
-def test_variable_length_templates_hold_the_items():
-    assert {key for key in TEMPLATES if "items" in placeholders(key)} == VARIABLE_LENGTH
+def test_only_the_agreement_list_holds_full_wording():
+    assert {"commitments_list"} == VARIABLE_LENGTH
+    listing = {key for key in TEMPLATES if "items" in placeholders(key)} - VARIABLE_LENGTH
+    assert listing == {"checkin", "partner_checkin", "checkin_nudge"}
 
 
 def test_variable_length_renders_a_list():
