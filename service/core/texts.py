@@ -19,6 +19,7 @@ import logging
 import re
 import string
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 
 from service.core.enums import Language
 from service.core.keywords import OPT_OUT_WORDS
@@ -502,3 +503,56 @@ def validate_override(key: str, text: str) -> list[str]:
 def _mentions_opt_out(text: str) -> bool:
     words = set(re.findall(r"[^\W_]+", text.casefold()))
     return any(word in words for word in OPT_OUT_WORDS if " " not in word)
+
+
+@dataclass(frozen=True)
+class TextReport:
+    """One participant-facing text as a program sends it, and what it costs."""
+
+    key: str
+    language: str
+    text: str
+    characters: int
+    encoding: str
+    segments: int
+    override: bool  # the program's own wording, not the default
+
+    @property
+    def fails(self) -> bool:
+        """A default over one segment is a fault; an override is only reported."""
+        return self.segments > 1 and not self.override
+
+
+def report(
+    values: Mapping[str, str],
+    overrides: Mapping[str, Mapping[str, str]] | None = None,
+    labels: Iterable[str] = SAMPLE_LABELS,
+) -> list[TextReport]:
+    """Every text in every language, rendered with `values` (the longest names are used for
+    anything missing) and `labels` in the texts that list commitments."""
+    labels = list(labels)
+    filled = {
+        **SAMPLE_VALUES,
+        **{name: value for name, value in values.items() if value},
+        "items": format_items(labels),
+    }
+    rows = []
+    for key in TEMPLATES:
+        for lang in LANGUAGES:
+            values_here = {**filled, "kept": format_kept([(lb, 7, 7) for lb in labels], lang)}
+            own = ((overrides or {}).get(key) or {}).get(lang)
+            override = isinstance(own, str) and _renders(own, key, values_here)
+            text = render(key, lang, overrides if override else None, **values_here)
+            info = segment_info(text)
+            rows.append(
+                TextReport(key, lang, text, len(text), info.encoding, info.segments, bool(override))
+            )
+    return rows
+
+
+def _renders(text: str, key: str, values: Mapping[str, str]) -> bool:
+    try:
+        _format(text, placeholders(key), values)
+    except TemplateError:
+        return False
+    return True
