@@ -45,12 +45,13 @@ from wtforms.validators import InputRequired, Length, Optional, ValidationError
 from admin import exports, importer
 from admin.base import visible_program_ids
 from admin.choices import as_choices, partner_choices, program_choices
-from admin.views import AuditedModelView, program_name
+from admin.views import AuditedModelView, program_country, program_name
 from service import records
 from service.core import schedule, texts
 from service.core.commitment_labels import LABEL_MAX, label_of
+from service.core.countries import DEFAULT_COUNTRY
 from service.core.enums import OPEN_COMMITMENTS, Language, Outcome, ParticipantStatus, label
-from service.core.phones import normalize_phone
+from service.core.phones import display_phone, normalize_phone
 from service.core.redact import mask_phone
 from service.models import (
     Commitment,
@@ -89,8 +90,10 @@ def step_label(step: int) -> str:
 
 
 def phone_validator(form, field):
+    """Read in the chosen program's country ("07911 123456" in a GB program)."""
+    country = getattr(form, "countries", {}).get(form.program_id.data, DEFAULT_COUNTRY)
     try:
-        field.data = normalize_phone(field.data)
+        field.data = normalize_phone(field.data, country)
     except ValueError as exc:
         raise ValidationError(str(exc)) from None
 
@@ -119,7 +122,7 @@ class ParticipantForm(SecureForm):
     name = StringField("Name", validators=[InputRequired(), Length(max=120)])
     phone = StringField(
         "Phone", validators=[InputRequired(), phone_validator],
-        description="Any format; stored as E.164 (+15550100200). US numbers may omit +1.",
+        description="Any format; numbers without +country are read in the program's country.",
     )  # fmt: skip
     timezone = StringField(
         "Time zone", validators=[InputRequired(), timezone_validator],
@@ -239,7 +242,9 @@ class ParticipantView(AuditedModelView):
         "program_id": lambda v, c, m, n: program_name(v.session, m.program_id),
         "step": lambda v, c, m, n: step_label(m.step),
         "status": lambda v, c, m, n: label("participant_status", m.status),
-        "phone": lambda v, c, m, n: mask_phone(m.phone),
+        "phone": lambda v, c, m, n: mask_phone(
+            display_phone(m.phone, program_country(v.session, m.program_id))
+        ),
         "kept_7d": lambda v, c, m, n: scores.percent(_stats(m.id)[0]),
         "kept_30d": lambda v, c, m, n: scores.percent(_stats(m.id)[1]),
         "last_inbound_at": lambda v, c, m, n: (
@@ -258,7 +263,7 @@ class ParticipantView(AuditedModelView):
         for term in search.split():
             like = f"%{term}%"
             clause = Participant.name.ilike(like)
-            digits = re.sub(r"\D", "", term)
+            digits = re.sub(r"\D", "", term).lstrip("0")  # "07911 123456" is +44 7911…
             if len(digits) >= 3:
                 clause = sa.or_(clause, Participant.phone.like(f"%{digits}%"))
             query = query.filter(clause)
@@ -291,6 +296,7 @@ class ParticipantView(AuditedModelView):
 
     def _choices(self, form, participant_id=None):
         form.program_id.choices = as_choices(program_choices(self.session))
+        form.countries = dict(self.session.execute(sa.select(Program.id, Program.country)).all())
         form.partner_id.choices = as_choices(partner_choices(self.session, exclude=participant_id))
 
     def create_form(self, obj=None):
@@ -317,6 +323,8 @@ class ParticipantView(AuditedModelView):
             form.program_id.choices = [SelectChoice(obj.program_id, name)]
             form.program_id.data = obj.program_id
             if request.method == "GET":
+                country = program_country(self.session, obj.program_id)
+                form.phone.data = display_phone(obj.phone, country)
                 form.partner_id.data = obj.partner_id or 0
                 form.commitments.entries = []
                 form.commitments.last_index = -1

@@ -93,7 +93,11 @@ def set_password_cmd(email, password) -> None:
 @click.option("--owner", "owner_email", required=True, help="Facilitator e-mail.")
 @click.option("--timezone", default="UTC", show_default=True)
 @click.option("--sender", default=None, help="The program's Twilio number (E.164).")
-def create_program_cmd(name, owner_email, timezone, sender) -> None:
+@click.option(
+    "--country", default=None,
+    help="Two-letter code national numbers are read in (default: the time zone's, else US).",
+)  # fmt: skip
+def create_program_cmd(name, owner_email, timezone, sender, country) -> None:
     """Create a program owned by a facilitator."""
     from service.program.matching import defaults_of
     from service.program.programs import ProgramError, create_program
@@ -110,6 +114,7 @@ def create_program_cmd(name, owner_email, timezone, sender) -> None:
                 name=name,
                 timezone=timezone,
                 sender_number=sender,
+                country=country,
                 now=services.now(),
                 defaults=defaults_of(services.settings),
             )

@@ -20,6 +20,18 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column("label", sa.String(length=32), nullable=False, server_default=""))
     with op.batch_alter_table("program", schema=None) as batch_op:
         batch_op.add_column(sa.Column("country", sa.String(length=2), nullable=False, server_default="US"))
+    # A program already running reads numbers in its time zone's country where the zone
+    # belongs to one (Europe/London: GB), else in the US, as it did until now.
+    from service.core.countries import country_of_zone
+    from service.infra.zones import zone_countries
+
+    conn = op.get_bind()
+    zones = zone_countries()
+    for program_id, timezone in conn.execute(sa.text("SELECT id, timezone FROM program")).all():
+        conn.execute(
+            sa.text("UPDATE program SET country = :country WHERE id = :id"),
+            {"country": country_of_zone(timezone, zones), "id": program_id},
+        )
 
 
 def downgrade() -> None:

@@ -9,6 +9,7 @@ from sqlmodel import Session, select
 from service.core import texts
 from service.core.commitment_labels import label_of
 from service.core.enums import CheckInKind, RecordingStatus
+from service.core.phones import display_phone
 from service.core.redact import mask_phone
 from service.models import (
     AttentionItem,
@@ -79,7 +80,7 @@ def participant_story(s: Session, pid: int, now: datetime) -> dict:
     results = results_of(s, [c.id for c in checkins])
     return {
         "p": p,
-        "masked_phone": mask_phone(p.phone),
+        "masked_phone": mask_phone(display_phone(p.phone, program.country if program else None)),
         "program": program,
         "partner": partner,
         "step_label": step_label(p.step),

@@ -110,7 +110,7 @@ def test_list_is_scoped_masks_phones_and_shows_figures(admin_app, client, world)
     login(client)
     page = client.get("/admin/participants/").text
     assert "Ari Ana-side" in page and "Cy Shared" in page and "Bo Ben-side" not in page
-    assert "+12015550111" not in page and "+•••••••••11" in page
+    assert "+12015550111" not in page and "(•••) •••-••11" in page
     assert "1. Naming the misalignment" in page
     assert "Kept 7d" in page and "Last reply" in page and "Import CSV" in page
 

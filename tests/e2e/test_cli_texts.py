@@ -8,7 +8,7 @@ import json
 from sqlmodel import Session, select
 
 from service.core.texts import LANGUAGES, SAMPLE_LABELS, TEMPLATES
-from service.models import Program
+from service.models import Participant, Program
 from tests.e2e.test_cli import cli_env, ok, realign  # noqa: F401 (fixtures)
 
 KEYS = {"key", "language", "text", "characters", "encoding", "segments", "override"}
@@ -82,3 +82,17 @@ def test_an_unknown_program_is_a_clear_error(realign, db):  # noqa: F811
     result = realign("texts", "--program", "999999")
     assert result.exit_code == 2
     assert result.stderr.strip() == "Error: no program with id 999999"
+
+
+def test_create_program_takes_a_country_and_enrol_reads_numbers_in_it(realign, db):  # noqa: F811
+    owner = ("--owner", "d@example.org")
+    password = ("--password", "pw-is-long-1")
+    ok(realign("create-facilitator", "--email", owner[1], "--name", "D", *password))
+    ok(realign("create-program", "--name", "London", *owner, "--timezone", "Europe/London"))
+    ok(realign("create-program", "--name", "Madrid", *owner, "--country", "ES"))
+    with Session(db) as session:
+        countries = {p.name: p.country for p in session.exec(select(Program))}
+    assert countries == {"London": "GB", "Madrid": "ES"}
+    ok(realign("enroll", "--program", "London", "--name", "Gil", "--phone", "07911 123456"))
+    with Session(db) as session:
+        assert session.exec(select(Participant.phone)).one() == "+447911123456"
