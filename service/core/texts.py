@@ -4,9 +4,11 @@ Defaults are short enough to read on a lock screen: each fits one SMS segment wh
 with the longest realistic values (`SAMPLE_VALUES`). They stay within the GSM-7 alphabet,
 because a single character outside it (a curly quote, an emoji, or Spanish á í ó ú) sends
 the whole message as UCS-2 and cuts a segment from 160 to 70 characters; the Spanish is
-worded to avoid those accents rather than drop them. Keywords in the Spanish texts are the
-Spanish ones the keyword parser understands (SI, ACEPTO, LLAMAR...); STOP is kept because
-carriers handle it everywhere.
+worded to avoid those accents rather than drop them ("lo ocurrido", "tuvo", "ya no" where
+"pasó", "sintió" or "más" would cost a segment). The Spanish is one neutral Latin American /
+US Spanish, with "tú" and the preterite ("aceptaste", not "has aceptado"). Keywords in the
+Spanish texts are the Spanish ones the keyword parser understands (SI, ACEPTO, LLAMAR...);
+STOP is kept because carriers handle it everywhere.
 
 A program may override any text per language (`{key: {lang: text}}`); `render` falls back
 to the default when an override cannot be rendered, and `validate_override` tells the admin
@@ -77,27 +79,27 @@ TEMPLATES: dict[str, dict[str, str]] = {
     "step1_what_happened": {
         "en": "Step 1. In a few sentences, what happened? Just the facts, as someone who was "
         "there but took no side might describe them.",
-        "es": "Paso 1. En pocas frases, ¿qué ha pasado? Solo los hechos, sin juzgar, como si "
-        "lo contara un testigo.",
+        "es": "Paso 1. En pocas frases, cuenta lo ocurrido: solo los hechos, sin juzgar, como "
+        "si lo contara un testigo.",
     },
     "step1_emotions": {
         "en": "What did you feel when it happened? And what do you think the other person "
         "felt? Any words are fine.",
-        "es": "¿Qué sentiste en ese momento? ¿Y qué crees que ha sentido la otra persona? "
+        "es": "¿Qué sentiste en ese momento? ¿Y qué emociones crees que tuvo la otra persona? "
         "Cualquier palabra vale.",
     },
     "step1_pattern": {
         "en": "Does this repeat an older pattern, between you or earlier in your life? Share "
         "as much or as little as you like.",
-        "es": "¿Esto repite algo que ya ha pasado antes, entre ustedes o en tu vida? Comparte "
+        "es": "¿Esto repite algo que ya pasaba antes, entre ustedes o en tu vida? Comparte "
         "tanto o tan poco como quieras.",
     },
     # --- Step 2: taking responsibility ---------------------------------------------------
     "step2_responsibility": {
         "en": "Step 2. Only your own part: what did you do or not do, and how did it affect "
         'them? No need to explain why. Think "I see how my action affected you."',
-        "es": "Paso 2. Solo tu parte: ¿qué hiciste o dejaste de hacer, y qué efecto ha "
-        'tenido en la otra persona? Sin justificarte. La idea: "Veo que te ha afectado."',
+        "es": "Paso 2. Solo tu parte: ¿qué hiciste o no hiciste, y qué efecto tuvo en la "
+        'otra persona? Sin justificarte. La idea: "Veo el efecto que tuvo en ti lo que hice."',
     },
     # --- Step 3: listening deeply --------------------------------------------------------
     "step3_intro": {
@@ -130,7 +132,7 @@ TEMPLATES: dict[str, dict[str, str]] = {
         "en": "Reply AGREE to confirm, or CHANGE followed by your own wording and "
         "{facilitator} will go over it with you.",
         "es": "Responde ACEPTO para confirmar, o CAMBIAR seguido de tus propias palabras y "
-        "{facilitator} lo va a revisar contigo.",
+        "{facilitator} las va a revisar contigo.",
     },
     "agreement_reminder": {
         "en": "Thanks, we've kept that for {facilitator}. To confirm your commitments, reply "
@@ -141,22 +143,22 @@ TEMPLATES: dict[str, dict[str, str]] = {
     "commitments_agreed": {
         "en": "Thank you, your commitments are agreed. We'll check in on them from here. If "
         "one is ever at risk, text HEADSUP and a few words.",
-        "es": "Gracias, tus compromisos quedan acordados. Te preguntaremos por ellos. Si "
+        "es": "Gracias, tus compromisos quedan acordados. Te vamos a preguntar por ellos. Si "
         "alguno corre riesgo, escribe AVISO y unas palabras.",
     },
     "commitment_change_received": {
         "en": "Thanks, we've sent your wording to {facilitator}, who will go over it with you.",
-        "es": "Gracias, hemos enviado tus palabras a {facilitator}, que lo va a revisar contigo.",
+        "es": "Gracias, le enviamos tus palabras a {facilitator}, que las va a revisar contigo.",
     },
     "commitment_waiting_partner": {
         "en": "Thank you, you've agreed. We're waiting for {partner} to agree the same "
         "wording, and we'll let you know.",
-        "es": "Gracias, ya has aceptado. Esperamos a que {partner} acepte el mismo texto y te "
-        "avisaremos.",
+        "es": "Gracias, ya aceptaste. Esperamos a que {partner} acepte el mismo texto y te "
+        "avisamos.",
     },
     "commitment_added": {
         "en": "Thanks, we've written down your commitment. {facilitator} can see it too.",
-        "es": "Gracias, hemos anotado tu compromiso y {facilitator} ya lo puede ver.",
+        "es": "Gracias, anotamos tu compromiso y {facilitator} ya lo puede ver.",
     },
     # --- Keywords ------------------------------------------------------------------------
     "help": {
@@ -174,17 +176,54 @@ TEMPLATES: dict[str, dict[str, str]] = {
     "paused": {
         "en": "Okay, we've paused your messages. Text RESUME whenever you're ready to pick up "
         "again.",
-        "es": "De acuerdo, hemos pausado tus mensajes. Escribe SEGUIR cuando quieras retomarlos.",
+        "es": "De acuerdo, pausamos tus mensajes. Escribe SEGUIR cuando quieras retomarlos.",
     },
     "unpaused": {
         "en": "Welcome back. We'll pick up where you left off.",
         "es": "Hola de nuevo. Seguimos donde lo dejaste.",
     },
+    # STATUS: where they are, what is next and when, in their time (core/status.py picks).
     "status": {
-        "en": "Where you are: {step_name}. Active commitments: {commitments_count}. Current "
-        "streak: {streak}.",
-        "es": "Vas por: {step_name}. Compromisos activos: {commitments_count}. Racha actual: "
-        "{streak}.",
+        "en": "You're in step {step} of 5: {step_name}. We'll text you when there's a next "
+        "step. Thank you for your patience.",
+        "es": "Vas en el paso {step} de 5: {step_name}. Te escribimos cuando haya un "
+        "siguiente paso. Gracias por tu paciencia.",
+    },
+    "status_answer": {
+        "en": "You're in step {step} of 5: {step_name}. Next is your answer to the last "
+        "question, whenever you're ready. There's no rush.",
+        "es": "Vas en el paso {step} de 5: {step_name}. Lo siguiente es responder la "
+        "pregunta que te enviamos, cuando quieras. Sin prisa.",
+    },
+    "status_later": {
+        "en": "You're in step {step} of 5: {step_name}. Your next question comes {when}, "
+        "your time. Rest until then.",
+        "es": "Vas en el paso {step} de 5: {step_name}. Tu siguiente pregunta llega {when}, "
+        "tu hora. Hasta entonces, descansa.",
+    },
+    "status_call": {
+        "en": "You're in step 3 of 5: {step_name}. Next is a short call: call {number} when "
+        "you're ready, or text CALL and we'll call you.",
+        "es": "Vas en el paso 3 de 5: {step_name}. Sigue una llamada corta: llama al "
+        "{number} cuando quieras, o escribe LLAMAR y te llamamos.",
+    },
+    "status_agree": {
+        "en": "You're in step 4 of 5: {step_name}. Next is confirming your commitments: "
+        "reply AGREE, or CHANGE and your own wording.",
+        "es": "Vas en el paso 4 de 5: {step_name}. Falta confirmar tus compromisos: "
+        "responde ACEPTO, o CAMBIAR y tus propias palabras.",
+    },
+    "status_checkin": {
+        "en": "You're in step 5 of 5: {step_name}. Your next check-in is {when}, your "
+        "time. Thank you for keeping at it.",
+        "es": "Vas en el paso 5 de 5: {step_name}. Tu siguiente seguimiento es {when}, tu "
+        "hora. Gracias por seguir.",
+    },
+    "status_paused": {
+        "en": "Your messages are paused; you're in step {step} of 5: {step_name}. Text "
+        "RESUME whenever you're ready.",
+        "es": "Tus mensajes siguen en pausa; vas en el paso {step} de 5: {step_name}. "
+        "Escribe SEGUIR cuando quieras.",
     },
     "headsup_thanks": {
         "en": "Thank you for the heads-up. Saying so early is part of keeping your word. "
@@ -217,6 +256,10 @@ TEMPLATES: dict[str, dict[str, str]] = {
         "en": "Thanks, we'll call you shortly.",
         "es": "Gracias, te llamamos en unos minutos.",
     },
+    "call_scheduled": {
+        "en": "Thanks. So we don't call at a bad hour, we'll call you {when}, your time.",
+        "es": "Gracias. Para no llamarte a deshoras, te llamamos {when}, tu hora.",
+    },
     # --- Step 5: living the alignment ----------------------------------------------------
     # The check-in, partner check-in, nudge and weekly summary list short labels: with
     # three labels of 32 characters each still fits one segment.
@@ -227,7 +270,7 @@ TEMPLATES: dict[str, dict[str, str]] = {
     "checkin_clarify": {
         "en": "Sorry, we didn't quite follow. Please reply one letter per commitment, in "
         "order: Y kept, N not kept, P partly.",
-        "es": "Perdona, no lo entendimos bien. Responde una letra por compromiso, en orden: S "
+        "es": "Disculpa, no te entendimos bien. Responde una letra por compromiso, en orden: S "
         "cumplido, N no cumplido, P en parte.",
     },
     "checkin_note_kept": {
@@ -247,8 +290,8 @@ TEMPLATES: dict[str, dict[str, str]] = {
     "checkin_missed": {
         "en": "We didn't hear back on the last check-in, and that's okay. We'll ask again "
         "next time.",
-        "es": "No recibimos respuesta al seguimiento anterior, y no pasa nada. Te "
-        "preguntaremos de nuevo en el siguiente.",
+        "es": "No recibimos respuesta al seguimiento anterior, y no pasa nada. Te volvemos a "
+        "preguntar en el siguiente.",
     },
     # What was kept leads; a week with nothing kept gets a fresh start, never a zero.
     "weekly_summary": {
@@ -275,14 +318,14 @@ TEMPLATES: dict[str, dict[str, str]] = {
     "closing_restored": {
         "en": "Thank you for the care you've put into this. You've done the work of "
         "rebuilding trust. Your program is complete, so this is our last message. Take care.",
-        "es": "Gracias por el cuidado que has puesto en esto. Has hecho el trabajo de "
-        "reconstruir la confianza. El programa termina con este mensaje. Te deseamos lo mejor.",
+        "es": "Gracias por el cuidado que pusiste en esto. Hiciste el trabajo de reconstruir "
+        "la confianza. El programa termina con este mensaje. Te deseamos lo mejor.",
     },
     "closing_ended": {
         "en": "Thank you for your honesty and effort. This program is now closed and we won't "
         "send more messages. Ending clearly is a form of care too.",
-        "es": "Gracias por tu sinceridad y tu esfuerzo. Este programa ha terminado y no te "
-        "enviaremos mensajes. Cerrar con claridad es otra forma de cuidar.",
+        "es": "Gracias por tu sinceridad y tu esfuerzo. Este programa llega a su fin y ya no "
+        "te enviaremos mensajes. Cerrar con claridad es otra forma de cuidar.",
     },
 }
 
@@ -312,12 +355,19 @@ TEXT_NAMES: dict[str, str] = {
     "paused": "PAUSE answer",
     "unpaused": "welcome back",
     "status": "STATUS answer",
+    "status_answer": "STATUS answer, a question open",
+    "status_later": "STATUS answer, next question later",
+    "status_call": "STATUS answer, the step 3 call",
+    "status_agree": "STATUS answer, commitments to agree",
+    "status_checkin": "STATUS answer, next check-in",
+    "status_paused": "STATUS answer, paused",
     "headsup_thanks": "thanks for a heads-up",
     "skipped": "SKIP answer",
     "media_not_read": "answer to a photo or file",
     "note_saved": "note kept",
     "nothing_to_skip": "nothing to skip",
     "call_requested": "CALL answer",
+    "call_scheduled": "CALL answer, the call later",
     "checkin": "check-in",
     "checkin_clarify": "check-in question again",
     "checkin_note_kept": "note kept with the check-in",
@@ -354,9 +404,9 @@ SAMPLE_VALUES: dict[str, str] = {
     "number": "+1 (415) 555-0134",  # 17
     "contact": "m.oyelaran@northside.org",  # 24
     "step_name": max((n for names in STEP_NAMES.values() for n in names.values()), key=len),
-    "commitments_count": "12",
+    "step": "5",
+    "when": "el 30/12 a las 12:30 p. m.",  # core/status.py: the longest in either language
     "streak": "365",
-    "kept_7d": "100",
     "items": "",  # filled in below: three labels
     "kept": "",
 }

@@ -189,8 +189,9 @@ def test_invite_asks_for_yes():
 def test_render_fills_values():
     text = render("invite", program="Team Reset", facilitator="Ana")
     assert text.startswith("Hi, this is Team Reset with Ana.")
-    assert render("status", "es", step_name="Escuchar a fondo", commitments_count=2, streak=5) == (
-        "Vas por: Escuchar a fondo. Compromisos activos: 2. Racha actual: 5."
+    assert render("status", "es", step_name="Escuchar a fondo", step=3) == (
+        "Vas en el paso 3 de 5: Escuchar a fondo. Te escribimos cuando haya un siguiente paso. "
+        "Gracias por tu paciencia."
     )
 
 
@@ -261,9 +262,9 @@ def test_broken_override_falls_back_and_is_logged(bad, caplog):
 
 
 def test_override_needing_a_value_the_caller_lacks_falls_back():
-    overrides = {"status": {"en": "Step: {step_name}, streak {streak}"}}
-    text = render("status", "en", overrides, step_name="Listening deeply", streak=3)
-    assert text == "Step: Listening deeply, streak 3"
+    overrides = {"status": {"en": "Step {step}: {step_name}"}}
+    text = render("status", "en", overrides, step_name="Listening deeply", step=3)
+    assert text == "Step 3: Listening deeply"
     overrides = {"help": {"en": "Questions? {contact}. STOP to opt out."}}
     values = {**VALUES, "contact": "x"}
     assert render("help", "en", overrides, **values) == "Questions? x. STOP to opt out."
