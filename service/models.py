@@ -124,6 +124,7 @@ class Participant(SQLModel, table=True):
     prompt_due_at: datetime | None = _ts(default=None)
     partner_id: int | None = Field(default=None, foreign_key="participant.id")
     share_with_partner: bool = False
+    text_turns: dict = Field(default_factory=dict, sa_type=JSON)  # message bank: last wording
     # The trust ladder's rung, when it has moved them off the program's cadence.
     current_cadence: str | None = Field(default=None, max_length=64)
     next_checkin_at: datetime | None = _ts(default=None, index=True)

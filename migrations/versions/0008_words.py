@@ -1,5 +1,6 @@
 """Words: each commitment has a short label for the texts that list it; each program has
-the country whose national phone numbers it reads.
+the country whose national phone numbers it reads; each participant remembers which
+wording of the texts sent again and again they got last.
 
 Revision ID: 0008_words
 Revises: 0005_delivery_truth
@@ -18,6 +19,8 @@ depends_on = None
 def upgrade() -> None:
     with op.batch_alter_table("commitment", schema=None) as batch_op:
         batch_op.add_column(sa.Column("label", sa.String(length=32), nullable=False, server_default=""))
+    with op.batch_alter_table("participant", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("text_turns", sa.JSON(), nullable=False, server_default="{}"))
     with op.batch_alter_table("program", schema=None) as batch_op:
         batch_op.add_column(sa.Column("country", sa.String(length=2), nullable=False, server_default="US"))
     # A program already running reads numbers in its time zone's country where the zone
@@ -35,6 +38,8 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("participant", schema=None) as batch_op:
+        batch_op.drop_column("text_turns")
     with op.batch_alter_table("program", schema=None) as batch_op:
         batch_op.drop_column("country")
     with op.batch_alter_table("commitment", schema=None) as batch_op:

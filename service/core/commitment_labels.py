@@ -13,11 +13,14 @@ import re
 from collections.abc import Mapping, Sequence
 
 from service.core import texts
+from service.core.rotation import FAMILIES
 from service.core.segments import segment_info
 
 LABEL_MAX = 32
-# The texts that list labels, each measured with the longest names filled in.
-LISTING_TEXTS = ("checkin", "partner_checkin", "checkin_nudge", "weekly_summary")
+# The texts that list labels (every wording of them), measured with the longest names.
+LISTING_TEXTS = (
+    *FAMILIES["checkin"], "partner_checkin", *FAMILIES["checkin_nudge"], "weekly_summary",
+)  # fmt: skip
 
 # "I will call Sam" -> "Call Sam": the promise is implied by the text that lists it.
 _LEADS = re.compile(

@@ -115,9 +115,23 @@ TEMPLATES: dict[str, dict[str, str]] = {
         "al {number} o escribe LLAMAR y te llamamos.",
     },
     # --- Between answers -----------------------------------------------------------------
+    # The message bank (core/rotation.py): texts sent again and again have variants,
+    # taken in turn per participant, so the same wording never comes twice in a row.
     "ack_statement": {
         "en": "Thank you for sharing that. It's saved.",
         "es": "Gracias por compartirlo. Queda guardado.",
+    },
+    "ack_statement_2": {
+        "en": "Thank you. That took honesty, and it's kept safe.",
+        "es": "Gracias. Eso pide sinceridad, y queda guardado.",
+    },
+    "ack_statement_3": {
+        "en": "Got it, thank you. Your words are saved.",
+        "es": "Recibido, gracias. Tus palabras quedan guardadas.",
+    },
+    "ack_statement_4": {
+        "en": "Thank you for putting that into words. It's saved.",
+        "es": "Gracias por ponerlo en palabras. Queda guardado.",
     },
     "next_prompt_morning": {
         "en": "We'll send the next question tomorrow morning. Take care until then.",
@@ -267,6 +281,14 @@ TEMPLATES: dict[str, dict[str, str]] = {
         "en": "Did you keep each one?\n{items}\nReply Y, N or P (partly).",
         "es": "¿Cumpliste cada uno?\n{items}\nResponde S, N o P (en parte).",
     },
+    "checkin_2": {
+        "en": "How did it go?\n{items}\nReply Y, N or P (partly) for each.",
+        "es": "¿Qué tal te fue?\n{items}\nResponde S, N o P (en parte).",
+    },
+    "checkin_3": {
+        "en": "Time to look back:\n{items}\nKept? Y, N or P (partly).",
+        "es": "Para repasar:\n{items}\n¿Cumplido? S, N o P (en parte).",
+    },
     "checkin_clarify": {
         "en": "Sorry, we didn't quite follow. Please reply one letter per commitment, in "
         "order: Y kept, N not kept, P partly.",
@@ -283,9 +305,29 @@ TEMPLATES: dict[str, dict[str, str]] = {
         "en": "Thank you for checking in. Every honest answer helps, whatever it is.",
         "es": "Gracias por responder. Cada respuesta sincera ayuda, sea cual sea.",
     },
+    "checkin_thanks_2": {
+        "en": "Thanks, that's saved. Answering honestly is part of keeping your word.",
+        "es": "Gracias, queda guardado. Responder con sinceridad es parte de cumplir tu palabra.",
+    },
+    "checkin_thanks_3": {
+        "en": "Thank you. Showing up for the check-in matters, whatever the answer.",
+        "es": "Gracias. Estar presente en cada seguimiento importa, sea cual sea la respuesta.",
+    },
+    "checkin_thanks_4": {
+        "en": "Got it, thank you. Consistency is the language of trust.",
+        "es": "Recibido, gracias. La constancia es el idioma de la confianza.",
+    },
     "checkin_nudge": {
         "en": "A gentle reminder:\n{items}\nA quick Y, N or P is enough.",
         "es": "Un pequeño recordatorio:\n{items}\nBasta con S, N o P.",
+    },
+    "checkin_nudge_2": {
+        "en": "Still open, no rush:\n{items}\nY, N or P when you can.",
+        "es": "Sigue abierto, sin prisa:\n{items}\nS, N o P cuando puedas.",
+    },
+    "checkin_nudge_3": {
+        "en": "When you have a moment:\n{items}\nJust Y, N or P for each.",
+        "es": "Cuando puedas:\n{items}\nSolo S, N o P por cada uno.",
     },
     "checkin_missed": {
         "en": "We didn't hear back on the last check-in, and that's okay. We'll ask again "
@@ -342,6 +384,9 @@ TEXT_NAMES: dict[str, str] = {
     "step3_intro": "step 3: the call",
     "call_reminder": "reminder of the step 3 call",
     "ack_statement": "thanks for an answer",
+    "ack_statement_2": "thanks for an answer, wording 2",
+    "ack_statement_3": "thanks for an answer, wording 3",
+    "ack_statement_4": "thanks for an answer, wording 4",
     "next_prompt_morning": "next question tomorrow",
     "commitments_list": "list of new commitments",
     "commitment_agree_prompt": "request to agree",
@@ -369,10 +414,17 @@ TEXT_NAMES: dict[str, str] = {
     "call_requested": "CALL answer",
     "call_scheduled": "CALL answer, the call later",
     "checkin": "check-in",
+    "checkin_2": "check-in, wording 2",
+    "checkin_3": "check-in, wording 3",
     "checkin_clarify": "check-in question again",
     "checkin_note_kept": "note kept with the check-in",
     "checkin_thanks": "thanks for checking in",
+    "checkin_thanks_2": "thanks for checking in, wording 2",
+    "checkin_thanks_3": "thanks for checking in, wording 3",
+    "checkin_thanks_4": "thanks for checking in, wording 4",
     "checkin_nudge": "check-in nudge",
+    "checkin_nudge_2": "check-in nudge, wording 2",
+    "checkin_nudge_3": "check-in nudge, wording 3",
     "checkin_missed": "missed check-in",
     "weekly_summary": "weekly summary",
     "weekly_summary_fresh": "weekly summary after a hard week",

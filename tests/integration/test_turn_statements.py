@@ -58,11 +58,13 @@ def test_a_story_text_is_turned_in_eight_statements(services):
     assert replies[-2:] == ["ack_statement", "step1_emotions"]
 
 
-def test_a_check_in_answer_is_turned_in_fourteen_statements(services):
+def test_a_check_in_answer_is_turned_in_fifteen_statements(services):
+    # Fourteen, plus the UPDATE that keeps the participant's turn in the message bank (the
+    # thanks comes in a new wording each time), which lands before the streak's.
     due_population(services, 1)
     tick.tick_until_done(services)
     with services.sessions() as session:
         phone = session.scalar(sa.select(Message.to_number).where(Message.template == "checkin"))
     outcome, seen = _turn(services, "SM" + "3" * 32, phone, "Y")
     assert outcome == "checkin"
-    assert len(seen) <= 14, seen
+    assert len(seen) <= 15, seen
