@@ -124,7 +124,7 @@ def edit_commitment(
     if not text:
         raise ValueError("a commitment needs some words")
     label = (label or "").strip()
-    if not label or (label == commitment.label == suggest_label(commitment.text)):
+    if not label or (label == suggest_label(commitment.text) and commitment.label in ("", label)):
         label = suggest_label(text)
     for copy in copies(session, commitment):
         copy.text = text

@@ -82,3 +82,26 @@ def test_labels_that_would_not_fit_are_refused_at_the_form_with_the_count(admin_
     page = client.post(url, data=form_data(client, url, **fields, **rows)).text
     assert "Field cannot be longer than 32 characters." in page
     assert commitments_of(admin_app, world.shared_participant) == []
+
+
+def test_a_suggested_label_follows_new_wording_and_an_own_label_stays(admin_app, client, world):
+    login(client)
+    url = f"/admin/participants/edit/?id={world.shared_participant}"
+    fields = {"name": "Cy Shared", "phone": "+12015550133", "program_id": str(world.shared_program)}
+    with sessions(admin_app) as s:
+        old = Commitment(participant_id=world.shared_participant, text="Call Sam every Sunday")
+        own = Commitment(participant_id=world.shared_participant, text="Walk", label="Evening walk")
+        s.add_all([old, own])
+        s.commit()
+        ids = old.id, own.id
+    page = client.get(url).text  # an older commitment without a label shows its suggestion
+    assert re.search(r'id="commitments-0-label"[^>]*value="Call Sam every Sunday"', page)
+    rows = {
+        "commitments-0-id": str(ids[0]), "commitments-0-text": "Call Dana every Friday",
+        "commitments-0-label": "Call Sam every Sunday",
+        "commitments-1-id": str(ids[1]), "commitments-1-text": "Walk after dinner",
+        "commitments-1-label": "Evening walk",
+    }  # fmt: skip
+    assert client.post(url, data=form_data(client, url, **fields, **rows)).status_code == 302
+    labels = [c.label for c in commitments_of(admin_app, world.shared_participant)]
+    assert labels == ["Call Dana every Friday", "Evening walk"]
