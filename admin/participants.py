@@ -46,13 +46,15 @@ from wtforms.validators import InputRequired, Length, Optional, ValidationError
 from admin import exports, importer
 from admin.base import visible_program_ids
 from admin.choices import as_choices, partner_choices, program_choices
-from admin.views import AuditedModelView, program_name, program_names
+from admin.views import AuditedModelView, program_country, program_name
 from service import records
 from service.core import compose_rules, schedule, texts
+from service.core.commitment_labels import LABEL_MAX, label_of
+from service.core.countries import DEFAULT_COUNTRY
 from service.core.enums import OPEN_COMMITMENTS, Language, Outcome, ParticipantStatus, label
 from service.core.local_time import local
 from service.core.numbers import whole_number
-from service.core.phones import normalize_phone
+from service.core.phones import display_phone, normalize_phone
 from service.core.redact import mask_phone
 from service.models import (
     Commitment,
@@ -91,8 +93,10 @@ def step_label(step: int) -> str:
 
 
 def phone_validator(form, field):
+    """Read in the chosen program's country ("07911 123456" in a GB program)."""
+    country = getattr(form, "countries", {}).get(form.program_id.data, DEFAULT_COUNTRY)
     try:
-        field.data = normalize_phone(field.data)
+        field.data = normalize_phone(field.data, country)
     except ValueError as exc:
         raise ValidationError(str(exc)) from None
 
@@ -109,6 +113,11 @@ class CommitmentForm(Form):
 
     id = HiddenField()
     text = TextAreaField("Commitment", validators=[Optional(), Length(max=500)])
+    label = StringField(
+        "Short label", validators=[Optional(), Length(max=LABEL_MAX)],
+        description=f"What the daily texts call it, at most {LABEL_MAX} characters; "
+        "suggested from the wording when left empty.",
+    )  # fmt: skip
     sign = StringField("Sign of progress", validators=[Optional(), Length(max=300)])
 
 
@@ -116,7 +125,7 @@ class ParticipantForm(SecureForm):
     name = StringField("Name", validators=[InputRequired(), Length(max=120)])
     phone = StringField(
         "Phone", validators=[InputRequired(), phone_validator],
-        description="Any format; stored as E.164 (+15550100200). US numbers may omit +1.",
+        description="Any format; numbers without +country are read in the program's country.",
     )  # fmt: skip
     timezone = StringField(
         "Time zone", validators=[InputRequired(), timezone_validator],
@@ -160,6 +169,7 @@ def commitment_rows(form) -> list[people.CommitmentRow]:
                 id=int(cid) if cid.isdigit() else (-1 if cid else None),
                 text=entry.form.text.data or "",
                 sign=entry.form.sign.data or "",
+                label=entry.form.label.data or "",
             )
         )
     return rows
@@ -168,7 +178,8 @@ def commitment_rows(form) -> list[people.CommitmentRow]:
 def form_error(form, exc) -> bool:
     """A refusal, shown beside the field (or commitment row) it is about."""
     if isinstance(exc, people.RowError):
-        form.commitments.entries[exc.index].form.text.errors.append(str(exc))
+        row = form.commitments.entries[exc.index].form
+        getattr(row, exc.field).errors.append(str(exc))
     elif isinstance(exc, people.ErasedNumber):
         form.phone.errors.append(str(exc))
     else:
@@ -234,7 +245,9 @@ class ParticipantView(AuditedModelView):
         "program_id": lambda v, c, m, n: g.get("program_names", {}).get(m.program_id, ""),
         "step": lambda v, c, m, n: step_label(m.step),
         "status": lambda v, c, m, n: label("participant_status", m.status),
-        "phone": lambda v, c, m, n: mask_phone(m.phone),
+        "phone": lambda v, c, m, n: mask_phone(
+            display_phone(m.phone, program_country(v.session, m.program_id))
+        ),
         "kept_7d": lambda v, c, m, n: scores.percent(_stats(m.id)[0]),
         "kept_30d": lambda v, c, m, n: scores.percent(_stats(m.id)[1]),
         "last_inbound_at": lambda v, c, m, n: (
@@ -253,7 +266,7 @@ class ParticipantView(AuditedModelView):
         for term in search.split():
             like = f"%{term}%"
             clause = Participant.name.ilike(like)
-            digits = re.sub(r"\D", "", term)
+            digits = re.sub(r"\D", "", term).lstrip("0")  # "07911 123456" is +44 7911…
             if len(digits) >= 3:
                 clause = sa.or_(clause, Participant.phone.like(f"%{digits}%"))
             query = query.filter(clause)
@@ -286,7 +299,14 @@ class ParticipantView(AuditedModelView):
         )
         rows = [found[pid] for pid in ids if pid in found]
         g.participant_stats = kept_stats([r.id for r in rows])
-        g.program_names = program_names(self.session, {r.program_id for r in rows})
+        program_ids = {r.program_id for r in rows}
+        # Held for the page: a `session.get` of one (a row's number format) asks nothing.
+        g.page_programs = (
+            self.session.query(Program).filter(Program.id.in_(program_ids)).all()
+            if program_ids
+            else []
+        )
+        g.program_names = {p.id: p.name for p in g.page_programs}
         return count, rows
 
     def _apply_sorting(self, query, joins, sort_column, sort_desc):
@@ -302,8 +322,13 @@ class ParticipantView(AuditedModelView):
     def scaffold_form(self):
         return ParticipantForm
 
+    def render(self, template, **kwargs):
+        kwargs.setdefault("label_max", LABEL_MAX)
+        return super().render(template, **kwargs)
+
     def _choices(self, form, participant_id=None):
         form.program_id.choices = as_choices(program_choices(self.session))
+        form.countries = dict(self.session.execute(sa.select(Program.id, Program.country)).all())
         form.partner_id.choices = as_choices(partner_choices(self.session, exclude=participant_id))
 
     def create_form(self, obj=None):
@@ -330,6 +355,8 @@ class ParticipantView(AuditedModelView):
             form.program_id.choices = [SelectChoice(obj.program_id, name)]
             form.program_id.data = obj.program_id
             if request.method == "GET":
+                country = program_country(self.session, obj.program_id)
+                form.phone.data = display_phone(obj.phone, country)
                 form.partner_id.data = obj.partner_id or 0
                 form.commitments.entries = []
                 form.commitments.last_index = -1
@@ -340,7 +367,9 @@ class ParticipantView(AuditedModelView):
                     )
                     .order_by(Commitment.id)
                 ):
-                    form.commitments.append_entry({"id": str(c.id), "text": c.text, "sign": c.sign})
+                    form.commitments.append_entry(
+                        {"id": str(c.id), "text": c.text, "label": label_of(c), "sign": c.sign}
+                    )
         while sum(1 for e in form.commitments if not e.form.id.data) < COMMITMENT_ROWS_BLANK:
             form.commitments.append_entry()
         return form

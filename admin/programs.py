@@ -113,6 +113,12 @@ class ProgramForm(SecureForm):
     language = SelectField(
         "Language", choices=[SelectChoice("en", "English"), SelectChoice("es", "Español")]
     )
+    country = StringField(
+        "Country",
+        validators=[Optional(), Length(max=2)],
+        description="Two-letter code (US, GB, MX, ES…): phone numbers typed without +country "
+        "are read in this country. Left empty, it follows the time zone.",
+    )
     cadence_kind = SelectField(
         "Check-ins",
         choices=[SelectChoice(v, label) for v, label in CADENCE_KINDS],
@@ -209,7 +215,7 @@ class ProgramView(ScopedModelView):
     column_list = ("name", "owner_id", "status", "timezone", "cadence", "created_at")
     column_details_list = (
         "name", "owner_id", "status", "outcome", "sender_number", "messaging_service_sid",
-        "timezone", "language", "cadence", "quiet_start", "quiet_end", "pacing",
+        "timezone", "language", "country", "cadence", "quiet_start", "quiet_end", "pacing",
         "start_date", "end_date", "options", "created_at", "closed_at",
     )  # fmt: skip
     column_labels = {"owner_id": "Owner", "quiet_start": "Waking from", "quiet_end": "Waking until"}
@@ -294,6 +300,7 @@ class ProgramView(ScopedModelView):
             "messaging_service_sid",
             "timezone",
             "language",
+            "country",
             "quiet_start",
             "quiet_end",
             "pacing",
@@ -325,6 +332,7 @@ class ProgramView(ScopedModelView):
             "name",
             "timezone",
             "language",
+            "country",
             "quiet_start",
             "quiet_end",
             "pacing",
@@ -451,6 +459,7 @@ class ProgramView(ScopedModelView):
             program=program,
             rows=rows,
             samples=texts.SAMPLE_VALUES,
+            names=texts.TEXT_NAMES,
             languages=texts.LANGUAGES,
         )
 

@@ -66,6 +66,12 @@ def program_name(db, program_id: int) -> str:
     return program.name if program else ""
 
 
+def program_country(db, program_id: int) -> str | None:
+    """Whose national format the program's numbers are shown in."""
+    program = db.get(Program, program_id)
+    return program.country if program else None
+
+
 class FacilitatorView(ScopedModelView):
     """Accounts, for admins only. Passwords go through service.accounts (argon2)."""
 

@@ -93,7 +93,11 @@ def set_password_cmd(email, password) -> None:
 @click.option("--owner", "owner_email", required=True, help="Facilitator e-mail.")
 @click.option("--timezone", default="UTC", show_default=True)
 @click.option("--sender", default=None, help="The program's Twilio number (E.164).")
-def create_program_cmd(name, owner_email, timezone, sender) -> None:
+@click.option(
+    "--country", default=None,
+    help="Two-letter code national numbers are read in (default: the time zone's, else US).",
+)  # fmt: skip
+def create_program_cmd(name, owner_email, timezone, sender, country) -> None:
     """Create a program owned by a facilitator."""
     from service.program.matching import defaults_of
     from service.program.programs import ProgramError, create_program
@@ -110,6 +114,7 @@ def create_program_cmd(name, owner_email, timezone, sender) -> None:
                 name=name,
                 timezone=timezone,
                 sender_number=sender,
+                country=country,
                 now=services.now(),
                 defaults=defaults_of(services.settings),
             )
@@ -169,6 +174,53 @@ def seed_demo_cmd() -> None:
         uow.commit()
     for line in info:
         click.echo(line)
+
+
+@main.command("texts")
+@click.option("--program", "program_id", type=int, default=None, help="Program id (default: 1st).")
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON list instead of a table.")
+@click.option(
+    "--commitment", "labels", multiple=True,
+    help="A commitment label for the check-in texts (repeatable); default: the program's longest.",
+)  # fmt: skip
+def texts_cmd(program_id, as_json, labels) -> None:
+    """Print every participant-facing text of a program in each language, with its characters,
+    encoding and SMS segments. Exits 1 if a default text is over one segment (a program's own
+    wording is reported, not failed)."""
+    from service.program.texts_report import program_report
+
+    services = _services()
+    with services.sessions() as session:
+        if program_id is None:
+            program = session.exec(select(Program).order_by(Program.id)).first()
+        else:
+            program = session.get(Program, program_id)
+            if program is None:
+                _fail(f"no program with id {program_id}")
+        rows = program_report(session, program, list(labels) or None)
+    if as_json:
+        keys = ("key", "language", "text", "characters", "encoding", "segments", "override")
+        listed = [{k: getattr(r, k) for k in keys} for r in rows]
+        click.echo(json.dumps(listed, indent=2, ensure_ascii=False))
+    else:
+        click.echo(f"Texts of {program.name!r} (id {program.id})" if program else "Standard texts")
+        for r in rows:
+            mark = "  OVER ONE SEGMENT" if r.segments > 1 else ""
+            own = ", program's own wording" if r.override else ""
+            click.echo(
+                f"\n{r.key} ({r.language}): {r.characters} characters, {r.encoding}, "
+                f"{r.segments} segment{'s' if r.segments != 1 else ''}{own}{mark}"
+            )
+            click.echo("\n".join(f"  {line}" for line in r.text.splitlines()))
+    failing = [r for r in rows if r.fails]
+    summary = (
+        f"{len(failing)} standard text(s) over one segment: "
+        + ", ".join(f"{r.key} ({r.language})" for r in failing)
+        if failing
+        else f"All {sum(not r.override for r in rows)} standard texts fit one segment."
+    )
+    click.echo(summary, err=True)
+    sys.exit(1 if failing else 0)
 
 
 def _find_program(session, ref: str) -> Program:

@@ -92,6 +92,7 @@ class Program(SQLModel, table=True):
     messaging_service_sid: str | None = Field(default=None, max_length=34)
     timezone: str = Field(default="UTC", max_length=64)
     language: str = Field(default=Language.EN, max_length=8)
+    country: str = Field(default="US", max_length=2)  # ISO 3166 alpha-2: national numbers
     cadence: str = Field(default="daily@19:00", max_length=64)
     quiet_start: str = Field(default="08:00", max_length=5)
     quiet_end: str = Field(default="21:00", max_length=5)
@@ -132,6 +133,7 @@ class Participant(SQLModel, table=True):
     prompt_due_at: datetime | None = _ts(default=None)
     partner_id: int | None = Field(default=None, foreign_key="participant.id")
     share_with_partner: bool = False
+    text_turns: dict = Field(default_factory=dict, sa_type=JSON)  # message bank: last wording
     # The trust ladder's rung, when it has moved them off the program's cadence.
     current_cadence: str | None = Field(default=None, max_length=64)
     next_checkin_at: datetime | None = _ts(default=None, index=True)
@@ -290,6 +292,7 @@ class Commitment(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     participant_id: int = Field(foreign_key="participant.id", index=True)
     text: str
+    label: str = Field(default="", max_length=32)  # short form for the texts that list it
     sign: str = ""
     status: str = Field(default=CommitmentStatus.PROPOSED, max_length=16)
     proposed_by: str = Field(default=ProposedBy.FACILITATOR, max_length=16)

@@ -18,10 +18,8 @@ import logging
 from functools import wraps
 
 from flask import Blueprint, current_app, request
-from twilio.twiml.voice_response import VoiceResponse
 
 from service.core.numbers import whole_number
-from service.core.spoken import say, voice_for
 from service.services import current
 from service.voice import script
 from webhooks import forms
@@ -54,11 +52,11 @@ def spoken(view):
             return view(*args, **kwargs)
         except Exception:
             log.exception("voice webhook %s failed", request.path)
-            response = VoiceResponse()
-            name, language = voice_for("en")
-            response.say(say("sorry_error", "en"), voice=name, language=language)
-            response.hangup()
-            return twiml(str(response))
+            try:
+                req = forms.voice_request(request.form)
+            except Exception:
+                req = None
+            return twiml(script.apology(current(), req, call_id=_int("call")))
 
     return wrapped
 

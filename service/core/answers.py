@@ -2,9 +2,12 @@
 
 A check-in asks about N commitments at once. People answer with letters ("YN", "Y N"),
 words ("yes no", "partly", "all done"), emoji (thumbs, ticks and crosses), numbered pairs
-in any order ("2 n 1 y", "1Y 2N") or Spanish ("sí", "parcial"), optionally followed by a
-note. Anything we cannot read with confidence is `ambiguous`, so the caller asks one
-clarifying question instead of recording a guess.
+in any order ("2 n 1 y", "1Y 2N"), Spanish ("sí", "más o menos"), the ways people say
+"partly" ("kinda", "sort of", "casi") and the typos they make ("yse", "nop", "siii"),
+optionally followed by a note. When the answer word begins a sentence ("no pude hoy",
+"yes we talked") the note is the whole sentence, so a negation is never cut off. Anything we
+cannot read with confidence is `ambiguous`, so the caller asks one clarifying question
+instead of recording a guess.
 """
 
 from __future__ import annotations
@@ -31,21 +34,36 @@ QUESTION = "question"
 
 _ALL_KEPT, _ALL_MISSED = "all_kept", "all_missed"
 
-# Words and phrases (lower case, accents removed), longest phrases matched first.
+# Words and phrases (lower case, accents removed), longest phrases matched first. Typos
+# people really send ("yse", "nop") and the ways of saying "partly" in both languages
+# ("kinda", "sort of", "mas o menos", "casi") are answers too.
 _VOCAB: dict[tuple[str, ...], str] = {
     **{(w,): KEPT for w in (
-        "y", "yes", "yeah", "yep", "yup", "kept", "done", "did", "s", "si", "cumplido",
-        "cumpli", "hecho",
+        "y", "yes", "yeah", "yep", "yup", "yea", "yeh", "yah", "ye", "yas", "yse", "ya",
+        "kept", "done", "did",
+        "s", "si", "sip", "claro", "listo", "cumplido", "cumpli", "hecho",
     )},
-    **{(w,): MISSED for w in ("n", "no", "nope", "nah", "missed", "incumplido")},
+    **{(w,): MISSED for w in ("n", "no", "nope", "nop", "nah", "naw", "missed", "incumplido")},
     **{(w,): PARTLY for w in (
-        "p", "partly", "partially", "partial", "parcial", "parcialmente",
+        "p", "partly", "partially", "partial", "kinda", "sorta", "mostly", "somewhat", "half",
+        "halfway", "almost", "parcial", "parcialmente", "casi", "medio",
     )},
     ("not", "kept"): MISSED,
     ("not", "done"): MISSED,
+    ("not", "yet"): MISSED,
     ("no", "cumplido"): MISSED,
     ("no", "cumpli"): MISSED,
+    ("todavia", "no"): MISSED,
+    ("aun", "no"): MISSED,
+    ("kind", "of"): PARTLY,
+    ("sort", "of"): PARTLY,
+    ("a", "bit"): PARTLY,
+    ("more", "or", "less"): PARTLY,
+    **{(w, "done"): PARTLY for w in ("partly", "half", "mostly", "almost")},
     ("en", "parte"): PARTLY,
+    ("a", "medias"): PARTLY,
+    ("un", "poco"): PARTLY,
+    ("mas", "o", "menos"): PARTLY,
     **{("all", w): _ALL_KEPT for w in ("done", "kept", "yes", "y", "good")},
     **{("both", w): _ALL_KEPT for w in ("done", "kept", "yes")},
     ("all", "missed"): _ALL_MISSED,
@@ -56,6 +74,7 @@ _VOCAB: dict[tuple[str, ...], str] = {
     ("todo", "cumplido"): _ALL_KEPT,
     ("todos", "cumplidos"): _ALL_KEPT,
 }  # fmt: skip
+_LONGEST_PHRASE = max(len(phrase) for phrase in _VOCAB)
 
 # Phrases that start like an answer but are not one.
 _NOT_ANSWERS = {("no", "idea"), ("no", "clue"), ("not", "sure"), ("no", "se")}
@@ -68,11 +87,16 @@ _EMOJI = {
     "\u2705": KEPT,  # white heavy check mark
     "\u2714": KEPT,  # heavy check mark
     "\u2611": KEPT,  # ballot box with check
+    "\u2713": KEPT,  # check mark
+    "\U0001f44c": KEPT,  # OK hand
+    "\U0001f64c": KEPT,  # raising hands
+    "\U0001f4af": KEPT,  # hundred points
     "\U0001f44e": MISSED,  # thumbs down
     "\u274c": MISSED,  # cross mark
     "\u274e": MISSED,  # negative squared cross mark
     "\u2716": MISSED,  # heavy multiplication x
     "\u2717": MISSED,  # ballot x
+    "\u2718": MISSED,  # heavy ballot x
 }
 # Skin tones and emoji/text presentation selectors belong to the emoji before them.
 _EMOJI_TAIL = "\ufe0e\ufe0f\U0001f3fb-\U0001f3ff"
@@ -92,6 +116,10 @@ _CONNECTORS = {"and"}
 _NUMBER_SEPARATORS = set(").:=-#\u2013\u2014")
 # Stripped from the front of the note: "Y - walked the dog" -> "walked the dog".
 _NOTE_LEAD = " \t\r\n-\u2013\u2014:;,.!)"
+# An answer word followed on the same line by more words starts a sentence: "no pude hoy".
+_SENTENCE_GOES_ON_RE = re.compile(r"[ \t]+[^\W_]")
+# A letter held down or typed twice: "yesss", "siii", "noo".
+_REPEATS_RE = re.compile(r"(.)\1+")
 _COMPACT_NUMBERED_RE = re.compile(r"(?:\d+[a-z]+)+")
 _PAIR_RE = re.compile(r"(\d+)([a-z]+)")
 
@@ -143,7 +171,9 @@ class _Reader:
         self.body = body
         self.tokens = _tokenise(body)
         self.i = 0
-        self.answer_end = 0  # where the last consumed answer ends in `body`
+        self.answer_start = 0  # where the last consumed answer starts in `body`
+        self.answer_end = 0  # and where it ends
+        self.spoken = False  # whether it was a word of a sentence rather than a code
 
     def skip(self, allowed: set[str], connectors: bool = False) -> None:
         """Skip spaces and the given punctuation (and connector words, if asked)."""
@@ -176,32 +206,39 @@ class _Reader:
                 j += 1
         return tuple(words)
 
-    def peek_answer(self) -> tuple[list[str], int] | None:
-        """The answer values at the cursor and how many tokens they span, or None."""
+    def peek_answer(self) -> tuple[list[str], int, bool] | None:
+        """The answer values at the cursor, how many tokens they span and whether they are
+        words of a sentence ("no", "sort of") rather than a code ("N", "YN", an emoji)."""
         if self.i >= len(self.tokens):
             return None
         tok = self.tokens[self.i]
         if tok.kind == "emoji":
-            return [_EMOJI[tok.text]], 1
+            return [_EMOJI[tok.text]], 1, False
         if tok.kind != "word":
             return None
         if self.words_ahead(2) in _NOT_ANSWERS:
             return None
-        for size in (2, 1):
+        for size in range(_LONGEST_PHRASE, 0, -1):
             phrase = self.words_ahead(size)
             if phrase in _VOCAB:
-                return [_VOCAB[phrase]], 2 * size - 1  # words plus the spaces between
+                spoken = size > 1 or len(tok.text) > 1
+                return [_VOCAB[phrase]], 2 * size - 1, spoken  # words plus the spaces between
         if len(tok.text) > 1 and all(ch in _LETTERS for ch in tok.text):
-            return [_LETTERS[ch] for ch in tok.text], 1
+            return [_LETTERS[ch] for ch in tok.text], 1, False
+        retyped = (_REPEATS_RE.sub(r"\1", tok.text),)
+        if retyped in _VOCAB:
+            return [_VOCAB[retyped]], 1, True
         return None
 
     def take_answer(self) -> list[str] | None:
         found = self.peek_answer()
         if found is None:
             return None
-        values, span = found
+        values, span, spoken = found
+        self.answer_start = self.tokens[self.i].start
         self.i += span
         self.answer_end = self.tokens[self.i - 1].end
+        self.spoken = spoken
         return values
 
     def skip_leading_punctuation(self) -> None:
@@ -218,6 +255,10 @@ class _Reader:
         return self.tokens[self.i] if self.i < len(self.tokens) else None
 
     def note(self) -> str | None:
+        if self.spoken and _SENTENCE_GOES_ON_RE.match(self.body, self.answer_end):
+            # "no pude hoy": the answer is part of the sentence, which is kept whole (cut
+            # after "no", the note would say the opposite).
+            return self.body[self.answer_start :].rstrip()
         note = self.body[self.answer_end :].lstrip(_NOTE_LEAD).rstrip()
         # A closing quote or a row of "!!!" is not a note.
         if all(unicodedata.category(ch)[0] in "PZ" for ch in note):
@@ -251,6 +292,7 @@ def _read_numbered(reader: _Reader) -> dict[int, str] | None:
             pairs = [(num, _VOCAB.get((word,))) for num, word in _PAIR_RE.findall(tok.text)]
             reader.i += 1
             reader.answer_end = tok.end
+            reader.spoken = False
         elif tok.text.isdecimal():
             reader.i += 1
             reader.skip(_NUMBER_SEPARATORS)

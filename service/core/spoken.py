@@ -39,7 +39,7 @@ SPOKEN: dict[str, dict[str, str]] = {
         "en": "Hi {first_name}. Your program with {facilitator} is complete, so there is "
         "nothing more to record. If you'd like to talk, please reach out to {facilitator} "
         "directly. Take care.",
-        "es": "Hola {first_name}. Tu programa con {facilitator} ha terminado, así que no hay "
+        "es": "Hola {first_name}. Tu programa con {facilitator} terminó, así que no hay "
         "nada más que grabar. Si quieres hablar, escribe directamente a {facilitator}. "
         "Cuídate.",
     },
@@ -84,16 +84,16 @@ SPOKEN: dict[str, dict[str, str]] = {
     "word_message": {"en": "message", "es": "mensaje"},
     "no_input": {
         "en": "Sorry, I didn't catch that.",
-        "es": "Perdona, no te he entendido.",
+        "es": "Disculpa, no te entendí.",
     },
     "not_a_choice": {
         "en": "Sorry, that isn't one of the choices.",
-        "es": "Perdona, esa no es una de las opciones.",
+        "es": "Disculpa, esa no es una de las opciones.",
     },
     "sorry_error": {
         "en": "Sorry, something went wrong on our side. Please call again in a little while. "
         "Goodbye.",
-        "es": "Perdona, algo ha fallado por nuestra parte. Vuelve a llamar en un rato. Adiós.",
+        "es": "Disculpa, algo falló de nuestra parte. Vuelve a llamar en un rato. Adiós.",
     },
     "goodbye": {
         "en": "Thank you for calling. You can call this number any time. Take care.",

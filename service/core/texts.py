@@ -4,9 +4,11 @@ Defaults are short enough to read on a lock screen: each fits one SMS segment wh
 with the longest realistic values (`SAMPLE_VALUES`). They stay within the GSM-7 alphabet,
 because a single character outside it (a curly quote, an emoji, or Spanish á í ó ú) sends
 the whole message as UCS-2 and cuts a segment from 160 to 70 characters; the Spanish is
-worded to avoid those accents rather than drop them. Keywords in the Spanish texts are the
-Spanish ones the keyword parser understands (SI, ACEPTO, LLAMAR...); STOP is kept because
-carriers handle it everywhere.
+worded to avoid those accents rather than drop them ("lo ocurrido", "tuvo", "ya no" where
+"pasó", "sintió" or "más" would cost a segment). The Spanish is one neutral Latin American /
+US Spanish, with "tú" and the preterite ("aceptaste", not "has aceptado"). Keywords in the
+Spanish texts are the Spanish ones the keyword parser understands (SI, ACEPTO, LLAMAR...);
+STOP is kept because carriers handle it everywhere.
 
 A program may override any text per language (`{key: {lang: text}}`); `render` falls back
 to the default when an override cannot be rendered, and `validate_override` tells the admin
@@ -19,6 +21,7 @@ import logging
 import re
 import string
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 
 from service.core.enums import Language
 from service.core.keywords import OPT_OUT_WORDS
@@ -76,27 +79,27 @@ TEMPLATES: dict[str, dict[str, str]] = {
     "step1_what_happened": {
         "en": "Step 1. In a few sentences, what happened? Just the facts, as someone who was "
         "there but took no side might describe them.",
-        "es": "Paso 1. En pocas frases, ¿qué ha pasado? Solo los hechos, sin juzgar, como si "
-        "lo contara un testigo.",
+        "es": "Paso 1. En pocas frases, cuenta lo ocurrido: solo los hechos, sin juzgar, como "
+        "si lo contara un testigo.",
     },
     "step1_emotions": {
         "en": "What did you feel when it happened? And what do you think the other person "
         "felt? Any words are fine.",
-        "es": "¿Qué sentiste en ese momento? ¿Y qué crees que ha sentido la otra persona? "
+        "es": "¿Qué sentiste en ese momento? ¿Y qué emociones crees que tuvo la otra persona? "
         "Cualquier palabra vale.",
     },
     "step1_pattern": {
         "en": "Does this repeat an older pattern, between you or earlier in your life? Share "
         "as much or as little as you like.",
-        "es": "¿Esto repite algo que ya ha pasado antes, entre ustedes o en tu vida? Comparte "
+        "es": "¿Esto repite algo que ya pasaba antes, entre ustedes o en tu vida? Comparte "
         "tanto o tan poco como quieras.",
     },
     # --- Step 2: taking responsibility ---------------------------------------------------
     "step2_responsibility": {
         "en": "Step 2. Only your own part: what did you do or not do, and how did it affect "
         'them? No need to explain why. Think "I see how my action affected you."',
-        "es": "Paso 2. Solo tu parte: ¿qué hiciste o dejaste de hacer, y qué efecto ha "
-        'tenido en la otra persona? Sin justificarte. La idea: "Veo que te ha afectado."',
+        "es": "Paso 2. Solo tu parte: ¿qué hiciste o no hiciste, y qué efecto tuvo en la "
+        'otra persona? Sin justificarte. La idea: "Veo el efecto que tuvo en ti lo que hice."',
     },
     # --- Step 3: listening deeply --------------------------------------------------------
     "step3_intro": {
@@ -112,9 +115,23 @@ TEMPLATES: dict[str, dict[str, str]] = {
         "al {number} o escribe LLAMAR y te llamamos.",
     },
     # --- Between answers -----------------------------------------------------------------
+    # The message bank (core/rotation.py): texts sent again and again have variants,
+    # taken in turn per participant, so the same wording never comes twice in a row.
     "ack_statement": {
         "en": "Thank you for sharing that. It's saved.",
         "es": "Gracias por compartirlo. Queda guardado.",
+    },
+    "ack_statement_2": {
+        "en": "Thank you. That took honesty, and it's kept safe.",
+        "es": "Gracias. Eso pide sinceridad, y queda guardado.",
+    },
+    "ack_statement_3": {
+        "en": "Got it, thank you. Your words are saved.",
+        "es": "Recibido, gracias. Tus palabras quedan guardadas.",
+    },
+    "ack_statement_4": {
+        "en": "Thank you for putting that into words. It's saved.",
+        "es": "Gracias por ponerlo en palabras. Queda guardado.",
     },
     "next_prompt_morning": {
         "en": "We'll send the next question tomorrow morning. Take care until then.",
@@ -129,7 +146,7 @@ TEMPLATES: dict[str, dict[str, str]] = {
         "en": "Reply AGREE to confirm, or CHANGE followed by your own wording and "
         "{facilitator} will go over it with you.",
         "es": "Responde ACEPTO para confirmar, o CAMBIAR seguido de tus propias palabras y "
-        "{facilitator} lo va a revisar contigo.",
+        "{facilitator} las va a revisar contigo.",
     },
     "agreement_reminder": {
         "en": "Thanks, we've kept that for {facilitator}. To confirm your commitments, reply "
@@ -140,22 +157,22 @@ TEMPLATES: dict[str, dict[str, str]] = {
     "commitments_agreed": {
         "en": "Thank you, your commitments are agreed. We'll check in on them from here. If "
         "one is ever at risk, text HEADSUP and a few words.",
-        "es": "Gracias, tus compromisos quedan acordados. Te preguntaremos por ellos. Si "
+        "es": "Gracias, tus compromisos quedan acordados. Te vamos a preguntar por ellos. Si "
         "alguno corre riesgo, escribe AVISO y unas palabras.",
     },
     "commitment_change_received": {
         "en": "Thanks, we've sent your wording to {facilitator}, who will go over it with you.",
-        "es": "Gracias, hemos enviado tus palabras a {facilitator}, que lo va a revisar contigo.",
+        "es": "Gracias, le enviamos tus palabras a {facilitator}, que las va a revisar contigo.",
     },
     "commitment_waiting_partner": {
         "en": "Thank you, you've agreed. We're waiting for {partner} to agree the same "
         "wording, and we'll let you know.",
-        "es": "Gracias, ya has aceptado. Esperamos a que {partner} acepte el mismo texto y te "
-        "avisaremos.",
+        "es": "Gracias, ya aceptaste. Esperamos a que {partner} acepte el mismo texto y te "
+        "avisamos.",
     },
     "commitment_added": {
         "en": "Thanks, we've written down your commitment. {facilitator} can see it too.",
-        "es": "Gracias, hemos anotado tu compromiso y {facilitator} ya lo puede ver.",
+        "es": "Gracias, anotamos tu compromiso y {facilitator} ya lo puede ver.",
     },
     # --- Keywords ------------------------------------------------------------------------
     "help": {
@@ -173,17 +190,54 @@ TEMPLATES: dict[str, dict[str, str]] = {
     "paused": {
         "en": "Okay, we've paused your messages. Text RESUME whenever you're ready to pick up "
         "again.",
-        "es": "De acuerdo, hemos pausado tus mensajes. Escribe SEGUIR cuando quieras retomarlos.",
+        "es": "De acuerdo, pausamos tus mensajes. Escribe SEGUIR cuando quieras retomarlos.",
     },
     "unpaused": {
         "en": "Welcome back. We'll pick up where you left off.",
         "es": "Hola de nuevo. Seguimos donde lo dejaste.",
     },
+    # STATUS: where they are, what is next and when, in their time (core/status.py picks).
     "status": {
-        "en": "Where you are: {step_name}. Active commitments: {commitments_count}. Current "
-        "streak: {streak}.",
-        "es": "Vas por: {step_name}. Compromisos activos: {commitments_count}. Racha actual: "
-        "{streak}.",
+        "en": "You're in step {step} of 5: {step_name}. We'll text you when there's a next "
+        "step. Thank you for your patience.",
+        "es": "Vas en el paso {step} de 5: {step_name}. Te escribimos cuando haya un "
+        "siguiente paso. Gracias por tu paciencia.",
+    },
+    "status_answer": {
+        "en": "You're in step {step} of 5: {step_name}. Next is your answer to the last "
+        "question, whenever you're ready. There's no rush.",
+        "es": "Vas en el paso {step} de 5: {step_name}. Lo siguiente es responder la "
+        "pregunta que te enviamos, cuando quieras. Sin prisa.",
+    },
+    "status_later": {
+        "en": "You're in step {step} of 5: {step_name}. Your next question comes {when}, "
+        "your time. Rest until then.",
+        "es": "Vas en el paso {step} de 5: {step_name}. Tu siguiente pregunta llega {when}, "
+        "tu hora. Hasta entonces, descansa.",
+    },
+    "status_call": {
+        "en": "You're in step 3 of 5: {step_name}. Next is a short call: call {number} when "
+        "you're ready, or text CALL and we'll call you.",
+        "es": "Vas en el paso 3 de 5: {step_name}. Sigue una llamada corta: llama al "
+        "{number} cuando quieras, o escribe LLAMAR y te llamamos.",
+    },
+    "status_agree": {
+        "en": "You're in step 4 of 5: {step_name}. Next is confirming your commitments: "
+        "reply AGREE, or CHANGE and your own wording.",
+        "es": "Vas en el paso 4 de 5: {step_name}. Falta confirmar tus compromisos: "
+        "responde ACEPTO, o CAMBIAR y tus propias palabras.",
+    },
+    "status_checkin": {
+        "en": "You're in step 5 of 5: {step_name}. Your next check-in is {when}, your "
+        "time. Thank you for keeping at it.",
+        "es": "Vas en el paso 5 de 5: {step_name}. Tu siguiente seguimiento es {when}, tu "
+        "hora. Gracias por seguir.",
+    },
+    "status_paused": {
+        "en": "Your messages are paused; you're in step {step} of 5: {step_name}. Text "
+        "RESUME whenever you're ready.",
+        "es": "Tus mensajes siguen en pausa; vas en el paso {step} de 5: {step_name}. "
+        "Escribe SEGUIR cuando quieras.",
     },
     "headsup_thanks": {
         "en": "Thank you for the heads-up. Saying so early is part of keeping your word. "
@@ -216,17 +270,29 @@ TEMPLATES: dict[str, dict[str, str]] = {
         "en": "Thanks, we'll call you shortly.",
         "es": "Gracias, te llamamos en unos minutos.",
     },
+    "call_scheduled": {
+        "en": "Thanks. So we don't call at a bad hour, we'll call you {when}, your time.",
+        "es": "Gracias. Para no llamarte a deshoras, te llamamos {when}, tu hora.",
+    },
     # --- Step 5: living the alignment ----------------------------------------------------
+    # The check-in, partner check-in, nudge and weekly summary list short labels: with
+    # three labels of 32 characters each still fits one segment.
     "checkin": {
-        "en": "Check-in time. Did you keep each commitment?\n{items}\nReply Y or N for each, "
-        "e.g. Y N, or P for partly. A note after is welcome.",
-        "es": "Es hora del seguimiento. ¿Cumpliste cada compromiso?\n{items}\nResponde SI o "
-        "NO para cada uno, p. ej. SI NO, o P si fue en parte. Puedes dejar una nota.",
+        "en": "Did you keep each one?\n{items}\nReply Y, N or P (partly).",
+        "es": "¿Cumpliste cada uno?\n{items}\nResponde S, N o P (en parte).",
+    },
+    "checkin_2": {
+        "en": "How did it go?\n{items}\nReply Y, N or P (partly) for each.",
+        "es": "¿Qué tal te fue?\n{items}\nResponde S, N o P (en parte).",
+    },
+    "checkin_3": {
+        "en": "Time to look back:\n{items}\nKept? Y, N or P (partly).",
+        "es": "Para repasar:\n{items}\n¿Cumplido? S, N o P (en parte).",
     },
     "checkin_clarify": {
         "en": "Sorry, we didn't quite follow. Please reply one letter per commitment, in "
         "order: Y kept, N not kept, P partly.",
-        "es": "Perdona, no lo entendimos bien. Responde una letra por compromiso, en orden: S "
+        "es": "Disculpa, no te entendimos bien. Responde una letra por compromiso, en orden: S "
         "cumplido, N no cumplido, P en parte.",
     },
     "checkin_note_kept": {
@@ -239,21 +305,46 @@ TEMPLATES: dict[str, dict[str, str]] = {
         "en": "Thank you for checking in. Every honest answer helps, whatever it is.",
         "es": "Gracias por responder. Cada respuesta sincera ayuda, sea cual sea.",
     },
+    "checkin_thanks_2": {
+        "en": "Thanks, that's saved. Answering honestly is part of keeping your word.",
+        "es": "Gracias, queda guardado. Responder con sinceridad es parte de cumplir tu palabra.",
+    },
+    "checkin_thanks_3": {
+        "en": "Thank you. Showing up for the check-in matters, whatever the answer.",
+        "es": "Gracias. Estar presente en cada seguimiento importa, sea cual sea la respuesta.",
+    },
+    "checkin_thanks_4": {
+        "en": "Got it, thank you. Consistency is the language of trust.",
+        "es": "Recibido, gracias. La constancia es el idioma de la confianza.",
+    },
     "checkin_nudge": {
-        "en": "A gentle reminder: your check-in is still open. A quick Y, N or P is enough.",
-        "es": "Un pequeño recordatorio: tu seguimiento sigue abierto. Basta con SI, NO o P.",
+        "en": "A gentle reminder:\n{items}\nA quick Y, N or P is enough.",
+        "es": "Un pequeño recordatorio:\n{items}\nBasta con S, N o P.",
+    },
+    "checkin_nudge_2": {
+        "en": "Still open, no rush:\n{items}\nY, N or P when you can.",
+        "es": "Sigue abierto, sin prisa:\n{items}\nS, N o P cuando puedas.",
+    },
+    "checkin_nudge_3": {
+        "en": "When you have a moment:\n{items}\nJust Y, N or P for each.",
+        "es": "Cuando puedas:\n{items}\nSolo S, N o P por cada uno.",
     },
     "checkin_missed": {
         "en": "We didn't hear back on the last check-in, and that's okay. We'll ask again "
         "next time.",
-        "es": "No recibimos respuesta al seguimiento anterior, y no pasa nada. Te "
-        "preguntaremos de nuevo en el siguiente.",
+        "es": "No recibimos respuesta al seguimiento anterior, y no pasa nada. Te volvemos a "
+        "preguntar en el siguiente.",
     },
+    # What was kept leads; a week with nothing kept gets a fresh start, never a zero.
     "weekly_summary": {
-        "en": "Your week: {kept_7d}% of commitments kept. Current streak: {streak}. Thank "
-        "you for staying with it.",
-        "es": "Tu semana: {kept_7d}% de compromisos cumplidos. Racha actual: {streak}. "
-        "Gracias por seguir adelante.",
+        "en": "This week you kept:\n{kept}\nThank you.",
+        "es": "Esta semana cumpliste:\n{kept}\nGracias.",
+    },
+    "weekly_summary_fresh": {
+        "en": "A new week starts today. Whatever last week held, each check-in is a fresh "
+        "chance to keep your word. Thank you for staying with it.",
+        "es": "Hoy empieza una semana nueva. Pase lo que haya pasado, cada seguimiento es "
+        "una nueva oportunidad de cumplir tu palabra. Gracias por seguir.",
     },
     "milestone": {
         "en": "{streak} check-ins in a row with your word kept. That's trust being rebuilt, "
@@ -262,29 +353,97 @@ TEMPLATES: dict[str, dict[str, str]] = {
         "reconstruye promesa a promesa. Bien hecho.",
     },
     "partner_checkin": {
-        "en": "From where you stand, did {partner} keep each shared commitment?\n{items}\n"
-        "Reply Y, N or P for each, in order.",
-        "es": "Desde tu punto de vista, ¿ha cumplido {partner} cada compromiso compartido?\n"
-        "{items}\nResponde SI, NO o P para cada uno, en orden.",
+        "en": "Did {partner} keep these?\n{items}\nY, N or P (partly).",
+        "es": "¿{partner} cumple con esto?\n{items}\nS, N o P (en parte).",
     },
     # --- Closing -------------------------------------------------------------------------
     "closing_restored": {
         "en": "Thank you for the care you've put into this. You've done the work of "
         "rebuilding trust. Your program is complete, so this is our last message. Take care.",
-        "es": "Gracias por el cuidado que has puesto en esto. Has hecho el trabajo de "
-        "reconstruir la confianza. El programa termina con este mensaje. Te deseamos lo mejor.",
+        "es": "Gracias por el cuidado que pusiste en esto. Hiciste el trabajo de reconstruir "
+        "la confianza. El programa termina con este mensaje. Te deseamos lo mejor.",
     },
     "closing_ended": {
         "en": "Thank you for your honesty and effort. This program is now closed and we won't "
         "send more messages. Ending clearly is a form of care too.",
-        "es": "Gracias por tu sinceridad y tu esfuerzo. Este programa ha terminado y no te "
-        "enviaremos mensajes. Cerrar con claridad es otra forma de cuidar.",
+        "es": "Gracias por tu sinceridad y tu esfuerzo. Este programa llega a su fin y ya no "
+        "te enviaremos mensajes. Cerrar con claridad es otra forma de cuidar.",
     },
 }
 
-# Templates with a placeholder of unbounded length (a list of commitments): they may run
-# over one segment, so only their fixed part is held to the one-segment rule.
-VARIABLE_LENGTH: frozenset[str] = frozenset({"commitments_list", "checkin", "partner_checkin"})
+# What each text is, in words, for the admin and the texts report.
+TEXT_NAMES: dict[str, str] = {
+    "invite": "invitation",
+    "consent_thanks": "thanks for consenting",
+    "consent_reminder": "consent reminder",
+    "unknown_sender": "answer to an unknown number",
+    "step1_what_happened": "step 1: what happened",
+    "step1_emotions": "step 1: emotions",
+    "step1_pattern": "step 1: older pattern",
+    "step2_responsibility": "step 2: taking responsibility",
+    "step3_intro": "step 3: the call",
+    "call_reminder": "reminder of the step 3 call",
+    "ack_statement": "thanks for an answer",
+    "ack_statement_2": "thanks for an answer, wording 2",
+    "ack_statement_3": "thanks for an answer, wording 3",
+    "ack_statement_4": "thanks for an answer, wording 4",
+    "next_prompt_morning": "next question tomorrow",
+    "commitments_list": "list of new commitments",
+    "commitment_agree_prompt": "request to agree",
+    "agreement_reminder": "reminder to agree",
+    "commitments_agreed": "commitments agreed",
+    "commitment_change_received": "change request received",
+    "commitment_waiting_partner": "waiting for the partner",
+    "commitment_added": "commitment written down",
+    "help": "HELP answer",
+    "resumed": "messages back on",
+    "paused": "PAUSE answer",
+    "unpaused": "welcome back",
+    "status": "STATUS answer",
+    "status_answer": "STATUS answer, a question open",
+    "status_later": "STATUS answer, next question later",
+    "status_call": "STATUS answer, the step 3 call",
+    "status_agree": "STATUS answer, commitments to agree",
+    "status_checkin": "STATUS answer, next check-in",
+    "status_paused": "STATUS answer, paused",
+    "headsup_thanks": "thanks for a heads-up",
+    "skipped": "SKIP answer",
+    "media_not_read": "answer to a photo or file",
+    "note_saved": "note kept",
+    "nothing_to_skip": "nothing to skip",
+    "call_requested": "CALL answer",
+    "call_scheduled": "CALL answer, the call later",
+    "checkin": "check-in",
+    "checkin_2": "check-in, wording 2",
+    "checkin_3": "check-in, wording 3",
+    "checkin_clarify": "check-in question again",
+    "checkin_note_kept": "note kept with the check-in",
+    "checkin_thanks": "thanks for checking in",
+    "checkin_thanks_2": "thanks for checking in, wording 2",
+    "checkin_thanks_3": "thanks for checking in, wording 3",
+    "checkin_thanks_4": "thanks for checking in, wording 4",
+    "checkin_nudge": "check-in nudge",
+    "checkin_nudge_2": "check-in nudge, wording 2",
+    "checkin_nudge_3": "check-in nudge, wording 3",
+    "checkin_missed": "missed check-in",
+    "weekly_summary": "weekly summary",
+    "weekly_summary_fresh": "weekly summary after a hard week",
+    "milestone": "streak milestone",
+    "partner_checkin": "partner check-in",
+    "closing_restored": "closing, trust restored",
+    "closing_ended": "closing, clear ending",
+}
+
+# Templates with a placeholder of unbounded length (the full wording of the commitments):
+# they may run over one segment, so only their fixed part is held to the one-segment rule.
+VARIABLE_LENGTH: frozenset[str] = frozenset({"commitments_list"})
+
+# Three labels of the longest length a label may have (core/commitment_labels.py).
+SAMPLE_LABELS = (
+    "Share the weekly numbers by noon",
+    "Tell Sam by Thursday if I cannot",
+    "Call Dana before each big choice",
+)
 
 # The longest values we expect in practice; tests and the admin's live segment counter
 # render with these. The database allows longer names: a text carrying one may then take
@@ -297,10 +456,11 @@ SAMPLE_VALUES: dict[str, str] = {
     "number": "+1 (415) 555-0134",  # 17
     "contact": "m.oyelaran@northside.org",  # 24
     "step_name": max((n for names in STEP_NAMES.values() for n in names.values()), key=len),
-    "commitments_count": "12",
+    "step": "5",
+    "when": "el 30/12 a las 12:30 p. m.",  # core/status.py: the longest in either language
     "streak": "365",
-    "kept_7d": "100",
-    "items": "",  # unbounded; see VARIABLE_LENGTH
+    "items": "",  # filled in below: three labels
+    "kept": "",
 }
 
 # Carrier rules (CTIA) want opt-out instructions in these, so overrides must keep them.
@@ -352,6 +512,20 @@ def step_name(step: int, lang: str | None = DEFAULT_LANGUAGE) -> str:
 def format_items(items: Iterable[str]) -> str:
     """Numbered list for `{items}`: '1) ...' one per line."""
     return "\n".join(f"{i}) {text.strip()}" for i, text in enumerate(items, start=1))
+
+
+_OF = {"en": "of", "es": "de"}
+
+
+def format_kept(rows: Iterable[tuple[str, int, int]], lang: str | None) -> str:
+    """`{kept}` in the weekly summary: 'label: 5 of 7' for each (label, kept, asked) with
+    something kept; the rest are left out, so the text only ever says what went well."""
+    of = _OF[normalise_language(lang)]
+    return "\n".join(f"{label}: {kept} {of} {asked}" for label, kept, asked in rows if kept > 0)
+
+
+SAMPLE_VALUES["items"] = format_items(SAMPLE_LABELS)
+SAMPLE_VALUES["kept"] = format_kept([(label, 7, 7) for label in SAMPLE_LABELS], "en")
 
 
 def _format(text: str, allowed: frozenset[str], values: Mapping[str, str]) -> str:
@@ -431,3 +605,56 @@ def validate_override(key: str, text: str) -> list[str]:
 def _mentions_opt_out(text: str) -> bool:
     words = set(re.findall(r"[^\W_]+", text.casefold()))
     return any(word in words for word in OPT_OUT_WORDS if " " not in word)
+
+
+@dataclass(frozen=True)
+class TextReport:
+    """One participant-facing text as a program sends it, and what it costs."""
+
+    key: str
+    language: str
+    text: str
+    characters: int
+    encoding: str
+    segments: int
+    override: bool  # the program's own wording, not the default
+
+    @property
+    def fails(self) -> bool:
+        """A default over one segment is a fault; an override is only reported."""
+        return self.segments > 1 and not self.override
+
+
+def report(
+    values: Mapping[str, str],
+    overrides: Mapping[str, Mapping[str, str]] | None = None,
+    labels: Iterable[str] = SAMPLE_LABELS,
+) -> list[TextReport]:
+    """Every text in every language, rendered with `values` (the longest names are used for
+    anything missing) and `labels` in the texts that list commitments."""
+    labels = list(labels)
+    filled = {
+        **SAMPLE_VALUES,
+        **{name: value for name, value in values.items() if value},
+        "items": format_items(labels),
+    }
+    rows = []
+    for key in TEMPLATES:
+        for lang in LANGUAGES:
+            values_here = {**filled, "kept": format_kept([(lb, 7, 7) for lb in labels], lang)}
+            own = ((overrides or {}).get(key) or {}).get(lang)
+            override = isinstance(own, str) and _renders(own, key, values_here)
+            text = render(key, lang, overrides if override else None, **values_here)
+            info = segment_info(text)
+            rows.append(
+                TextReport(key, lang, text, len(text), info.encoding, info.segments, bool(override))
+            )
+    return rows
+
+
+def _renders(text: str, key: str, values: Mapping[str, str]) -> bool:
+    try:
+        _format(text, placeholders(key), values)
+    except TemplateError:
+        return False
+    return True

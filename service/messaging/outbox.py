@@ -10,7 +10,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
-from service.core import schedule, texts
+from service.core import rotation, schedule, texts
 from service.core.enums import NOT_TEXTED, Direction, MessageStatus, ParticipantStatus
 from service.core.options import quiet_hours
 from service.infra.db import insert_ignoring, keep, row_values
@@ -66,7 +66,10 @@ def compose_text(
     program = program or session.get(Program, participant.program_id)
     if body is None:
         values = {**common_values(session, participant, program), **(values or {})}
-        body = texts.render(template, participant.language, program.text_overrides or {}, **values)
+        wording, turns = rotation.next_variant(template, participant.text_turns)
+        if wording != template or turns != (participant.text_turns or {}):
+            participant.text_turns = turns  # the next one of this family takes the next wording
+        body = texts.render(wording, participant.language, program.text_overrides or {}, **values)
     if not reply:
         quiet = quiet_hours(program)
         earliest = max(send_after or now, now)

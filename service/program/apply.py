@@ -22,6 +22,7 @@ from service.core.enums import (
     Step,
 )
 from service.core.options import quiet_hours
+from service.core.status import call_reply, status_reply
 from service.infra.db import keep
 from service.messaging import outbox
 from service.models import Call, CheckIn, Message, Participant, Program, Statement
@@ -150,19 +151,17 @@ def carry_out(
     for name, value in decision.sets.items():
         setattr(p, name, value)
     session.add(p)
-    wanted = [
-        (
-            template,
-            {
-                "key": f"{key}:{template}",
-                "program": program,
-                "reply": reply,
-                "body": (texts_of or {}).get(template),
-                "values": _values(session, p, template),
-            },
-        )
-        for template in decision.replies
-    ]
+    wanted = []
+    for asked in decision.replies:
+        template, values = _reply(session, p, program, asked, now)
+        text = {
+            "key": f"{key}:{asked}",
+            "program": program,
+            "reply": reply,
+            "body": (texts_of or {}).get(asked),
+            "values": values,
+        }
+        wanted.append((template, text))
     asks = [
         _ask(uow, p, program, ask, prefix=ask_prefix or f"prompt:{p.id}") for ask in decision.asks
     ]
@@ -186,14 +185,25 @@ def carry_out(
     return decision
 
 
-def _values(session: Session, p: Participant, template: str) -> dict:
+def _reply(session: Session, p: Participant, program: Program, template: str, now):
+    """The text a reply names, with its values: STATUS says what is next and when, CALL
+    when the call will come if waking hours make it wait."""
     if template == "status":
-        return {
-            "step_name": texts.step_name(p.step, p.language),
-            "commitments_count": len(commitments.active_commitments(session, p)),
-            "streak": p.streak,
-        }
-    return {}
+        key, values = status_reply(
+            step=p.step,
+            status=p.status,
+            prompt=p.prompt,
+            prompt_due_at=p.prompt_due_at,
+            next_checkin_at=p.next_checkin_at,
+            now=now,
+            tz=p.timezone,
+            lang=p.language,
+        )
+        return key, {**values, "step_name": texts.step_name(p.step, p.language)}
+    if template == "call_requested":
+        when = schedule.next_allowed(now, p.timezone, quiet_hours(program))
+        return call_reply(now, when, p.timezone, p.language)
+    return template, {}
 
 
 def _ask(uow: UnitOfWork, p: Participant, program: Program, ask: steps.Ask, prefix: str):

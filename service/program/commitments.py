@@ -13,6 +13,7 @@ from datetime import datetime
 from sqlmodel import Session, select
 
 from service.core import commitment_rules, texts
+from service.core.commitment_labels import suggest_label
 from service.core.enums import OPEN_COMMITMENTS, CommitmentStatus, ProposedBy, Step
 from service.messaging import outbox
 from service.models import Commitment, Participant
@@ -72,11 +73,14 @@ def add_commitment(
     proposed_by: str = ProposedBy.FACILITATOR,
     shared: bool = False,
     actor: str = "system",
+    label: str = "",
 ) -> list[Commitment]:
-    """Write a proposed commitment (for both partners when shared)."""
+    """Write a proposed commitment (for both partners when shared), with its short label
+    (suggested from the wording when none is given)."""
     text = (text or "").strip()
     if not text:
         raise ValueError("a commitment needs some words")
+    label = (label or "").strip() or suggest_label(text)
     people = [participant]
     key = None
     if shared:
@@ -89,6 +93,7 @@ def add_commitment(
         commitment = Commitment(
             participant_id=person.id,
             text=text,
+            label=label,
             sign=(sign or "").strip(),
             proposed_by=proposed_by,
             shared_key=key,
@@ -104,15 +109,26 @@ def add_commitment(
 
 
 def edit_commitment(
-    uow: UnitOfWork, commitment: Commitment, text: str, *, sign=None, actor: str = "system"
+    uow: UnitOfWork,
+    commitment: Commitment,
+    text: str,
+    *,
+    sign=None,
+    label=None,
+    actor: str = "system",
 ) -> None:
-    """New wording: it (and a partner's copy) must be agreed again; both are asked."""
+    """New wording: it (and a partner's copy) must be agreed again; both are asked. A label
+    that was only the suggestion for the old wording follows the new one."""
     session, now = uow.session, uow.now
     text = (text or "").strip()
     if not text:
         raise ValueError("a commitment needs some words")
+    label = (label or "").strip()
+    if not label or (label == suggest_label(commitment.text) and commitment.label in ("", label)):
+        label = suggest_label(text)
     for copy in copies(session, commitment):
         copy.text = text
+        copy.label = label
         if sign is not None:
             copy.sign = sign.strip()
         copy.status = CommitmentStatus.PROPOSED
@@ -126,6 +142,17 @@ def edit_commitment(
         person = session.get(Participant, copy.participant_id)
         if person.step >= Step.COMMITMENTS:
             send_for_agreement(uow, person, key=f"edit:{copy.id}:{now.isoformat()}")
+
+
+def relabel(session: Session, commitment: Commitment, label: str, *, now, actor) -> None:
+    """A new short label (for it and a partner's copy); the wording, and so the agreement,
+    stay as they are."""
+    label = (label or "").strip() or suggest_label(commitment.text)
+    for copy in copies(session, commitment):
+        copy.label = label
+        copy.updated_at = now
+        session.add(copy)
+    audit(session, actor, "relabel_commitment", commitment, now=now)
 
 
 def copies(session: Session, commitment: Commitment) -> list[Commitment]:

@@ -38,7 +38,7 @@ def enroll(
     if not name:
         raise EnrollmentError("a name is required")
     try:
-        phone = normalize_phone(phone)
+        phone = normalize_phone(phone, program.country)
     except ValueError as exc:
         raise EnrollmentError(str(exc)) from None
     try:

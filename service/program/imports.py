@@ -91,7 +91,7 @@ def check_import(
         if not row.name:
             row.errors.append("name is missing")
         try:
-            row.normalized = normalize_phone(row.phone)
+            row.normalized = normalize_phone(row.phone, program.country)
         except ValueError as exc:
             row.normalized = None
             row.errors.append(f"phone: {exc}")

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from sqlmodel import select
 
+from service.core.commitment_labels import LABEL_MAX, label_problems, suggest_label
 from service.core.enums import AttentionKind
 from service.core.matching import is_open
 from service.models import Commitment, Participant, Program
@@ -27,14 +28,16 @@ class CommitmentRow:
     id: int | None
     text: str
     sign: str = ""
+    label: str = ""
 
 
 class RowError(ValueError):
-    """A refusal about one commitment row (the form shows it beside that row)."""
+    """A refusal about one commitment row (the form shows it beside that row's `field`)."""
 
-    def __init__(self, index: int, message: str):
+    def __init__(self, index: int, message: str, field: str = "text"):
         super().__init__(message)
         self.index = index
+        self.field = field
 
 
 class ErasedNumber(ValueError):
@@ -132,20 +135,39 @@ def _partner(uow: UnitOfWork, participant, partner_id, visible, actor) -> None:
     actions.set_partner(uow, participant, partner_id or None, actor=actor)
 
 
+def _labels_fit(participant, rows: list[CommitmentRow]) -> None:
+    """The labels must let the texts that list them fit one text message."""
+    listed = [
+        (index, (row.label or "").strip() or suggest_label(row.text))
+        for index, row in enumerate(rows)
+        if (row.text or "").strip()
+    ]
+    problems = label_problems([label for _, label in listed], participant.language)
+    if problems:
+        too_long = [i for i, label in listed if len(label) > LABEL_MAX]
+        raise RowError((too_long or [listed[-1][0]])[0], " ".join(problems), field="label")
+
+
 def _commitments(uow: UnitOfWork, participant, rows: list[CommitmentRow], actor) -> None:
     session, now = uow.session, uow.now
+    _labels_fit(participant, rows)
     for index, row in enumerate(rows):
         text, sign = (row.text or "").strip(), (row.sign or "").strip()
+        label = (row.label or "").strip()
         try:
             if row.id is not None:
                 commitment = session.get(Commitment, row.id)
                 if commitment is None or commitment.participant_id != participant.id:
                     raise ValueError("that commitment belongs to someone else")
                 if text != commitment.text or sign != commitment.sign:
-                    commitments.edit_commitment(uow, commitment, text, sign=sign, actor=actor)
+                    commitments.edit_commitment(
+                        uow, commitment, text, sign=sign, label=label, actor=actor
+                    )
+                elif label and label != commitment.label:
+                    commitments.relabel(session, commitment, label, now=now, actor=actor)
             elif text:
                 commitments.add_commitment(
-                    session, participant, text, sign=sign, now=now, actor=actor
+                    session, participant, text, sign=sign, label=label, now=now, actor=actor
                 )
             elif sign:
                 raise ValueError("a commitment needs some words, not only a sign of progress")

@@ -8,10 +8,12 @@ import sqlalchemy as sa
 from sqlmodel import Session
 
 from service.core import schedule
+from service.core.countries import InvalidCountry, country_of_zone, validate_country
 from service.core.enums import Language, Pacing
 from service.core.matching import Defaults
 from service.core.options import DEFAULT_OPTIONS, parse_hhmm
 from service.core.phones import InvalidPhone, normalize_phone
+from service.infra.zones import zone_countries
 from service.models import Facilitator, Program
 from service.program.matching import line_taken, movers_clash
 from service.records import audit
@@ -36,10 +38,12 @@ def create_program(
     quiet_end: str = "21:00",
     pacing: str = "immediate",
     language: str = "en",
+    country: str | None = None,
     options: dict | None = None,
     actor: str = "system",
 ) -> Program:
     program = Program(
+        country=country or "",
         name=(name or "").strip(),
         owner_id=owner.id,
         timezone=timezone,
@@ -100,6 +104,13 @@ def validate_program(program: Program) -> None:
         program.timezone = schedule.validate_tz(program.timezone)
     except ValueError as exc:
         raise ProgramError(f"time zone: {exc}") from None
+    if (program.country or "").strip():
+        try:
+            program.country = validate_country(program.country)
+        except InvalidCountry as exc:
+            raise ProgramError(f"country: {exc}") from None
+    else:
+        program.country = country_of_zone(program.timezone, zone_countries())
     if program.sender_number:
         try:
             program.sender_number = normalize_phone(program.sender_number, None)

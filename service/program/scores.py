@@ -5,6 +5,7 @@ unanswered 0) behind all of them: the dashboard, the participant page and the we
 
 from __future__ import annotations
 
+from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -13,8 +14,8 @@ import sqlalchemy as sa
 from sqlmodel import select
 
 from service.core import checkin_rules
-from service.core.enums import CheckInKind, CheckInStatus, ParticipantStatus
-from service.models import CheckIn, CheckInAnswer, Participant, Program
+from service.core.enums import CheckInKind, CheckInStatus, ParticipantStatus, Result
+from service.models import CheckIn, CheckInAnswer, Commitment, Participant, Program
 from service.program.checkin_answers import results_of
 
 SCORED = (CheckInStatus.ANSWERED, CheckInStatus.MISSED)
@@ -40,6 +41,38 @@ def kept_ratio(session, participant: Participant, now: datetime, days: int) -> f
         )
     ).all()
     return checkin_rules.kept_ratio(_scored(session, checkins))
+
+
+def kept_by_commitment(
+    session, participant: Participant, now: datetime, days: int
+) -> list[tuple[Commitment, int, int]]:
+    """(commitment, times kept, times asked) over the last `days`, in the order asked; a
+    check-in left unanswered counts as asked and not kept."""
+    checkins = session.exec(
+        select(CheckIn)
+        .where(
+            CheckIn.participant_id == participant.id,
+            CheckIn.kind == CheckInKind.SELF,
+            CheckIn.due_at > now - timedelta(days=days),
+            CheckIn.status.in_(SCORED),
+        )
+        .order_by(CheckIn.due_at)
+    ).all()
+    if not checkins:
+        return []
+    asked: dict[int, int] = defaultdict(int)
+    for checkin in checkins:
+        for cid in checkin.commitment_ids or []:
+            asked[cid] += 1
+    kept: dict[int, int] = defaultdict(int)
+    for cid, result in session.exec(
+        select(CheckInAnswer.commitment_id, CheckInAnswer.result).where(
+            CheckInAnswer.checkin_id.in_([c.id for c in checkins])
+        )
+    ):
+        kept[cid] += result == Result.KEPT
+    rows = {c.id: c for c in session.exec(select(Commitment).where(Commitment.id.in_(asked)))}
+    return [(rows[cid], kept[cid], n) for cid, n in asked.items() if cid in rows]
 
 
 def kept_stats(session, participant_ids: list[int], now: datetime) -> dict[int, tuple]:

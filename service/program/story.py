@@ -8,7 +8,9 @@ import sqlalchemy as sa
 from sqlmodel import Session, select
 
 from service.core import texts
+from service.core.commitment_labels import label_of
 from service.core.enums import CheckInKind, RecordingStatus
+from service.core.phones import display_phone
 from service.core.redact import mask_phone
 from service.models import (
     AttentionItem,
@@ -76,6 +78,7 @@ def participant_story(s: Session, pid: int, now: datetime, before: int | None = 
     commitments = [
         {
             "c": c,
+            "label": label_of(c),
             "kept_7d": scores.percent(scores.commitment_ratio(s, c, now, 7)),
             "kept_30d": scores.percent(scores.commitment_ratio(s, c, now, 30)),
         }
@@ -96,7 +99,7 @@ def participant_story(s: Session, pid: int, now: datetime, before: int | None = 
     results = results_of(s, [c.id for c in checkins])
     return {
         "p": p,
-        "masked_phone": mask_phone(p.phone),
+        "masked_phone": mask_phone(display_phone(p.phone, program.country if program else None)),
         "program": program,
         "partner": partner,
         "step_label": step_label(p.step),

@@ -31,12 +31,13 @@ from dataclasses import dataclass, field
 from sqlmodel import or_, select
 
 from service.core import checkin_rules, texts
+from service.core.commitment_labels import label_of
 from service.core.enums import CheckInKind, CheckInStatus, ParticipantStatus
 from service.infra.db import insert_new, row_values
 from service.infra.metrics import CHECKINS_CREATED, Metrics
 from service.infra.queue import Lane
 from service.messaging import outbox
-from service.models import CheckIn, Facilitator, Participant, Program
+from service.models import CheckIn, Commitment, Facilitator, Participant, Program
 from service.program import checkin_answers, scores
 from service.program.commitments import active_commitments_of
 from service.unit_of_work import UnitOfWork
@@ -329,7 +330,7 @@ def _send(uow: UnitOfWork, pending, active, result: TickResult) -> list:
                 key=f"checkin:{stored.id}",
                 now=now,
                 program=program,
-                values={"items": texts.format_items(c.text for c in items)},
+                values={"items": texts.format_items(label_of(c) for c in items)},
                 allow_paused=False,
             )
         )
@@ -355,18 +356,22 @@ def _weekly_summaries(uow: UnitOfWork, sent, result: TickResult) -> None:
 
 
 def _weekly_summary(uow: UnitOfWork, program, participant, due_at):
-    ratio = scores.kept_ratio(uow.session, participant, uow.now, 7)
-    if ratio is None:
+    """What they kept this week, by label; a week with nothing kept gets a fresh start."""
+    week_rows = scores.kept_by_commitment(uow.session, participant, uow.now, 7)
+    if not week_rows:
         return None
+    kept = texts.format_kept(
+        [(label_of(c), kept, asked) for c, kept, asked in week_rows], participant.language
+    )
     week = checkin_rules.local_date(due_at, participant.timezone).isocalendar()
     return outbox.compose_text(
         uow.session,
         participant,
-        "weekly_summary",
+        "weekly_summary" if kept else "weekly_summary_fresh",
         key=f"weekly:{participant.id}:{week.year}-{week.week}",
         now=uow.now,
         program=program,
-        values={"kept_7d": round(ratio * 100), "streak": participant.streak},
+        values={"kept": kept},
         allow_paused=False,
     )
 
@@ -376,6 +381,9 @@ def _nudges(uow: UnitOfWork, rows, result: TickResult) -> None:
     session, now = uow.session, uow.now
     held = _load(session, Participant, {c.participant_id for c in rows})
     held += _load(session, Program, {p.program_id for p in held})
+    listed = {i for c in rows for i in (c.commitment_ids or [])}
+    by_id = {c.id: c for c in _load(session, Commitment, listed)}
+    asked = {c.id: [by_id[i] for i in c.commitment_ids or [] if i in by_id] for c in rows}
     written = []
     for checkin in rows:
         checkin.next_nudge_at = None
@@ -383,6 +391,7 @@ def _nudges(uow: UnitOfWork, rows, result: TickResult) -> None:
         program = session.get(Program, participant.program_id)
         if checkin.status != CheckInStatus.OPEN or participant.status != ParticipantStatus.ACTIVE:
             continue
+        items = texts.format_items(label_of(c) for c in asked.get(checkin.id, []))
         written.append(
             outbox.compose_text(
                 session,
@@ -391,6 +400,7 @@ def _nudges(uow: UnitOfWork, rows, result: TickResult) -> None:
                 key=f"nudge:{checkin.id}:{checkin.nudges_sent + 1}",
                 now=now,
                 program=program,
+                values={"items": items},
                 allow_paused=False,
             )
         )

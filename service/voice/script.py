@@ -28,7 +28,7 @@ from service.program.commitments import open_commitments, waiting_for
 from service.program.matching import defaults_of, program_reached
 from service.unit_of_work import UnitOfWork
 from service.voice import calls, keeping, recordings
-from service.voice.twiml import Caller, Script, VoiceRequest, caller_of, not_here
+from service.voice.twiml import Caller, Script, VoiceRequest, caller_of, find_caller, not_here
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +44,30 @@ QUESTION_OF = {
 
 
 # The call -------------------------------------------------------------------------------
+
+
+def apology(services, req: VoiceRequest | None, call_id: int | None = None) -> str:
+    """What a caller hears when something failed on our side: sorry, in their language when
+    we can still tell who they are (else in English), then goodbye."""
+    lang = "en"
+    try:
+        if req is None:
+            raise LookupError("the call's form could not be read")
+        with services.sessions() as session:
+            participant = find_caller(session, req, defaults_of(services.settings), call_id)
+            if participant is None:
+                program = program_reached(
+                    session, req.to_number, None, defaults_of(services.settings)
+                )
+                lang = program.language if program else lang
+            else:
+                lang = participant.language
+    except Exception:  # the failure may be the database itself: English will do
+        log.warning("could not tell the caller's language for the apology", exc_info=True)
+    script = Script("", lang)
+    script.say("sorry_error")
+    script.hangup()
+    return str(script)
 
 
 def answer(services, req: VoiceRequest, call_id: int | None = None) -> str:

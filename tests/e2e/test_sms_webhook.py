@@ -243,7 +243,7 @@ def test_help_info_pause_resume_status_headsup_skip(app, services, ana, text):
     assert get(services, Participant, ana.id).status == "paused"
     assert text("resume") == ["unpaused"]
     assert get(services, Participant, ana.id).status == "active"
-    assert text("STATUS") == ["status"]
+    assert text("STATUS") == ["status_answer"]
     assert "Naming the misalignment" in outbound(services, ana.id)[-1].body
     assert text("HEADSUP I may miss Friday's call") == ["headsup_thanks"]
     with services.sessions() as session:

@@ -151,3 +151,9 @@ def world(admin_app) -> World:
         s.add_all(people)
         s.commit()
         return World(ana.id, ben.id, boss.id, *(p.id for p in programs), *(p.id for p in people))
+
+
+def as_shown(page: str, phone: str) -> str:
+    """The page without the participant page's Call link and Copy number button, the only
+    places their own facilitators get the full number: what remains is what is shown."""
+    return page.replace(f'href="tel:{phone}"', "").replace(f'data-copy="{phone}"', "")

@@ -108,6 +108,10 @@ PARSED = [
     ("partly (we tried)", 1, (P,), "(we tried)"),
     ("sí, lo hicimos juntos", 1, (K,), "lo hicimos juntos"),
     ("y\nn\nsorry", 2, (K, M), "sorry"),
+    # An answer word that starts a sentence keeps the whole sentence.
+    ("sort of I guess", 1, (P,), "sort of I guess"),
+    ("no pude hoy", 1, (M,), "no pude hoy"),
+    ("Y no pude hoy", 2, (K, M), "no pude hoy"),
 ]
 
 # (body, n, expected reason)
@@ -116,7 +120,6 @@ AMBIGUOUS = [
     ("   ", 2, EMPTY),
     ("what do you mean?", 1, NOT_AN_ANSWER),
     ("maybe", 1, NOT_AN_ANSWER),
-    ("sort of I guess", 1, NOT_AN_ANSWER),
     ("no idea", 1, NOT_AN_ANSWER),
     ("not sure", 2, NOT_AN_ANSWER),
     ("Hi! Y N", 2, NOT_AN_ANSWER),

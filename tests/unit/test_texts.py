@@ -8,6 +8,7 @@ import string
 
 import pytest
 
+from service.core.commitment_labels import LABEL_MAX
 from service.core.segments import (
     GSM7_BASIC,
     GSM7_EXTENSION,
@@ -18,6 +19,7 @@ from service.core.segments import (
 )
 from service.core.texts import (
     LANGUAGES,
+    SAMPLE_LABELS,
     SAMPLE_VALUES,
     STEP_NAMES,
     TEMPLATES,
@@ -144,11 +146,18 @@ def test_sample_values_cover_every_placeholder():
     assert len(SAMPLE_VALUES["program"]) == 20
     assert len(SAMPLE_VALUES["facilitator"]) == 20
     assert len(SAMPLE_VALUES["first_name"]) == 12
-    assert SAMPLE_VALUES["items"] == ""
+    # The texts sent again and again list three labels of the longest a label may be.
+    assert SAMPLE_VALUES["items"] == format_items(SAMPLE_LABELS)
+    assert [len(label) for label in SAMPLE_LABELS] == [LABEL_MAX] * 3
 
 
-def test_variable_length_templates_hold_the_items():
-    assert {key for key in TEMPLATES if "items" in placeholders(key)} == VARIABLE_LENGTH
+def test_only_the_agreement_list_holds_full_wording():
+    assert {"commitments_list"} == VARIABLE_LENGTH
+    listing = {key for key in TEMPLATES if "items" in placeholders(key)} - VARIABLE_LENGTH
+    assert listing == {
+        "checkin", "checkin_2", "checkin_3", "partner_checkin",
+        "checkin_nudge", "checkin_nudge_2", "checkin_nudge_3",
+    }  # fmt: skip
 
 
 def test_variable_length_renders_a_list():
@@ -183,8 +192,9 @@ def test_invite_asks_for_yes():
 def test_render_fills_values():
     text = render("invite", program="Team Reset", facilitator="Ana")
     assert text.startswith("Hi, this is Team Reset with Ana.")
-    assert render("status", "es", step_name="Escuchar a fondo", commitments_count=2, streak=5) == (
-        "Vas por: Escuchar a fondo. Compromisos activos: 2. Racha actual: 5."
+    assert render("status", "es", step_name="Escuchar a fondo", step=3) == (
+        "Vas en el paso 3 de 5: Escuchar a fondo. Te escribimos cuando haya un siguiente paso. "
+        "Gracias por tu paciencia."
     )
 
 
@@ -255,9 +265,9 @@ def test_broken_override_falls_back_and_is_logged(bad, caplog):
 
 
 def test_override_needing_a_value_the_caller_lacks_falls_back():
-    overrides = {"status": {"en": "Step: {step_name}, streak {streak}"}}
-    text = render("status", "en", overrides, step_name="Listening deeply", streak=3)
-    assert text == "Step: Listening deeply, streak 3"
+    overrides = {"status": {"en": "Step {step}: {step_name}"}}
+    text = render("status", "en", overrides, step_name="Listening deeply", step=3)
+    assert text == "Step 3: Listening deeply"
     overrides = {"help": {"en": "Questions? {contact}. STOP to opt out."}}
     values = {**VALUES, "contact": "x"}
     assert render("help", "en", overrides, **values) == "Questions? x. STOP to opt out."
