@@ -49,6 +49,7 @@ from admin.views import AuditedModelView, program_name
 from service import records
 from service.core import schedule, texts
 from service.core.enums import OPEN_COMMITMENTS, Language, Outcome, ParticipantStatus, label
+from service.core.numbers import whole_number
 from service.core.phones import normalize_phone
 from service.core.redact import mask_phone
 from service.models import (
@@ -176,6 +177,15 @@ def form_error(form, exc) -> bool:
 # Filters ----------------------------------------------------------------------------------
 
 
+def plain_number(value) -> int:
+    """A filter's number: plain digits within the column's range (ValueError otherwise, which
+    Flask-Admin shows as an invalid filter value)."""
+    number = whole_number(value)
+    if number is None:
+        raise ValueError(value)
+    return number
+
+
 class ProgramFilter(sqla_filters.FilterEqual):
     """The options are the signed-in facilitator's programs, filled in per request
     (Flask-Admin caches filter options when the view is built; see `_get_filter_groups`)."""
@@ -184,7 +194,7 @@ class ProgramFilter(sqla_filters.FilterEqual):
         super().__init__(Participant.program_id, "Program", options=[("0", "—")])
 
     def clean(self, value):
-        return int(value)
+        return plain_number(value)
 
 
 class StepFilter(sqla_filters.FilterEqual):
@@ -192,7 +202,7 @@ class StepFilter(sqla_filters.FilterEqual):
         super().__init__(Participant.step, "Step", options=STEP_CHOICES)
 
     def clean(self, value):
-        return int(value)
+        return plain_number(value)
 
 
 class StatusFilter(sqla_filters.FilterEqual):
@@ -285,7 +295,7 @@ class ParticipantView(AuditedModelView):
         form = super().create_form(obj)
         self._choices(form)
         if request.method == "GET":
-            default_program = request.args.get("program_id", type=int)
+            default_program = whole_number(request.args.get("program_id"))
             if default_program in {c.value for c in form.program_id.choices}:
                 form.program_id.data = default_program
             elif form.program_id.choices:
@@ -386,7 +396,7 @@ class ParticipantView(AuditedModelView):
     @expose("/audio/")
     def audio_view(self):
         """A recording's audio, only for a facilitator of that participant's program."""
-        rid = request.args.get("id", type=int)
+        rid = whole_number(request.args.get("id"))
         if rid is None:
             abort(404)
         svc = services()
