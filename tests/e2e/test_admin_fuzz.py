@@ -161,11 +161,18 @@ LISTS = ["programs", "participants", "facilitators", "audit"]
 
 
 @pytest.mark.parametrize("view", LISTS)
-@pytest.mark.parametrize("arg", ["page", "page_size", "sort", "desc"])
-def test_an_odd_page_size_or_sort_is_ignored(as_admin, view, arg):
+def test_an_odd_page_number_is_ignored(as_admin, view):
     for value in [*HUGE, "²", "-1", "١٢"]:
-        response = as_admin.get(f"/admin/{view}/", query_string={arg: value})
-        assert response.status_code == 200, (arg, value, response.status_code)
+        response = as_admin.get(f"/admin/{view}/", query_string={"page": value})
+        assert response.status_code == 200, (value, response.status_code)
+
+
+@pytest.mark.parametrize("view", LISTS)
+def test_an_odd_page_size_sort_or_order_is_ignored(as_admin, view):
+    for arg in ("page_size", "sort", "desc"):
+        for value in [*HUGE, "²", "-1", "١٢"]:
+            response = as_admin.get(f"/admin/{view}/", query_string={arg: value})
+            assert response.status_code == 200, (arg, value, response.status_code)
 
 
 def test_an_odd_page_shows_the_first_page(as_admin):
