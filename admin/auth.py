@@ -7,7 +7,8 @@
   longer than `ADMIN_IDLE_MINUTES` (default 30), older than `ADMIN_LIFETIME_HOURS` (default
   12) however active, or signed out already (a copy of its cookie: admin/sessions.py); send
   anyone not signed in to the sign-in page; check the CSRF token of every POST (sign-in
-  included).
+  included); refuse parameters no view can read safely (admin/inputs.py: NUL is 400, a path
+  number beyond what the database holds is 404).
 * Sign-in tries are counted in Redis (admin/throttle.py), before the password is checked,
   per account whatever the address and per client address whatever the account, so every
   gunicorn process shares them: past 5 tries at an account or 20 from an address within
@@ -25,7 +26,6 @@
 from __future__ import annotations
 
 import hashlib
-from urllib.parse import urlsplit
 
 from flask import current_app, flash, redirect, request, session, url_for
 from flask_admin import AdminIndexView, expose
@@ -35,10 +35,13 @@ from wtforms import PasswordField, StringField
 from wtforms.validators import InputRequired, Length
 
 from admin.base import deny, is_allowed
+from admin.inputs import check_inputs
 from admin.security import SAFE_METHODS, check_csrf, check_same_origin
 from admin.sessions import EndedSessions, new_session_id
 from admin.throttle import LoginThrottle
 from service import records
+from service.core import redirects
+from service.core.numbers import whole_number
 from service.core.signin import wait_text
 from service.models import Facilitator
 from service.program import accounts
@@ -75,9 +78,10 @@ def fingerprint(facilitator: Facilitator) -> str:
 
 def load_user(db, user_id: str) -> AdminUser | None:
     fid, _, token = (user_id or "").partition(":")
-    if not fid.isdigit():
+    facilitator_id = whole_number(fid)
+    if facilitator_id is None:
         return None
-    facilitator = db.get(Facilitator, int(fid))
+    facilitator = db.get(Facilitator, facilitator_id)
     if facilitator is None or not facilitator.is_active or fingerprint(facilitator) != token:
         return None
     return AdminUser(facilitator)
@@ -89,11 +93,8 @@ class LoginForm(SecureForm):
 
 
 def safe_next(target: str | None) -> str | None:
-    """Only a path inside the admin; anything else (other hosts, '//x') is dropped."""
-    if not target or not target.startswith(ADMIN_URL) or "\\" in target:
-        return None
-    parts = urlsplit(target)
-    return target if not parts.scheme and not parts.netloc else None
+    """Only a path inside the admin (see service/core/redirects.py); anything else is dropped."""
+    return redirects.local_target(target, ADMIN_URL)
 
 
 def is_admin_path(path: str) -> bool:
@@ -127,6 +128,7 @@ def init_auth(app, services, db) -> None:
             return deny()
         if unsafe:
             check_csrf()
+        check_inputs()
         return None
 
 

@@ -11,6 +11,12 @@
   `program_id` (`via_participant` for models that hang off a participant). The default
   matches nothing, so a view that forgets is empty, not leaky. Out-of-scope and unknown
   ids both answer 404. `get_one` assumes an integer `id` primary key.
+* Numbers in the URL are read as plain ASCII digits within what the database holds
+  (service/core/numbers.py), never with `int()`: an id that is not one ('²', '-1', beyond
+  2^31 - 1) is 404 like an unknown one; a page, page size, sort or `desc` that is not one is
+  ignored (the first page, the default size and order); a filter whose value no integer
+  column can hold is dropped with the usual "invalid filter value" message, as is one
+  longer than `MAX_FILTER_VALUE`; a search is cut to `MAX_SEARCH` characters.
 """
 
 from __future__ import annotations
@@ -19,7 +25,7 @@ import warnings
 from datetime import UTC, datetime
 
 import sqlalchemy as sa
-from flask import abort, g, redirect, request, url_for
+from flask import abort, flash, g, redirect, request, url_for
 from flask_admin.contrib.sqla import ModelView
 from flask_admin.contrib.sqla import filters as sqla_filters
 from flask_admin.contrib.sqla.form import AdminModelConverter
@@ -28,8 +34,13 @@ from flask_admin.model import filters, typefmt
 from flask_admin.model.form import converts
 from flask_login import current_user
 
+from service.core.numbers import fits_integer_column, whole_number
 from service.models import Participant
 from service.program import accounts
+
+MAX_PAGE = 10**6  # times the largest page size, still an offset every database takes
+MAX_SEARCH = 200  # characters of a search (each word becomes a LIKE over every column)
+MAX_FILTER_VALUE = 1000
 
 
 def as_utc(value):
@@ -158,11 +169,38 @@ class ScopedModelView(ModelView):
 
     def get_one(self, id):
         """The row by primary key, only when in scope: 404 otherwise (and for unknown ids)."""
-        try:
-            pk = int(id)
-        except (TypeError, ValueError):
+        pk = id if isinstance(id, int) and not isinstance(id, bool) else whole_number(id)
+        if pk is None or not fits_integer_column(pk):
             abort(404)
         row = self.get_query().filter(self.model.id == pk).one_or_none()
         if row is None:
             abort(404)
         return row
+
+    # What the list page reads from its URL ------------------------------------------------
+
+    def _get_list_extra_args(self):
+        args = super()._get_list_extra_args()
+        args.page = whole_number(request.args.get("page"), maximum=MAX_PAGE) or 0
+        args.page_size = whole_number(request.args.get("page_size")) or 0
+        args.sort = whole_number(request.args.get("sort"))
+        args.sort_desc = bool(whole_number(request.args.get("desc")))
+        args.search = (args.search or "")[:MAX_SEARCH] or None
+        return args
+
+    def _get_list_filter_args(self):
+        """Flask-Admin's own reading of `flt<position>_<filter>=value`, with the limits above."""
+        if not self._filters:
+            return None
+        found = []
+        for arg, value in request.args.items():
+            position, sep, key = arg[3:].partition("_")
+            if not arg.startswith("flt") or not sep or key not in self._filter_args:
+                continue
+            idx, flt = self._filter_args[key]
+            readable = len(value) <= MAX_FILTER_VALUE and flt.validate(value)
+            if readable and fits_integer_column(flt.clean(value)):
+                found.append((whole_number(position) or 0, (idx, str(flt.name), value)))
+                continue
+            flash(self.get_invalid_value_msg(value[:40], flt), "error")
+        return [pair for _, pair in sorted(found, key=lambda f: f[0])]

@@ -27,6 +27,7 @@ from wtforms.fields import SelectChoice
 from wtforms.validators import InputRequired
 
 from admin.choices import program_choices
+from service.core.numbers import whole_number
 from service.infra.queue import Lane
 from service.models import Program
 from service.program import actions, imports
@@ -60,7 +61,7 @@ def upload(view):
     form = UploadForm(request.form if request.method == "POST" else None)
     form.program_id.choices = [SelectChoice(pid, name) for pid, name in _programs(view)]
     if request.method == "GET":
-        form.program_id.data = request.args.get("program_id", type=int)
+        form.program_id.data = whole_number(request.args.get("program_id"))
         return view.render("realign/participant_import.html", form=form, error=None)
     upload_file = request.files.get("file")
     if not form.program_id.validate(form) or upload_file is None or not upload_file.filename:
@@ -117,7 +118,7 @@ def _finish(view, program_id, ok: bool, message: str, status=200):
 
 def run(view):
     svc = _services()
-    program_id = request.form.get("program_id", type=int)
+    program_id = whole_number(request.form.get("program_id"))
     token = request.form.get("token", "")
     if program_id not in {pid for pid, _ in _programs(view)} or not 16 <= len(token) <= 64:
         abort(404)

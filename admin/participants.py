@@ -190,6 +190,15 @@ def form_error(form, exc) -> bool:
 # Filters ----------------------------------------------------------------------------------
 
 
+def plain_number(value) -> int:
+    """A filter's number: plain digits within the column's range (ValueError otherwise, which
+    Flask-Admin shows as an invalid filter value)."""
+    number = whole_number(value)
+    if number is None:
+        raise ValueError(value)
+    return number
+
+
 class ProgramFilter(sqla_filters.FilterEqual):
     """The options are the signed-in facilitator's programs, filled in per request
     (Flask-Admin caches filter options when the view is built; see `_get_filter_groups`)."""
@@ -198,7 +207,7 @@ class ProgramFilter(sqla_filters.FilterEqual):
         super().__init__(Participant.program_id, "Program", options=[("0", "—")])
 
     def clean(self, value):
-        return int(value)
+        return plain_number(value)
 
 
 class StepFilter(sqla_filters.FilterEqual):
@@ -206,7 +215,7 @@ class StepFilter(sqla_filters.FilterEqual):
         super().__init__(Participant.step, "Step", options=STEP_CHOICES)
 
     def clean(self, value):
-        return int(value)
+        return plain_number(value)
 
 
 class StatusFilter(sqla_filters.FilterEqual):
@@ -335,7 +344,7 @@ class ParticipantView(AuditedModelView):
         form = super().create_form(obj)
         self._choices(form)
         if request.method == "GET":
-            default_program = request.args.get("program_id", type=int)
+            default_program = whole_number(request.args.get("program_id"))
             if default_program in {c.value for c in form.program_id.choices}:
                 form.program_id.data = default_program
             elif form.program_id.choices:
@@ -469,7 +478,7 @@ class ParticipantView(AuditedModelView):
     @expose("/audio/")
     def audio_view(self):
         """A recording's audio, only for a facilitator of that participant's program."""
-        rid = request.args.get("id", type=int)
+        rid = whole_number(request.args.get("id"))
         if rid is None:
             abort(404)
         svc = services()

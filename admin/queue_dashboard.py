@@ -9,15 +9,24 @@ base template, which Flask finds first):
   ('unsafe-eval', inline styles) — still no inline script without the request's nonce;
 - its buttons POST with jQuery and no token, so our copy of the base template hands jQuery
   the session's CSRF token as a header;
-- its "Requeue all" also answers GET upstream: here every action answers POST only.
+- its "Requeue all" also answers GET upstream: here every action answers POST only;
+- it reads its instance, page and page size from the path with `int()` (a page of '²' or
+  size 0 is a 500 upstream, an instance it lacks a LookupError): here a path it cannot read
+  is 404 (`readable_path`), as is a job id RQ refuses ('a.b': a ValueError upstream);
+- its "Compact" renames the queue's list, which Redis refuses for a queue with no jobs (a
+  500 upstream): an empty queue is compact already, so that answers OK at once.
 Job arguments are ids only (jobs/tasks.py), so nothing it shows names a participant.
 """
 
 from __future__ import annotations
 
-from flask import abort, request
+from flask import abort, jsonify, request
 from flask_login import current_user
+from rq import Queue
 from rq.exceptions import NoSuchJobError
+from rq.job import JOB_ID_PATTERN
+
+from service.core.numbers import whole_number
 
 URL = "/admin/rq"
 BLUEPRINT = "rq_dashboard"
@@ -58,11 +67,35 @@ def mount(app, services) -> None:
         # Runs after the admin guard (registered first), which has sent anonymous visitors
         # to the sign-in page already.
         if request.blueprint != BLUEPRINT:
-            return
+            return None
         if not getattr(current_user, "is_admin", False):
             abort(403)
         if request.endpoint in ACTIONS and request.method != "POST":
             abort(405, valid_methods=["POST"])
+        if not readable_path(request.view_args or {}, len(app.config["RQ_DASHBOARD_REDIS_URL"])):
+            abort(404)
+        if request.endpoint == f"{BLUEPRINT}.compact_queue":
+            queue = Queue(request.view_args["queue_name"], connection=services.redis)
+            if not services.redis.exists(queue.key):
+                return jsonify(status="OK")
+        return None
+
+
+MAX_PER_PAGE = 100  # its page sizes go up to 100
+MAX_PAGE = 10**6
+
+
+def readable_path(args: dict, instances: int) -> bool:
+    """Whether rq-dashboard can read its path: an instance it has, a page size and a page it
+    can count with, a job id RQ accepts (RQ raises on any other)."""
+    if "job_id" in args and not JOB_ID_PATTERN.fullmatch(args["job_id"]):
+        return False
+    instance = args.get("instance_number")
+    if instance is not None and not 0 <= instance < instances:
+        return False
+    if "per_page" in args and not 1 <= (whole_number(str(args["per_page"])) or 0) <= MAX_PER_PAGE:
+        return False
+    return "page" not in args or 1 <= (whole_number(str(args["page"])) or 0) <= MAX_PAGE
 
 
 def _one_connection_per_url(web) -> None:

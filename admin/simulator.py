@@ -33,6 +33,7 @@ from twilio.request_validator import RequestValidator
 
 from admin.base import deny, is_allowed, visible_program_ids
 from service.core import personas as persona_rules
+from service.core.numbers import whole_number
 from service.models import Message, Participant, Program, Statement
 from service.program import conversation, personas
 from service.program.enrollment import EnrollmentError
@@ -79,9 +80,8 @@ class SimulatorView(BaseView):
         return list(self.db.scalars(query))
 
     def _program(self, program_id) -> Program:
-        try:
-            pid = int(program_id)
-        except (TypeError, ValueError):
+        pid = whole_number(program_id)
+        if pid is None:
             abort(404)
         ids = visible_program_ids(self.db)
         program = self.db.get(Program, pid)
@@ -91,9 +91,8 @@ class SimulatorView(BaseView):
 
     def _participant(self, participant_id) -> Participant:
         """A test persona of one of this facilitator's programs; anyone else is refused."""
-        try:
-            pid = int(participant_id)
-        except (TypeError, ValueError):
+        pid = whole_number(participant_id)
+        if pid is None:
             abort(404)
         participant = self.db.get(Participant, pid)
         ids = visible_program_ids(self.db)

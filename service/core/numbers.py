@@ -20,3 +20,17 @@ def whole_number(text, *, maximum: int = INT_MAX) -> int | None:
         return None  # (spares int() a huge string)
     value = int(text)
     return value if value <= maximum else None
+
+
+INT_MIN = -(2**31)
+
+
+def fits_integer_column(value) -> bool:
+    """Whether a value read for a query (a filter's) can be compared with an integer column:
+    any int (or list of them) outside PostgreSQL's `integer` makes the database raise. Values
+    of other types are not this rule's business."""
+    if isinstance(value, list | tuple | set):
+        return all(fits_integer_column(v) for v in value)
+    if isinstance(value, bool) or not isinstance(value, int):
+        return True
+    return INT_MIN <= value <= INT_MAX

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from service.core.numbers import INT_MAX, whole_number
+from service.core.numbers import INT_MAX, fits_integer_column, whole_number
 
 
 @pytest.mark.parametrize(
@@ -77,3 +77,21 @@ def test_change_with_an_odd_number_changes_the_first_commitment():
 
     assert change_target("² call every Sunday", 2) == (0, "² call every Sunday")
     assert change_target("2 call every Sunday", 2) == (1, "call every Sunday")
+
+
+@pytest.mark.parametrize(
+    ("value", "fits"),
+    [
+        (0, True),
+        (INT_MAX, True),
+        (-(2**31), True),
+        (2**31, False),
+        (-(2**31) - 1, False),
+        ([1, 2**63], False),
+        ([1, 2], True),
+        ("9" * 30, True),  # not a number: another rule's business
+        (True, True),
+    ],
+)
+def test_only_values_an_integer_column_holds_fit(value, fits):
+    assert fits_integer_column(value) is fits
