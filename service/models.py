@@ -135,6 +135,11 @@ class Participant(SQLModel, table=True):
     outcome: str | None = Field(default=None, max_length=16)
     last_inbound_at: datetime | None = _ts(default=None)
     created_at: datetime = _ts(default_factory=utcnow)
+    # Set on every change to the row (ORM and Core updates alike): the API's
+    # `updated_since` filter reads it.
+    updated_at: datetime = _ts(
+        default_factory=utcnow, index=True, sa_column_kwargs={"onupdate": utcnow}
+    )
 
     __table_args__ = (
         sa.UniqueConstraint("program_id", "phone", name="uq_participant_program_phone"),
@@ -330,3 +335,19 @@ class AuditEvent(SQLModel, table=True):
     entity: str = Field(default="", max_length=32)
     entity_id: int | None = None
     detail: dict = Field(default_factory=dict, sa_type=JSON)
+
+
+class ApiToken(SQLModel, table=True):
+    """A facilitator's key to the read API: only its SHA-256 is kept (the token itself is
+    shown once), named by its owner, revocable. `scopes` widen what it reads (`phones`)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    facilitator_id: int = Field(foreign_key="facilitator.id", index=True)
+    name: str = Field(max_length=80)
+    token_hash: str = Field(max_length=64, sa_column_kwargs={"unique": True})
+    # The token's first characters, shown in lists so its owner can tell tokens apart.
+    prefix: str = Field(max_length=16)
+    scopes: list = Field(default_factory=list, sa_type=JSON)
+    created_at: datetime = _ts(default_factory=utcnow)
+    last_used_at: datetime | None = _ts(default=None)
+    revoked_at: datetime | None = _ts(default=None)

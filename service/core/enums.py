@@ -142,6 +142,12 @@ class CheckInKind(Labelled):
     PARTNER = "partner", "About their partner"
 
 
+class ApiScope(Labelled):
+    """What an API token may read beyond what its facilitator sees in the admin."""
+
+    PHONES = "phones", "Full phone numbers"
+
+
 class Result(Labelled):
     KEPT = "kept", "Kept"
     PARTLY = "partly", "Partly"

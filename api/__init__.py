@@ -1,0 +1,12 @@
+"""The read API at /api/v1/ (see api/routes.py; authentication and limits: api/access.py)."""
+
+
+def init_app(app, services) -> None:
+    from api import access, routes
+
+    blueprint, registry = routes.build(services)
+    limiter = access.install(app, services, blueprint)
+    app.register_blueprint(blueprint)
+    limiter.init_app(app)
+    limiter.exempt(app.view_functions["api.openapi"])
+    app.extensions["realign_api"] = registry
