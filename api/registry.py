@@ -102,8 +102,8 @@ class Registry:
                     param["description"] = description
                 parameters.append({**param, "schema": prop})
         if r.response is None:
-            binary = {"type": "string", "contentMediaType": r.media_type}
-            content = {r.media_type: {"schema": binary}}
+            # OpenAPI 3.1 describes raw bytes by their media type alone (no schema).
+            content = {r.media_type: {}}
         else:
             ref = REF.format(model=r.response.__name__)
             content = {"application/json": {"schema": {"$ref": ref}}}

@@ -195,7 +195,7 @@ def build(services) -> tuple[Blueprint, Registry]:
 
     @bp.get("/openapi.json", endpoint="openapi")
     def openapi():
-        document = registry.document(request.host_url.rstrip("/") + PREFIX)
+        document = registry.document(request.host_url.rstrip("/"))
         from flask import jsonify
 
         return jsonify(document)

@@ -305,6 +305,25 @@ def test_bad_queries_get_400_json_naming_the_parameter(admin_app, world):
         )
     assert api_get(client, "participants?limit=500", token).status_code == 200
     assert api_get(client, "participants/99999999999", token).status_code == 404
-    assert api_get(client, "nowhere", token).status_code == 404
+    assert api_get(client, "nowhere", token, check=False).status_code == 404
     posted = client.post("/api/v1/participants", headers={"Authorization": f"Bearer {token}"})
     assert posted.status_code == 405 and posted.is_json
+
+
+def test_each_token_has_its_own_rate_limit_with_retry_after(admin_app, world):
+    from service.app import create_app
+
+    services = admin_app.extensions["realign"]
+    settings = services.settings.model_copy(update={"api_rate_limit": "3/minute"})
+    app = create_app(settings, engine=services.engine, redis=services.redis, clock=services.clock)
+    client = app.test_client()
+    ana, ben = token_for(app, world.ana), token_for(app, world.ben)
+    assert [api_get(client, "programs", ana).status_code for _ in range(3)] == [200] * 3
+    limited = api_get(client, "programs", ana)
+    assert limited.status_code == 429 and limited.is_json
+    assert limited.json["error"]["code"] == "rate_limited"
+    assert 0 < int(limited.headers["Retry-After"]) <= 60
+    assert api_get(client, "programs", ben).status_code == 200  # another token: its own count
+    # The count is kept in Redis, so every web process shares it.
+    other = create_app(settings, engine=services.engine, redis=services.redis, clock=services.clock)
+    assert api_get(other.test_client(), "programs", ana).status_code == 429
