@@ -24,6 +24,7 @@ TABLES = {
     "call",
     "attentionitem",
     "auditevent",
+    "apitoken",
 }
 
 
