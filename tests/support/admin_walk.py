@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from sqlmodel import SQLModel
 
 from service.models import (
+    ApiToken,
     AttentionItem,
     AuditEvent,
     CheckIn,
@@ -57,6 +58,7 @@ class BenRecords:
     attention: int
     audit: int
     facilitator: int
+    api_token: int = 0
 
 
 def add_ben_records(app, world) -> BenRecords:
@@ -123,6 +125,13 @@ def add_ben_records(app, world) -> BenRecords:
             actor=f"facilitator:{world.ben}", action="test", entity="participant", entity_id=p.id
         )
         s.add(event)
+        api_token = ApiToken(
+            facilitator_id=world.ben,
+            name=f"{SECRET}-TOKEN",
+            token_hash="b" * 64,
+            prefix="rlg_bbbbbbbb",
+        )
+        s.add(api_token)
         s.commit()
         return BenRecords(
             world.ben_program,
@@ -135,6 +144,7 @@ def add_ben_records(app, world) -> BenRecords:
             attention.id,
             event.id,
             world.ben,
+            api_token.id,
         )
 
 
@@ -157,6 +167,7 @@ def record_id(endpoint: str, ben: BenRecords) -> int:
         "facilitators": ben.facilitator,
         "audit": ben.audit,
         "admin": ben.attention,
+        "api_tokens": ben.api_token,
     }.get(view, ben.participant)
 
 
