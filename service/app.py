@@ -95,7 +95,7 @@ def create_app(settings: Settings | None = None, **overrides) -> Flask:
     # Imported here, not at the top: the entry points sit above the service, and only this
     # root (and the CLI) may reach up to them.
     import admin
-    import api
+    import readapi
     import webhooks
 
     settings = settings or load_settings()
@@ -124,7 +124,7 @@ def create_app(settings: Settings | None = None, **overrides) -> Flask:
 
     webhooks.init_app(app, services)
     admin.init_app(app, services)
-    api.init_app(app, services)
+    readapi.init_app(app, services)
 
     # Anyone (the platform's health check) learns only whether the service is up; the
     # details are for HEALTH_TOKEN's bearer (admins see them at /admin/queues/health).

@@ -138,7 +138,9 @@ class Participant(SQLModel, table=True):
     # Set on every change to the row (ORM and Core updates alike): the API's
     # `updated_since` filter reads it.
     updated_at: datetime = _ts(
-        default_factory=utcnow, index=True, sa_column_kwargs={"onupdate": utcnow}
+        default_factory=utcnow,
+        index=True,
+        sa_column_kwargs={"onupdate": utcnow, "server_default": sa.func.now()},
     )
 
     __table_args__ = (

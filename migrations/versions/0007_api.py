@@ -36,7 +36,8 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column("updated_at", sa.DateTime(timezone=True), nullable=True))
     op.execute("UPDATE participant SET updated_at = created_at")
     with op.batch_alter_table("participant", schema=None) as batch_op:
-        batch_op.alter_column("updated_at", nullable=False)
+        # Rows written by bulk loads (COPY) that name no updated_at get the time of the load.
+        batch_op.alter_column("updated_at", nullable=False, server_default=sa.func.now())
         batch_op.create_index(op.f("ix_participant_updated_at"), ["updated_at"])
 
 

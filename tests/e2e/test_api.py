@@ -8,7 +8,7 @@ from datetime import timedelta
 
 import sqlalchemy as sa
 
-from service.models import ApiToken, AuditEvent, Participant, Reflection
+from service.models import ApiToken, AuditEvent, Facilitator, Participant, Reflection
 from tests.e2e.test_cli import cli_env, ok, realign  # noqa: F401  (fixtures)
 from tests.support.admin import WAV
 from tests.support.admin_walk import add_ben_records, login
@@ -55,6 +55,12 @@ def test_without_a_good_token_every_route_is_401_json(admin_app, world):
             assert answer.is_json and answer.json["error"]["code"] == "unauthorized"
             assert answer.headers["WWW-Authenticate"] == "Bearer"
         assert api_get(client, path, token).status_code == 200
+    # A deactivated facilitator's tokens stop at once.
+    services = admin_app.extensions["realign"]
+    with services.sessions() as s:
+        s.get(Facilitator, world.ana).is_active = False
+        s.commit()
+    assert api_get(client, "programs", token).status_code == 401
 
 
 def test_a_facilitator_makes_lists_and_revokes_their_own_tokens_in_the_admin(admin_app, world):
@@ -327,3 +333,13 @@ def test_each_token_has_its_own_rate_limit_with_retry_after(admin_app, world):
     # The count is kept in Redis, so every web process shares it.
     other = create_app(settings, engine=services.engine, redis=services.redis, clock=services.clock)
     assert api_get(other.test_client(), "programs", ana).status_code == 429
+
+
+def test_with_redis_away_the_api_still_answers(admin_app, world, dead_redis):
+    from service.app import create_app
+
+    services = admin_app.extensions["realign"]
+    app = create_app(services.settings, engine=services.engine, redis=dead_redis)
+    client = app.test_client()
+    answer = api_get(client, "participants", token_for(app, world.ana))
+    assert answer.status_code == 200 and len(answer.json["data"]) == 2

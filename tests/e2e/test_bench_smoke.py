@@ -34,6 +34,7 @@ EXPECTED = {
     "webhook": {"ratio", "rps", "p50_ms", "p99_ms", "baseline_rps"},
     "dispatch": {"ratio", "rate", "raw_rate", "n", "concurrency"},
     "tick": {"ratio", "t10k_ms", "t1m_ms"},
+    "api": {"ratio", "p50_ms", "p99_ms", "p50_1k_ms", "n"},
     "reply": {
         "p50_5_ms",
         "p99_5_ms",

@@ -8,7 +8,7 @@ import hashlib
 from flask import Response, request, url_for
 from pydantic import BaseModel, ValidationError
 
-from api.schemas import ErrorBody, ErrorOut
+from readapi.schemas import ErrorBody, ErrorOut
 from service.core import cursors
 
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
-from api.schemas import ErrorOut
+from readapi.schemas import ErrorOut
 
 REF = "#/components/schemas/{model}"
 ERRORS = {

@@ -1,8 +1,9 @@
-"""The read API at /api/v1/ (see api/routes.py; authentication and limits: api/access.py)."""
+"""The read API at /api/v1/: views in readapi/routes.py, tokens, audit and limits in
+readapi/access.py."""
 
 
 def init_app(app, services) -> None:
-    from api import access, routes
+    from readapi import access, routes
 
     blueprint, registry = routes.build(services)
     limiter = access.install(app, services, blueprint)
