@@ -15,7 +15,7 @@ from service import intake
 from service.infra.queue import Lane
 from service.infra.slots import take_slot
 from service.messaging import delivery
-from service.program import conversation, digest
+from service.program import conversation, digest, webhooks
 from service.program import tick as ticking
 from service.voice import calls, keeping, recordings
 
@@ -46,6 +46,11 @@ def send_messages(message_ids: list[int], paced: bool = False) -> dict:
     job = get_current_job()
     lane = Lane(job.origin) if job is not None and job.origin in set(Lane) else None
     return delivery.deliver_many(current(), message_ids, lane=lane, paced=paced)
+
+
+def deliver_webhook(delivery_id: int) -> str:
+    """One try of one event webhook delivery (signed; a failure queues the next try)."""
+    return webhooks.deliver(current(), delivery_id)
 
 
 @once_per_slot(60)

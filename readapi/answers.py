@@ -8,8 +8,8 @@ import hashlib
 from flask import Response, request, url_for
 from pydantic import BaseModel, ValidationError
 
-from readapi.schemas import ErrorBody, ErrorOut
 from service.core import cursors
+from service.program.shapes import ErrorBody, ErrorOut
 
 
 def json_response(model: BaseModel, status: int = 200, headers=None) -> Response:

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
-from readapi.schemas import ErrorOut
+from service.program.shapes import ErrorOut
 
 REF = "#/components/schemas/{model}"
 ERRORS = {

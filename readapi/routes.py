@@ -10,13 +10,13 @@ from flask import Blueprint, abort, request, send_file, url_for
 from pydantic import ValidationError
 from werkzeug.exceptions import HTTPException
 
-from readapi import schemas as s
 from readapi.access import audio_key, caller
 from readapi.answers import bad_query, error, page, single
 from readapi.registry import Registry, Route
 from service.core import cursors, signed_urls
 from service.models import Facilitator
 from service.program import reads
+from service.program import shapes as s
 from service.voice.recordings import AUDIO_MIMETYPE, RecordingNotFound, open_recording
 
 PREFIX = "/api/v1"

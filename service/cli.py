@@ -235,6 +235,35 @@ def api_token_revoke_cmd(email, token_id) -> None:
         click.echo(f"revoked API token {row.name!r} (id {row.id})")
 
 
+@main.group("webhook")
+def webhook_group() -> None:
+    """Event webhooks: signed POSTs to another system when things happen."""
+
+
+@webhook_group.command("add")
+@click.option("--email", required=True, help="The facilitator whose programs it covers.")
+@click.option("--url", required=True, help="The receiver's https:// address.")
+@click.option("--event", "events", multiple=True, required=True, help="An event; repeatable.")
+def webhook_add_cmd(email, url, events) -> None:
+    """Register an endpoint; its signing secret is printed once, alone on the last line."""
+    from service.program import webhooks
+    from service.program.accounts import find_by_email
+
+    services = _services()
+    with services.sessions() as session:
+        person = find_by_email(session, email)
+        if person is None or not person.is_active:
+            _fail(f"no active facilitator with the email {email}")
+        try:
+            endpoint = webhooks.register(session, person, url, events, now=services.now())
+        except webhooks.WebhookError as exc:
+            _fail(str(exc))
+        session.commit()
+        click.echo(f"registered webhook {endpoint.id} for {', '.join(endpoint.events)}")
+        click.echo("Its signing secret, shown only this once:")
+        click.echo(endpoint.secret)
+
+
 @main.command("seed-demo")
 def seed_demo_cmd() -> None:
     """Load demo data (once): a facilitator, a program and two partnered participants."""

@@ -353,3 +353,42 @@ class ApiToken(SQLModel, table=True):
     created_at: datetime = _ts(default_factory=utcnow)
     last_used_at: datetime | None = _ts(default=None)
     revoked_at: datetime | None = _ts(default=None)
+
+
+class WebhookEndpoint(SQLModel, table=True):
+    """An HTTPS URL a facilitator has events sent to (about the programs they see), signed
+    with its own secret."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    facilitator_id: int = Field(foreign_key="facilitator.id", index=True)
+    url: str = Field(max_length=500)
+    secret: str = Field(max_length=80)
+    events: list = Field(default_factory=list, sa_type=JSON)
+    created_at: datetime = _ts(default_factory=utcnow)
+    disabled_at: datetime | None = _ts(default=None)
+
+
+class WebhookDelivery(SQLModel, table=True):
+    """One event for one endpoint: the outbox row, written in the event's own transaction
+    and sent by a job (at most once delivered: the row is claimed before each try)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    endpoint_id: int = Field(foreign_key="webhookendpoint.id", index=True)
+    event_id: str = Field(max_length=40)
+    event_type: str = Field(max_length=40)
+    body: str
+    status: str = Field(default="pending", max_length=16)
+    attempts: int = 0
+    next_attempt_at: datetime | None = _ts(default=None)
+    claimed_at: datetime | None = _ts(default=None)
+    last_status_code: int | None = None
+    last_error: str | None = Field(default=None, max_length=200)
+    delivered_at: datetime | None = _ts(default=None)
+    created_at: datetime = _ts(default_factory=utcnow)
+
+    __table_args__ = (
+        sa.UniqueConstraint("endpoint_id", "event_id", name="uq_delivery_event"),
+        sa.CheckConstraint(
+            "status IN ('pending', 'delivered', 'failed')", name="ck_delivery_status"
+        ),
+    )

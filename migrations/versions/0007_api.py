@@ -32,6 +32,44 @@ def upgrade() -> None:
         sa.UniqueConstraint("token_hash"),
     )
     op.create_index(op.f("ix_apitoken_facilitator_id"), "apitoken", ["facilitator_id"])
+    op.create_table(
+        "webhookendpoint",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("facilitator_id", sa.Integer(), nullable=False),
+        sa.Column("url", sa.String(length=500), nullable=False),
+        sa.Column("secret", sa.String(length=80), nullable=False),
+        sa.Column("events", sa.JSON(), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("disabled_at", sa.DateTime(timezone=True), nullable=True),
+        sa.ForeignKeyConstraint(["facilitator_id"], ["facilitator.id"]),
+        sa.PrimaryKeyConstraint("id"),
+    )
+    op.create_index(
+        op.f("ix_webhookendpoint_facilitator_id"), "webhookendpoint", ["facilitator_id"]
+    )
+    op.create_table(
+        "webhookdelivery",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("endpoint_id", sa.Integer(), nullable=False),
+        sa.Column("event_id", sa.String(length=40), nullable=False),
+        sa.Column("event_type", sa.String(length=40), nullable=False),
+        sa.Column("body", sa.String(), nullable=False),
+        sa.Column("status", sa.String(length=16), nullable=False),
+        sa.Column("attempts", sa.Integer(), nullable=False),
+        sa.Column("next_attempt_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("claimed_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("last_status_code", sa.Integer(), nullable=True),
+        sa.Column("last_error", sa.String(length=200), nullable=True),
+        sa.Column("delivered_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.CheckConstraint(
+            "status IN ('pending', 'delivered', 'failed')", name="ck_delivery_status"
+        ),
+        sa.ForeignKeyConstraint(["endpoint_id"], ["webhookendpoint.id"]),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("endpoint_id", "event_id", name="uq_delivery_event"),
+    )
+    op.create_index(op.f("ix_webhookdelivery_endpoint_id"), "webhookdelivery", ["endpoint_id"])
     with op.batch_alter_table("participant", schema=None) as batch_op:
         batch_op.add_column(sa.Column("updated_at", sa.DateTime(timezone=True), nullable=True))
     op.execute("UPDATE participant SET updated_at = created_at")
@@ -45,5 +83,9 @@ def downgrade() -> None:
     with op.batch_alter_table("participant", schema=None) as batch_op:
         batch_op.drop_index(op.f("ix_participant_updated_at"))
         batch_op.drop_column("updated_at")
+    op.drop_index(op.f("ix_webhookdelivery_endpoint_id"), table_name="webhookdelivery")
+    op.drop_table("webhookdelivery")
+    op.drop_index(op.f("ix_webhookendpoint_facilitator_id"), table_name="webhookendpoint")
+    op.drop_table("webhookendpoint")
     op.drop_index(op.f("ix_apitoken_facilitator_id"), table_name="apitoken")
     op.drop_table("apitoken")

@@ -148,6 +148,12 @@ class ApiScope(Labelled):
     PHONES = "phones", "Full phone numbers"
 
 
+class WebhookEvent(Labelled):
+    """What an event webhook can be sent about."""
+
+    PARTICIPANT_ENROLLED = "participant.enrolled", "A participant was enrolled"
+
+
 class Result(Labelled):
     KEPT = "kept", "Kept"
     PARTLY = "partly", "Partly"

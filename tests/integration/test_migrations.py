@@ -25,6 +25,8 @@ TABLES = {
     "attentionitem",
     "auditevent",
     "apitoken",
+    "webhookendpoint",
+    "webhookdelivery",
 }
 
 

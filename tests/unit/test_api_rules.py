@@ -81,3 +81,26 @@ def test_an_audio_link_is_valid_for_its_recording_token_and_window_only():
     assert not signed_urls.is_valid(key, 7, 3, expires, sig, expires + 1)  # expired
     far = expires + 10_000  # an expiry pushed out by hand is refused even if signed
     assert not signed_urls.is_valid(key, 7, 3, far, signed_urls.signature(key, 7, 3, far), now)
+
+
+def test_a_webhook_signature_covers_timestamp_and_body():
+    from service.core import webhook_signing as w
+
+    header = w.header("whsec_x", 1_000, b'{"a":1}')
+    assert header.startswith("t=1000,v1=")
+    assert w.verify("whsec_x", header, b'{"a":1}', 1_100)
+    assert not w.verify("whsec_x", header, b'{"a":2}', 1_100)  # another body
+    assert not w.verify("whsec_y", header, b'{"a":1}', 1_100)  # another secret
+    assert not w.verify("whsec_x", header, b'{"a":1}', 1_000 + 301)  # a replay
+    assert not w.verify("whsec_x", header.replace("t=1000", "t=1001"), b'{"a":1}', 1_100)
+    for bad in (None, "", "t=x,v1=y", "v1=abc"):
+        assert not w.verify("whsec_x", bad, b"", 1_000)
+
+
+def test_webhook_retries_back_off_to_an_hour_and_stop_after_a_day():
+    from service.core import webhook_signing as w
+
+    delays = [w.retry_delay(n) for n in range(1, 12)]
+    assert delays[:4] == [30, 60, 120, 240] and max(delays) == 3600
+    assert delays == sorted(delays)
+    assert not w.gives_up(0, 24 * 3600) and w.gives_up(0, 24 * 3600 + 1)

@@ -1,6 +1,6 @@
-"""The API's shapes: one pydantic model per thing it answers, and per list's query
-parameters. The same models serialise every response and make the OpenAPI document
-(readapi/registry.py), so the two cannot drift apart."""
+"""The read API's shapes: one pydantic model per thing it answers, and per list's query
+parameters. The same models serialise every response (and the resource in each event
+webhook) and make the OpenAPI document (readapi/registry.py), so they cannot drift apart."""
 
 from __future__ import annotations
 

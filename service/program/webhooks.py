@@ -1,0 +1,184 @@
+"""Event webhooks: endpoints a facilitator registers, the outbox of deliveries written in
+the same transaction as the event, and the delivery job (signed, retried with backoff).
+
+A delivery row is claimed (a conditional UPDATE) before each try, so two workers never send
+it at once; a worker killed mid-try leaves a claim that another may take over after
+CLAIM_STALE. The POST happens outside any transaction."""
+
+from __future__ import annotations
+
+import json
+import logging
+import secrets
+import uuid
+from datetime import datetime, timedelta
+from urllib.parse import urlsplit
+
+import requests
+import sqlalchemy as sa
+
+from service.core import webhook_signing
+from service.core.enums import WebhookEvent
+from service.core.redact import mask_url
+from service.models import Facilitator, Participant, WebhookDelivery, WebhookEndpoint
+from service.program import accounts
+from service.program.shapes import ParticipantOut
+from service.records import audit
+
+log = logging.getLogger(__name__)
+
+TASK = "deliver_webhook"
+TIMEOUT_SECONDS = 10
+CLAIM_STALE = timedelta(seconds=60)
+LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1")
+# Answers that are worth another try (the receiver is away or busy); others fail at once.
+RETRIED = {408, 425, 429}
+
+
+class WebhookError(ValueError):
+    """A plain-language reason an endpoint cannot be registered."""
+
+
+def check_url(url: str) -> str:
+    url = (url or "").strip()
+    parts = urlsplit(url)
+    local = parts.scheme == "http" and parts.hostname in LOCAL_HOSTS
+    if not (parts.scheme == "https" or local) or not parts.hostname or len(url) > 500:
+        raise WebhookError("The address must be an https:// URL (at most 500 characters).")
+    return url
+
+
+def register(session, facilitator: Facilitator, url: str, events, *, now: datetime):
+    """A new endpoint (flushed) and its signing secret."""
+    url = check_url(url)
+    chosen = sorted(set(events or ()))
+    unknown = [e for e in chosen if e not in WebhookEvent.values()]
+    if not chosen or unknown:
+        known = ", ".join(WebhookEvent.values())
+        raise WebhookError(f"Choose events among: {known}.")
+    endpoint = WebhookEndpoint(
+        facilitator_id=facilitator.id,
+        url=url,
+        secret="whsec_" + secrets.token_urlsafe(32),
+        events=chosen,
+        created_at=now,
+    )
+    session.add(endpoint)
+    session.flush()
+    audit(session, f"facilitator:{facilitator.id}", "webhook.register", endpoint, now=now,
+          detail={"events": chosen})  # fmt: skip
+    return endpoint
+
+
+def emit(uow, event: WebhookEvent, participant: Participant) -> list[WebhookDelivery]:
+    """Outbox rows for every live endpoint that wants `event` and whose facilitator sees the
+    participant's program, in the caller's transaction; their jobs go after the commit."""
+    session, now = uow.session, uow.now
+    rows = []
+    event_id = f"evt_{uuid.uuid4().hex}"
+    for endpoint in session.scalars(
+        sa.select(WebhookEndpoint).where(WebhookEndpoint.disabled_at.is_(None))
+    ):
+        if event not in (endpoint.events or []):
+            continue
+        owner = session.get(Facilitator, endpoint.facilitator_id)
+        visible = accounts.visible_program_ids(session, owner) if owner.is_active else set()
+        if visible is not None and participant.program_id not in visible:
+            continue
+        body = json.dumps(
+            {
+                "id": event_id,
+                "type": str(event),
+                "created": now.isoformat().replace("+00:00", "Z"),
+                "data": ParticipantOut.of(participant, phones=False).model_dump(),
+            },
+            ensure_ascii=False,
+        )
+        row = WebhookDelivery(
+            endpoint_id=endpoint.id,
+            event_id=event_id,
+            event_type=str(event),
+            body=body,
+            next_attempt_at=now,
+            created_at=now,
+        )
+        session.add(row)
+        rows.append(row)
+    if rows:
+        session.flush()
+        for row in rows:
+            uow.later(TASK, row.id)
+    return rows
+
+
+def deliver(services, delivery_id: int) -> str:
+    """One try of one delivery; what happened ("delivered", "retry", "failed", "skipped")."""
+    now = services.now()
+    with services.sessions() as session:
+        claimed = session.execute(
+            sa.update(WebhookDelivery)
+            .where(
+                WebhookDelivery.id == delivery_id,
+                WebhookDelivery.status == "pending",
+                sa.or_(
+                    WebhookDelivery.claimed_at.is_(None),
+                    WebhookDelivery.claimed_at < now - CLAIM_STALE,
+                ),
+            )
+            .values(claimed_at=now, attempts=WebhookDelivery.attempts + 1)
+        ).rowcount
+        session.commit()
+        if not claimed:
+            return "skipped"
+        row = session.get(WebhookDelivery, delivery_id)
+        endpoint = session.get(WebhookEndpoint, row.endpoint_id)
+        url, secret, body = endpoint.url, endpoint.secret, row.body.encode()
+        disabled = endpoint.disabled_at is not None
+    code, problem = None, None
+    if disabled:
+        problem = "endpoint disabled"
+    else:
+        headers = {
+            "Content-Type": "application/json",
+            webhook_signing.HEADER: webhook_signing.header(secret, int(now.timestamp()), body),
+            "Realign-Event": row.event_type,
+            "Realign-Delivery": row.event_id,
+        }
+        try:
+            answer = requests.post(
+                url, data=body, headers=headers, timeout=TIMEOUT_SECONDS, allow_redirects=False
+            )
+            code = answer.status_code
+        except requests.RequestException as exc:
+            problem = type(exc).__name__
+    return _settle(services, delivery_id, code, problem, disabled, now)
+
+
+def _settle(services, delivery_id, code, problem, disabled, now) -> str:
+    with services.sessions() as session:
+        row = session.get(WebhookDelivery, delivery_id)
+        row.claimed_at = None
+        row.last_status_code = code
+        row.last_error = problem
+        if code is not None and 200 <= code < 300:
+            row.status, row.delivered_at, outcome = "delivered", now, "delivered"
+        else:
+            retry = not disabled and (code is None or code >= 500 or code in RETRIED)
+            next_at = now + timedelta(seconds=webhook_signing.retry_delay(row.attempts))
+            if retry and not webhook_signing.gives_up(
+                row.created_at.timestamp(), next_at.timestamp()
+            ):
+                row.next_attempt_at, outcome = next_at, "retry"
+            else:
+                row.status, row.next_attempt_at, outcome = "failed", None, "failed"
+        session.commit()
+        log.info(
+            "webhook delivery %s to %s: %s (%s)",
+            delivery_id,
+            mask_url(session.get(WebhookEndpoint, row.endpoint_id).url),
+            outcome,
+            code or problem,
+        )
+        if outcome == "retry":
+            services.dispatcher.enqueue(TASK, delivery_id, at=row.next_attempt_at)
+        return outcome

@@ -1,0 +1,214 @@
+"""Event webhooks to a real local HTTP receiver started by the test: the outbox row is
+written with the event, the POST is signed (checked with the documented recipe), and a
+receiver that fails five times and then answers 200 gets the event exactly once more."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+import sqlalchemy as sa
+
+from jobs import tasks
+from service.core import webhook_signing
+from service.models import Facilitator, WebhookDelivery
+from service.program import enrollment, webhooks
+from service.unit_of_work import UnitOfWork
+from tests.support.factories import ANA, make_program
+
+
+class Receiver:
+    """An HTTP server on a free local port answering each POST with the next status."""
+
+    def __init__(self, statuses):
+        self.statuses = list(statuses)
+        self.seen: list[tuple[dict, bytes]] = []
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            disable_nagle_algorithm = True
+
+            def do_POST(self):  # noqa: N802 (http.server's name)
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                receiver.seen.append((dict(self.headers), body))
+                status = receiver.statuses.pop(0) if receiver.statuses else 200
+                self.send_response(status)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_port}/hooks"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def receiver_factory():
+    made = []
+
+    def make(statuses=()):
+        made.append(Receiver(statuses))
+        return made[-1]
+
+    yield make
+    for r in made:
+        r.close()
+
+
+def endpoint_for(services, program, url):
+    with services.sessions() as s:
+        owner = s.get(Facilitator, program.owner_id)
+        endpoint = webhooks.register(s, owner, url, ["participant.enrolled"], now=services.now())
+        s.commit()
+        return endpoint
+
+
+def enrol(services, program, name="Ana Reyes", phone=ANA):
+    with UnitOfWork(services) as uow:
+        p = enrollment.enroll(
+            uow, uow.session.get(type(program), program.id), name=name, phone=phone
+        )
+        uow.commit()
+        return p
+
+
+def deliveries(services):
+    with services.sessions() as s:
+        return list(s.scalars(sa.select(WebhookDelivery).order_by(WebhookDelivery.id)))
+
+
+def test_an_enrolment_is_delivered_signed(services, run_jobs, receiver_factory, clock):
+    receiver = receiver_factory()
+    program = make_program(services)
+    endpoint = endpoint_for(services, program, receiver.url)
+    participant = enrol(services, program)
+    [row] = deliveries(services)  # written with the enrolment, before any job ran
+    assert row.status == "pending" and row.event_type == "participant.enrolled"
+    run_jobs()
+    [(headers, body)] = receiver.seen
+    now = clock().timestamp()
+    assert webhook_signing.verify(endpoint.secret, headers["Realign-Signature"], body, now)
+    assert not webhook_signing.verify("whsec_other", headers["Realign-Signature"], body, now)
+    assert not webhook_signing.verify(
+        endpoint.secret, headers["Realign-Signature"], body, now + 600
+    )
+    event = json.loads(body)
+    assert event["type"] == "participant.enrolled" and event["id"].startswith("evt_")
+    assert event["data"]["id"] == participant.id and event["data"]["phone"].endswith("23")
+    assert "2015550123" not in body.decode()  # masked, as the API shows it
+    assert deliveries(services)[0].status == "delivered"
+
+
+def test_five_failures_then_success_gives_exactly_one_more_delivery(
+    services, run_jobs, receiver_factory, clock
+):
+    receiver = receiver_factory([500] * 5)
+    program = make_program(services)
+    endpoint_for(services, program, receiver.url)
+    enrol(services, program)
+    run_jobs()
+    [row] = deliveries(services)
+    outcomes = []
+    for _ in range(5):
+        row = deliveries(services)[0]
+        assert row.status == "pending" and row.next_attempt_at > clock()
+        clock.set(row.next_attempt_at)
+        outcomes.append(tasks.deliver_webhook(row.id))  # what the scheduled job runs
+    assert outcomes == ["retry"] * 4 + ["delivered"]
+    assert len(receiver.seen) == 6 and len({b for _, b in receiver.seen}) == 1
+    assert tasks.deliver_webhook(row.id) == "skipped"  # delivered once: never again
+    assert len(receiver.seen) == 6
+    assert deliveries(services)[0].attempts == 6
+
+
+def test_retries_stop_after_a_day(services, run_jobs, receiver_factory, clock):
+    receiver = receiver_factory([503] * 100)
+    program = make_program(services)
+    endpoint_for(services, program, receiver.url)
+    enrol(services, program)
+    run_jobs()
+    while (row := deliveries(services)[0]).status == "pending":
+        clock.set(row.next_attempt_at)
+        tasks.deliver_webhook(row.id)
+    assert row.status == "failed" and row.last_status_code == 503
+    assert (clock() - row.created_at).total_seconds() <= 24 * 3600
+
+
+def test_a_claimed_delivery_is_not_sent_twice(services, run_jobs, receiver_factory, clock):
+    receiver = receiver_factory()
+    program = make_program(services)
+    endpoint_for(services, program, receiver.url)
+    enrol(services, program)
+    [row] = deliveries(services)
+    with services.sessions() as s:  # another worker is sending it right now
+        s.get(WebhookDelivery, row.id).claimed_at = clock()
+        s.commit()
+    assert tasks.deliver_webhook(row.id) == "skipped" and receiver.seen == []
+    clock.advance(seconds=61)  # that worker died: its claim is taken over
+    assert tasks.deliver_webhook(row.id) == "delivered" and len(receiver.seen) == 1
+
+
+def test_only_endpoints_of_facilitators_who_see_the_program_get_it(
+    services, run_jobs, receiver_factory
+):
+    mine, theirs = receiver_factory(), receiver_factory()
+    program = make_program(services)
+    other = make_program(
+        services, email="ben@example.org", name="Ben's", sender_number="+12015550177"
+    )
+    endpoint_for(services, program, mine.url)
+    endpoint_for(services, other, theirs.url)
+    enrol(services, program)
+    run_jobs()
+    assert len(mine.seen) == 1 and theirs.seen == []
+
+
+def test_an_endpoint_must_be_https(services):
+    program = make_program(services)
+    for url in ("http://crm.example.org/hook", "ftp://x", "", "https://"):
+        with pytest.raises(webhooks.WebhookError):
+            endpoint_for(services, program, url)
+
+
+def test_the_readmes_receiver_verifies_a_real_delivery(services, run_jobs, receiver_factory, clock):
+    """The recipe in the README, run as it is written, accepts what was sent and refuses a
+    replay or a changed body."""
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    code = readme.split("A receiver in a few lines of Flask:\n\n```python\n")[1].split("```")[0]
+    scope: dict = {"__name__": __name__}
+    exec(compile(code, "README receiver", "exec"), scope)  # noqa: S102 (our own README)
+    receiver = receiver_factory()
+    program = make_program(services)
+    endpoint = endpoint_for(services, program, receiver.url)
+    enrol(services, program)
+    run_jobs()
+    [(headers, body)] = receiver.seen
+    check, now = scope["verified"], clock().timestamp()
+    assert check(endpoint.secret, headers["Realign-Signature"], body, now)
+    assert not check(endpoint.secret, headers["Realign-Signature"], body + b" ", now)
+    assert not check(endpoint.secret, headers["Realign-Signature"], body, now + 301)
+    client = scope["app"].test_client()
+    scope["SECRET"] = endpoint.secret
+    fresh = webhook_signing.header(endpoint.secret, int(time.time()), body)
+    kinds = {"Content-Type": "application/json"}
+    ok = client.post("/realign", data=body, headers={**kinds, "Realign-Signature": fresh})
+    assert ok.status_code == 204
+    # What the test's clock signed months ago is, to the README's app, a replay.
+    old = client.post(
+        "/realign",
+        data=body,
+        headers={**kinds, **{"Realign-Signature": headers["Realign-Signature"]}},
+    )
+    assert old.status_code == 400
