@@ -152,6 +152,10 @@ class WebhookEvent(Labelled):
     """What an event webhook can be sent about."""
 
     PARTICIPANT_ENROLLED = "participant.enrolled", "A participant was enrolled"
+    PARTICIPANT_CONSENTED = "participant.consented", "A participant agreed to take part"
+    PARTICIPANT_STEP_CHANGED = "participant.step_changed", "A participant moved to another step"
+    PARTICIPANT_OPTED_OUT = "participant.opted_out", "A participant opted out"
+    PARTICIPANT_CLOSED = "participant.closed", "A participant's program was closed for them"
 
 
 class Result(Labelled):

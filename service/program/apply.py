@@ -24,7 +24,7 @@ from service.core.enums import (
 from service.core.options import quiet_hours
 from service.messaging import outbox
 from service.models import Call, CheckIn, Message, Participant, Program, Statement
-from service.program import checkin_answers, checkin_schedule, commitments
+from service.program import checkin_answers, checkin_schedule, commitments, webhooks
 from service.program.enrollment import invitation_key, send_invitation
 from service.records import actor_of, audit, flag
 from service.unit_of_work import UnitOfWork
@@ -112,6 +112,7 @@ def carry_out(
     `{ask_prefix}:{template}`), once each."""
     session, now = uow.session, uow.now
     p, program = loaded.participant, loaded.program
+    before = webhooks.Before.of(p)
     actor = actor or actor_of(p)
     words = body if body is not None else (message.body if message is not None else "")
     if decision.keep is not None:
@@ -162,6 +163,7 @@ def carry_out(
         if action == "close":
             detail = {"outcome": p.outcome}
         audit(session, actor, action, p, now=now, detail={**detail, **(audit_detail or {})})
+    webhooks.emit_changes(uow, before, p)
     return decision
 
 

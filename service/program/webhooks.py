@@ -11,6 +11,7 @@ import json
 import logging
 import secrets
 import uuid
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
@@ -18,7 +19,8 @@ import requests
 import sqlalchemy as sa
 
 from service.core import webhook_signing
-from service.core.enums import WebhookEvent
+from service.core.enums import ParticipantStatus, WebhookEvent
+from service.core.personas import is_persona_number
 from service.core.redact import mask_url
 from service.models import Facilitator, Participant, WebhookDelivery, WebhookEndpoint
 from service.program import accounts
@@ -70,11 +72,49 @@ def register(session, facilitator: Facilitator, url: str, events, *, now: dateti
     return endpoint
 
 
+@dataclass(frozen=True)
+class Before:
+    """What a participant's events are read from: their state before a decision."""
+
+    step: int
+    status: str
+    consented: bool
+
+    @classmethod
+    def of(cls, p: Participant) -> Before:
+        return cls(p.step, p.status, p.consent_at is not None)
+
+
+def changes(before: Before, p: Participant) -> list[WebhookEvent]:
+    """The events a decision made of a participant's state before and after it."""
+    events = []
+    if not before.consented and p.consent_at is not None:
+        events.append(WebhookEvent.PARTICIPANT_CONSENTED)
+    if p.step != before.step:
+        events.append(WebhookEvent.PARTICIPANT_STEP_CHANGED)
+    if p.status != before.status and p.status == ParticipantStatus.OPTED_OUT:
+        events.append(WebhookEvent.PARTICIPANT_OPTED_OUT)
+    if p.status != before.status and p.status == ParticipantStatus.CLOSED:
+        events.append(WebhookEvent.PARTICIPANT_CLOSED)
+    return events
+
+
+def emit_changes(uow, before: Before, participant: Participant) -> None:
+    found = changes(before, participant)
+    if found:
+        uow.session.flush()  # the resource as it now is (updated_at included)
+    for event in found:
+        emit(uow, event, participant)
+
+
 def emit(uow, event: WebhookEvent, participant: Participant) -> list[WebhookDelivery]:
     """Outbox rows for every live endpoint that wants `event` and whose facilitator sees the
-    participant's program, in the caller's transaction; their jobs go after the commit."""
+    participant's program, in the caller's transaction; their jobs go after the commit.
+    Test personas (the simulator's fictional numbers) send nothing out."""
     session, now = uow.session, uow.now
     rows = []
+    if is_persona_number(participant.phone):
+        return rows
     event_id = f"evt_{uuid.uuid4().hex}"
     for endpoint in session.scalars(
         sa.select(WebhookEndpoint).where(WebhookEndpoint.disabled_at.is_(None))

@@ -17,7 +17,7 @@ from service.core import webhook_signing
 from service.models import Facilitator, WebhookDelivery
 from service.program import enrollment, webhooks
 from service.unit_of_work import UnitOfWork
-from tests.support.factories import ANA, make_program
+from tests.support.factories import ANA, make_program, sms_form
 
 
 class Receiver:
@@ -65,10 +65,10 @@ def receiver_factory():
         r.close()
 
 
-def endpoint_for(services, program, url):
+def endpoint_for(services, program, url, events=("participant.enrolled",)):
     with services.sessions() as s:
         owner = s.get(Facilitator, program.owner_id)
-        endpoint = webhooks.register(s, owner, url, ["participant.enrolled"], now=services.now())
+        endpoint = webhooks.register(s, owner, url, events, now=services.now())
         s.commit()
         return endpoint
 
@@ -212,3 +212,23 @@ def test_the_readmes_receiver_verifies_a_real_delivery(services, run_jobs, recei
         headers={**kinds, **{"Realign-Signature": headers["Realign-Signature"]}},
     )
     assert old.status_code == 400
+
+
+def test_consent_steps_and_stop_are_events_too(services, run_jobs, receiver_factory, twilio_post):
+    receiver = receiver_factory()
+    program = make_program(services)
+    wanted = ("participant.consented", "participant.step_changed", "participant.opted_out")
+    endpoint_for(services, program, receiver.url, wanted)
+    participant = enrol(services, program)
+    run_jobs()
+    assert receiver.seen == []  # enrolled is not among the events it asked for
+    assert twilio_post("/twilio/sms", sms_form("YES", sid="SM" + "1" * 32)).status_code == 200
+    run_jobs()
+    assert twilio_post("/twilio/sms", sms_form("STOP", sid="SM" + "2" * 32)).status_code == 200
+    run_jobs()
+    events = [json.loads(body) for _, body in receiver.seen]
+    assert [e["type"] for e in events] == ["participant.consented", "participant.opted_out"]
+    assert {e["data"]["id"] for e in events} == {participant.id}
+    assert events[0]["data"]["consent_at"] is not None
+    assert events[1]["data"]["status"] == "opted_out"
+    assert len({e["id"] for e in events}) == 2
