@@ -78,7 +78,11 @@ def turn_inbound() -> dict:
 def sweep() -> dict:
     """Re-find work a lost job or a Redis outage left behind."""
     services = current()
-    return {"outbox": delivery.sweep(services), "inbound": conversation.sweep_inbound(services)}
+    return {
+        "outbox": delivery.sweep(services),
+        "inbound": conversation.sweep_inbound(services),
+        "webhooks": webhooks.sweep(services),
+    }
 
 
 @once_per_slot(3600)

@@ -222,3 +222,31 @@ def _settle(services, delivery_id, code, problem, disabled, now) -> str:
         if outcome == "retry":
             services.dispatcher.enqueue(TASK, delivery_id, at=row.next_attempt_at)
         return outcome
+
+
+def sweep(services, limit: int = 500) -> int:
+    """Queue again deliveries whose job was lost (Redis away at the commit, a worker that
+    died mid-try): due, not being sent (or claimed by a worker long gone), and not held by
+    a job that still waits. Returns how many were queued."""
+    now = services.now()
+    with services.sessions() as session:
+        due = list(
+            session.scalars(
+                sa.select(WebhookDelivery.id)
+                .where(
+                    WebhookDelivery.status == "pending",
+                    WebhookDelivery.next_attempt_at <= now,
+                    sa.or_(
+                        WebhookDelivery.claimed_at.is_(None),
+                        WebhookDelivery.claimed_at < now - CLAIM_STALE,
+                    ),
+                )
+                .order_by(WebhookDelivery.id)
+                .limit(limit)
+            )
+        )
+    held = {args[0] for args in services.dispatcher.waiting(TASK)}
+    found = [i for i in due if i not in held]
+    for delivery_id in found:
+        services.dispatcher.enqueue(TASK, delivery_id)
+    return len(found)

@@ -232,3 +232,20 @@ def test_consent_steps_and_stop_are_events_too(services, run_jobs, receiver_fact
     assert events[0]["data"]["consent_at"] is not None
     assert events[1]["data"]["status"] == "opted_out"
     assert len({e["id"] for e in events}) == 2
+
+
+def test_a_delivery_whose_job_was_lost_is_found_by_the_sweep(
+    services, run_jobs, receiver_factory, redis_conn, clock
+):
+    receiver = receiver_factory()
+    program = make_program(services)
+    endpoint_for(services, program, receiver.url)
+    enrol(services, program)
+    redis_conn.flushdb()  # Redis lost every job (an outage, a restart without persistence)
+    assert run_jobs() == 0 and receiver.seen == []
+    [row] = deliveries(services)
+    assert webhooks.sweep(services) == 1
+    assert webhooks.sweep(services) == 0  # its job now waits: not queued twice
+    run_jobs()
+    assert len(receiver.seen) == 1 and deliveries(services)[0].status == "delivered"
+    assert webhooks.sweep(services) == 0
