@@ -33,6 +33,7 @@ from admin.views import (
     AuditEventView,
     FacilitatorView,
 )
+from admin.webhooks import WebhookView
 from service.core.enums import label
 from service.models import AuditEvent, Facilitator, Program
 
@@ -88,6 +89,7 @@ def init_admin(app, services) -> Admin:
     admin.add_view(
         ApiTokenView(services, name="API tokens", endpoint="api_tokens", url="api-tokens")
     )
+    admin.add_view(WebhookView(services, name="Webhooks", endpoint="webhooks", url="webhooks"))
     admin.add_view(QueueHealthView(db, services, name="Queue health", endpoint="queues"))
     queue_dashboard.mount(app, services)
     app.extensions["realign_admin"] = admin

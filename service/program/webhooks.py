@@ -32,6 +32,7 @@ log = logging.getLogger(__name__)
 TASK = "deliver_webhook"
 TIMEOUT_SECONDS = 10
 CLAIM_STALE = timedelta(seconds=60)
+EARLY = timedelta(seconds=5)
 LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1")
 # Answers that are worth another try (the receiver is away or busy); others fail at once.
 RETRIED = {408, 425, 429}
@@ -160,6 +161,11 @@ def deliver(services, delivery_id: int) -> str:
             .where(
                 WebhookDelivery.id == delivery_id,
                 WebhookDelivery.status == "pending",
+                # Not before its time (a scheduled job may start a little early).
+                sa.or_(
+                    WebhookDelivery.next_attempt_at.is_(None),
+                    WebhookDelivery.next_attempt_at <= now + EARLY,
+                ),
                 sa.or_(
                     WebhookDelivery.claimed_at.is_(None),
                     WebhookDelivery.claimed_at < now - CLAIM_STALE,
@@ -250,3 +256,63 @@ def sweep(services, limit: int = 500) -> int:
     for delivery_id in found:
         services.dispatcher.enqueue(TASK, delivery_id)
     return len(found)
+
+
+# A facilitator's own endpoints (the admin) -------------------------------------------
+
+
+class EndpointNotFound(LookupError):
+    """No such endpoint or delivery among this facilitator's own."""
+
+
+def owned(session, facilitator: Facilitator) -> list[WebhookEndpoint]:
+    stmt = (
+        sa.select(WebhookEndpoint)
+        .where(WebhookEndpoint.facilitator_id == facilitator.id)
+        .order_by(WebhookEndpoint.id.desc())
+    )
+    return list(session.scalars(stmt))
+
+
+def own_endpoint(session, facilitator: Facilitator, endpoint_id: int | None) -> WebhookEndpoint:
+    endpoint = session.get(WebhookEndpoint, endpoint_id) if endpoint_id else None
+    if endpoint is None or endpoint.facilitator_id != facilitator.id:
+        raise EndpointNotFound(endpoint_id)
+    return endpoint
+
+
+def recent(session, endpoint: WebhookEndpoint, limit: int = 50) -> list[WebhookDelivery]:
+    """The endpoint's latest deliveries, newest first (its delivery log)."""
+    stmt = (
+        sa.select(WebhookDelivery)
+        .where(WebhookDelivery.endpoint_id == endpoint.id)
+        .order_by(WebhookDelivery.id.desc())
+        .limit(limit)
+    )
+    return list(session.scalars(stmt))
+
+
+def disable(session, facilitator: Facilitator, endpoint_id: int, *, now: datetime):
+    endpoint = own_endpoint(session, facilitator, endpoint_id)
+    if endpoint.disabled_at is None:
+        endpoint.disabled_at = now
+        audit(session, f"facilitator:{facilitator.id}", "webhook.disable", endpoint, now=now)
+    return endpoint
+
+
+def resend(uow, facilitator: Facilitator, delivery_id: int | None) -> WebhookDelivery:
+    """Send one of the facilitator's deliveries again (a failed one, or one the receiver
+    lost), as a new series of tries; refused while it is being sent."""
+    session, now = uow.session, uow.now
+    row = session.get(WebhookDelivery, delivery_id) if delivery_id else None
+    if row is None:
+        raise EndpointNotFound(delivery_id)
+    endpoint = own_endpoint(session, facilitator, row.endpoint_id)
+    if endpoint.disabled_at is not None:
+        raise WebhookError("This endpoint is disabled: register it again to send to it.")
+    if row.status == "pending" and row.claimed_at is not None:
+        raise WebhookError("This delivery is being sent right now.")
+    row.status, row.next_attempt_at, row.claimed_at, row.created_at = "pending", now, None, now
+    audit(session, f"facilitator:{facilitator.id}", "webhook.resend", row, now=now)
+    uow.later(TASK, row.id)
+    return row

@@ -5,6 +5,7 @@ receiver that fails five times and then answers 200 gets the event exactly once 
 from __future__ import annotations
 
 import json
+import re
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -249,3 +250,69 @@ def test_a_delivery_whose_job_was_lost_is_found_by_the_sweep(
     run_jobs()
     assert len(receiver.seen) == 1 and deliveries(services)[0].status == "delivered"
     assert webhooks.sweep(services) == 0
+
+
+def test_a_facilitator_registers_reads_the_log_resends_and_disables_in_the_admin(
+    admin_app, world, receiver_factory
+):
+    from service.core.enums import WebhookEvent
+    from service.models import Participant
+    from tests.support.admin_walk import login, token_for
+
+    receiver = receiver_factory([500])
+    services = admin_app.extensions["realign"]
+    client = admin_app.test_client()
+    login(client, "ana@example.org")
+    assert 'id="no-webhooks"' in client.get("/admin/webhooks/").text
+    refused = client.post(
+        "/admin/webhooks/new",
+        data={"url": "http://crm.example.org/x", "events": "participant.enrolled",
+              "csrf_token": token_for(client)},
+    )  # fmt: skip
+    assert refused.status_code == 400 and "https://" in refused.text
+    made = client.post(
+        "/admin/webhooks/new",
+        data={"url": receiver.url, "events": ["participant.enrolled", "participant.closed"],
+              "csrf_token": token_for(client)},
+    )  # fmt: skip
+    assert made.status_code == 200 and made.headers["Cache-Control"] == "no-store"
+    secret = re.search(r'id="webhook-secret"[^>]*>(whsec_[^<]+)<', made.text).group(1)
+    assert secret not in client.get("/admin/webhooks/").text
+    with UnitOfWork(services) as uow:
+        p = uow.session.get(Participant, world.ana_participant)
+        [row] = webhooks.emit(uow, WebhookEvent.PARTICIPANT_ENROLLED, p)
+        uow.commit()
+    assert webhooks.deliver(services, row.id) == "retry"  # the receiver answered 500
+    log = client.get(f"/admin/webhooks/log?id={row.endpoint_id}").text
+    assert "participant.enrolled" in log and "500" in log and "Waiting" in log
+
+    # Ben sees none of it and can neither resend nor disable it.
+    ben = admin_app.test_client()
+    login(ben, "ben@example.org")
+    assert receiver.url not in ben.get("/admin/webhooks/").text
+    assert ben.get(f"/admin/webhooks/log?id={row.endpoint_id}").status_code == 404
+    for path, rid in (("resend", row.id), ("disable", row.endpoint_id)):
+        answer = ben.post(f"/admin/webhooks/{path}", data={"id": rid, "csrf_token": token_for(ben)})
+        assert answer.status_code == 404
+
+    assert webhooks.deliver(services, row.id) == "skipped"  # its next try is not due yet
+    services.clock.advance(minutes=1)
+    assert webhooks.deliver(services, row.id) == "delivered"
+    resent = client.post(
+        "/admin/webhooks/resend", data={"id": row.id, "csrf_token": token_for(client)}
+    )
+    assert resent.status_code == 302
+    assert webhooks.deliver(services, row.id) == "delivered"
+    bodies = [body for _, body in receiver.seen]
+    assert len(bodies) == 3 and len(set(bodies)) == 1  # the same event, sent again on request
+    _, sig_body = receiver.seen[-1]
+    assert webhook_signing.verify(
+        secret, receiver.seen[-1][0]["Realign-Signature"], sig_body, services.now().timestamp()
+    )
+    disabled = client.post(
+        "/admin/webhooks/disable", data={"id": row.endpoint_id, "csrf_token": token_for(client)}
+    )
+    assert disabled.status_code == 302 and "Disabled" in client.get("/admin/webhooks/").text
+    with UnitOfWork(services) as uow:
+        p = uow.session.get(Participant, world.ana_participant)
+        assert webhooks.emit(uow, WebhookEvent.PARTICIPANT_ENROLLED, p) == []

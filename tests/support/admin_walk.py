@@ -20,6 +20,8 @@ from service.models import (
     Message,
     Reflection,
     Statement,
+    WebhookDelivery,
+    WebhookEndpoint,
 )
 from tests.support.admin import PASSWORD
 
@@ -59,6 +61,7 @@ class BenRecords:
     audit: int
     facilitator: int
     api_token: int = 0
+    webhook: int = 0
 
 
 def add_ben_records(app, world) -> BenRecords:
@@ -132,6 +135,23 @@ def add_ben_records(app, world) -> BenRecords:
             prefix="rlg_bbbbbbbb",
         )
         s.add(api_token)
+        webhook = WebhookEndpoint(
+            facilitator_id=world.ben,
+            url=f"https://ben.example.org/{SECRET}-WEBHOOK",
+            secret="whsec_ben",
+            events=["participant.enrolled"],
+        )
+        s.add(webhook)
+        s.flush()
+        s.add(
+            WebhookDelivery(
+                endpoint_id=webhook.id,
+                event_id="evt_ben",
+                event_type="participant.enrolled",
+                body=f'{{"data": "{SECRET}-EVENT"}}',
+                status="failed",
+            )
+        )
         s.commit()
         return BenRecords(
             world.ben_program,
@@ -145,6 +165,7 @@ def add_ben_records(app, world) -> BenRecords:
             event.id,
             world.ben,
             api_token.id,
+            webhook.id,
         )
 
 
@@ -168,6 +189,7 @@ def record_id(endpoint: str, ben: BenRecords) -> int:
         "audit": ben.audit,
         "admin": ben.attention,
         "api_tokens": ben.api_token,
+        "webhooks": ben.webhook,
     }.get(view, ben.participant)
 
 
