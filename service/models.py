@@ -377,6 +377,8 @@ class WebhookDelivery(SQLModel, table=True):
     event_id: str = Field(max_length=40)
     event_type: str = Field(max_length=40)
     body: str
+    # Whom the event is about (no foreign key: erasing them deletes their deliveries).
+    participant_id: int | None = Field(default=None, index=True)
     status: str = Field(default="pending", max_length=16)
     attempts: int = 0
     next_attempt_at: datetime | None = _ts(default=None)

@@ -54,6 +54,7 @@ def upgrade() -> None:
         sa.Column("event_id", sa.String(length=40), nullable=False),
         sa.Column("event_type", sa.String(length=40), nullable=False),
         sa.Column("body", sa.String(), nullable=False),
+        sa.Column("participant_id", sa.Integer(), nullable=True),
         sa.Column("status", sa.String(length=16), nullable=False),
         sa.Column("attempts", sa.Integer(), nullable=False),
         sa.Column("next_attempt_at", sa.DateTime(timezone=True), nullable=True),
@@ -70,6 +71,9 @@ def upgrade() -> None:
         sa.UniqueConstraint("endpoint_id", "event_id", name="uq_delivery_event"),
     )
     op.create_index(op.f("ix_webhookdelivery_endpoint_id"), "webhookdelivery", ["endpoint_id"])
+    op.create_index(
+        op.f("ix_webhookdelivery_participant_id"), "webhookdelivery", ["participant_id"]
+    )
     with op.batch_alter_table("participant", schema=None) as batch_op:
         batch_op.add_column(sa.Column("updated_at", sa.DateTime(timezone=True), nullable=True))
     op.execute("UPDATE participant SET updated_at = created_at")
@@ -83,6 +87,7 @@ def downgrade() -> None:
     with op.batch_alter_table("participant", schema=None) as batch_op:
         batch_op.drop_index(op.f("ix_participant_updated_at"))
         batch_op.drop_column("updated_at")
+    op.drop_index(op.f("ix_webhookdelivery_participant_id"), table_name="webhookdelivery")
     op.drop_index(op.f("ix_webhookdelivery_endpoint_id"), table_name="webhookdelivery")
     op.drop_table("webhookdelivery")
     op.drop_index(op.f("ix_webhookendpoint_facilitator_id"), table_name="webhookendpoint")

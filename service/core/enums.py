@@ -156,6 +156,9 @@ class WebhookEvent(Labelled):
     PARTICIPANT_STEP_CHANGED = "participant.step_changed", "A participant moved to another step"
     PARTICIPANT_OPTED_OUT = "participant.opted_out", "A participant opted out"
     PARTICIPANT_CLOSED = "participant.closed", "A participant's program was closed for them"
+    STATEMENT_RECORDED = "statement.recorded", "A participant said something that was kept"
+    COMMITMENT_AGREED = "commitment.agreed", "A participant agreed to a commitment"
+    CHECKIN_ANSWERED = "checkin.answered", "A check-in was answered"
 
 
 class Result(Labelled):
@@ -231,6 +234,7 @@ class AttentionKind(Labelled):
     AFTER_CLOSURE = "after_closure", "Texted after their program closed", 4
     REJOINED = "rejoined", "Rejoined after being erased", 4
     UNMATCHED = "unmatched", "Text from an unknown number", 3
+    WEBHOOK_FAILING = "webhook_failing", "A webhook receiver has failed for a day", 3
 
 
 class CallDirection(Labelled):

@@ -40,6 +40,7 @@ from service.models import (
     Program,
     Reflection,
     Statement,
+    WebhookDelivery,
 )
 from service.records import audit
 
@@ -160,6 +161,8 @@ def _delete_rows(session: Session, participant: Participant) -> dict[str, int]:
     delete("commitments", Commitment, Commitment.participant_id == pid)
     delete("calls", Call, Call.participant_id == pid)
     delete("attention_items", AttentionItem, AttentionItem.participant_id == pid)
+    # Events about them waiting for (or kept after) delivery to a webhook receiver.
+    delete("webhook_deliveries", WebhookDelivery, WebhookDelivery.participant_id == pid)
     # Their texts, and texts from their number this program kept before it knew them.
     delete(
         "messages",

@@ -7,6 +7,7 @@ CLAIM_STALE. The POST happens outside any transaction."""
 
 from __future__ import annotations
 
+import itertools
 import json
 import logging
 import secrets
@@ -19,13 +20,21 @@ import requests
 import sqlalchemy as sa
 
 from service.core import webhook_signing
-from service.core.enums import ParticipantStatus, WebhookEvent
+from service.core.enums import AttentionKind, ParticipantStatus, WebhookEvent
 from service.core.personas import is_persona_number
 from service.core.redact import mask_url
-from service.models import Facilitator, Participant, WebhookDelivery, WebhookEndpoint
-from service.program import accounts
-from service.program.shapes import ParticipantOut
-from service.records import audit
+from service.models import (
+    CheckIn,
+    Commitment,
+    Facilitator,
+    Participant,
+    Statement,
+    WebhookDelivery,
+    WebhookEndpoint,
+)
+from service.program import accounts, reads
+from service.program.shapes import CheckInOut, CommitmentOut, ParticipantOut, StatementOut
+from service.records import audit, flag
 
 log = logging.getLogger(__name__)
 
@@ -80,10 +89,11 @@ class Before:
     step: int
     status: str
     consented: bool
+    seq: int = 0  # when it was read: the later of two readings is the one that counts
 
     @classmethod
     def of(cls, p: Participant) -> Before:
-        return cls(p.step, p.status, p.consent_at is not None)
+        return cls(p.step, p.status, p.consent_at is not None, next(_readings))
 
 
 def changes(before: Before, p: Participant) -> list[WebhookEvent]:
@@ -100,7 +110,16 @@ def changes(before: Before, p: Participant) -> list[WebhookEvent]:
     return events
 
 
+_readings = itertools.count(1)
+
+
 def emit_changes(uow, before: Before, participant: Participant) -> None:
+    """The events of a decision. A decision carried out inside another (agreeing moves
+    them on a step) has told its own: what it told is the outer one's starting point."""
+    told = uow.told.get(participant.id)
+    if told is not None and told.seq > before.seq:
+        before = told
+    uow.told[participant.id] = Before.of(participant)
     found = changes(before, participant)
     if found:
         uow.session.flush()  # the resource as it now is (updated_at included)
@@ -108,15 +127,45 @@ def emit_changes(uow, before: Before, participant: Participant) -> None:
         emit(uow, event, participant)
 
 
-def emit(uow, event: WebhookEvent, participant: Participant) -> list[WebhookDelivery]:
-    """Outbox rows for every live endpoint that wants `event` and whose facilitator sees the
-    participant's program, in the caller's transaction; their jobs go after the commit.
-    Test personas (the simulator's fictional numbers) send nothing out."""
-    session, now = uow.session, uow.now
-    rows = []
+def statement_recorded(uow, participant: Participant, statement: Statement) -> None:
+    def data():
+        uow.session.flush()
+        shown = StatementOut.of(statement, participant.timezone).model_dump()
+        return {**shown, "participant_id": participant.id}
+
+    emit(uow, WebhookEvent.STATEMENT_RECORDED, participant, data)
+
+
+def checkin_answered(uow, participant: Participant, checkin: CheckIn) -> None:
+    def data():
+        uow.session.flush()
+        answers = reads.answers_of(uow.session, [checkin.id]).get(checkin.id, [])
+        return CheckInOut.of(checkin, participant, answers).model_dump()
+
+    emit(uow, WebhookEvent.CHECKIN_ANSWERED, participant, data)
+
+
+def commitments_agreed(uow, participant: Participant, now: datetime) -> None:
+    """One event per commitment the participant agreed to just now."""
+    if not wanted(uow.session, WebhookEvent.COMMITMENT_AGREED, participant):
+        return
+    uow.session.flush()
+    for commitment in uow.session.scalars(
+        sa.select(Commitment).where(
+            Commitment.participant_id == participant.id, Commitment.agreed_at == now
+        )
+    ):
+        shown = CommitmentOut.of(commitment, participant.timezone).model_dump()
+        emit(uow, WebhookEvent.COMMITMENT_AGREED, participant,
+             lambda shown=shown: {**shown, "participant_id": participant.id})  # fmt: skip
+
+
+def wanted(session, event: WebhookEvent, participant: Participant) -> list[WebhookEndpoint]:
+    """The live endpoints that want `event` about this participant: their facilitator sees
+    the program. Test personas (the simulator's fictional numbers) are nobody's event."""
     if is_persona_number(participant.phone):
-        return rows
-    event_id = f"evt_{uuid.uuid4().hex}"
+        return []
+    found = []
     for endpoint in session.scalars(
         sa.select(WebhookEndpoint).where(WebhookEndpoint.disabled_at.is_(None))
     ):
@@ -124,22 +173,38 @@ def emit(uow, event: WebhookEvent, participant: Participant) -> list[WebhookDeli
             continue
         owner = session.get(Facilitator, endpoint.facilitator_id)
         visible = accounts.visible_program_ids(session, owner) if owner.is_active else set()
-        if visible is not None and participant.program_id not in visible:
-            continue
-        body = json.dumps(
-            {
-                "id": event_id,
-                "type": str(event),
-                "created": now.isoformat().replace("+00:00", "Z"),
-                "data": ParticipantOut.of(participant, phones=False).model_dump(),
-            },
-            ensure_ascii=False,
-        )
+        if visible is None or participant.program_id in visible:
+            found.append(endpoint)
+    return found
+
+
+def emit(uow, event: WebhookEvent, participant: Participant, data=None) -> list[WebhookDelivery]:
+    """Outbox rows for every endpoint that wants `event` about `participant`, in the caller's
+    transaction; their jobs go after the commit. `data()` makes the resource (by default the
+    participant as the API shows them), only when some endpoint wants it."""
+    session, now = uow.session, uow.now
+    rows = []
+    endpoints = wanted(session, event, participant)
+    if not endpoints:
+        return rows
+    event_id = f"evt_{uuid.uuid4().hex}"
+    resource = data() if data else ParticipantOut.of(participant, phones=False).model_dump()
+    body = json.dumps(
+        {
+            "id": event_id,
+            "type": str(event),
+            "created": now.isoformat().replace("+00:00", "Z"),
+            "data": resource,
+        },
+        ensure_ascii=False,
+    )
+    for endpoint in endpoints:
         row = WebhookDelivery(
             endpoint_id=endpoint.id,
             event_id=event_id,
             event_type=str(event),
             body=body,
+            participant_id=participant.id,
             next_attempt_at=now,
             created_at=now,
         )
@@ -217,6 +282,8 @@ def _settle(services, delivery_id, code, problem, disabled, now) -> str:
                 row.next_attempt_at, outcome = next_at, "retry"
             else:
                 row.status, row.next_attempt_at, outcome = "failed", None, "failed"
+                if retry:  # a day of failures, not a refusal
+                    _disable_if_failing(session, row, now)
         session.commit()
         log.info(
             "webhook delivery %s to %s: %s (%s)",
@@ -228,6 +295,28 @@ def _settle(services, delivery_id, code, problem, disabled, now) -> str:
         if outcome == "retry":
             services.dispatcher.enqueue(TASK, delivery_id, at=row.next_attempt_at)
         return outcome
+
+
+def _disable_if_failing(session, row: WebhookDelivery, now: datetime) -> None:
+    """An endpoint that has delivered nothing for a day is disabled, and its facilitator
+    told on the needs-attention list (about the participant of the event that gave up)."""
+    endpoint = session.get(WebhookEndpoint, row.endpoint_id)
+    since = now - timedelta(hours=webhook_signing.RETRY_HOURS)
+    delivered = session.scalars(
+        sa.select(WebhookDelivery.id).where(
+            WebhookDelivery.endpoint_id == endpoint.id,
+            WebhookDelivery.status == "delivered",
+            WebhookDelivery.delivered_at >= since,
+        )
+    ).first()
+    if delivered is not None or endpoint.disabled_at is not None:
+        return
+    endpoint.disabled_at = now
+    audit(session, "system", "webhook.disable", endpoint, now=now, detail={"why": "failing"})
+    participant = session.get(Participant, row.participant_id) if row.participant_id else None
+    detail = f"{mask_url(endpoint.url)} has not taken an event for a day: it is disabled"
+    if participant is not None:
+        flag(session, participant, AttentionKind.WEBHOOK_FAILING, detail, now)
 
 
 def sweep(services, limit: int = 500) -> int:

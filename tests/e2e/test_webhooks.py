@@ -143,6 +143,18 @@ def test_retries_stop_after_a_day(services, run_jobs, receiver_factory, clock):
         tasks.deliver_webhook(row.id)
     assert row.status == "failed" and row.last_status_code == 503
     assert (clock() - row.created_at).total_seconds() <= 24 * 3600
+    # A day with nothing taken: the endpoint is disabled and its facilitator told.
+    from service.models import AttentionItem, WebhookEndpoint
+
+    with services.sessions() as s:
+        assert s.get(WebhookEndpoint, row.endpoint_id).disabled_at is not None
+        [item] = s.scalars(sa.select(AttentionItem)).all()
+    assert item.kind == "webhook_failing" and item.participant_id == row.participant_id
+    assert "127.0.0.1" in item.detail and "/hooks" not in item.detail
+    tries = len(receiver.seen)
+    enrol(services, program, name="Bo", phone="+12015550124")
+    run_jobs()
+    assert len(receiver.seen) == tries  # nothing more is sent to it
 
 
 def test_a_claimed_delivery_is_not_sent_twice(services, run_jobs, receiver_factory, clock):
@@ -218,21 +230,64 @@ def test_the_readmes_receiver_verifies_a_real_delivery(services, run_jobs, recei
 def test_consent_steps_and_stop_are_events_too(services, run_jobs, receiver_factory, twilio_post):
     receiver = receiver_factory()
     program = make_program(services)
-    wanted = ("participant.consented", "participant.step_changed", "participant.opted_out")
+    wanted = (
+        "participant.consented", "participant.step_changed", "participant.opted_out",
+        "statement.recorded",
+    )  # fmt: skip
     endpoint_for(services, program, receiver.url, wanted)
     participant = enrol(services, program)
     run_jobs()
     assert receiver.seen == []  # enrolled is not among the events it asked for
-    assert twilio_post("/twilio/sms", sms_form("YES", sid="SM" + "1" * 32)).status_code == 200
+    for n, body in enumerate(("YES", "I missed the launch.", "STOP")):
+        form = sms_form(body, sid=f"SM{n:032d}")
+        assert twilio_post("/twilio/sms", form).status_code == 200
+        run_jobs()
+    events = [json.loads(body) for _, body in receiver.seen]
+    assert [e["type"] for e in events] == [
+        "participant.consented", "statement.recorded", "participant.opted_out",
+    ]  # fmt: skip
+    assert events[0]["data"]["id"] == participant.id and events[0]["data"]["consent_at"]
+    assert events[1]["data"]["participant_id"] == participant.id
+    assert events[1]["data"]["body"] == "I missed the launch."
+    assert events[1]["data"]["kind"] == "what_happened"
+    assert events[2]["data"]["status"] == "opted_out"
+    assert len({e["id"] for e in events}) == 3
+
+
+def test_agreeing_and_answering_a_check_in_are_events(
+    services, run_jobs, receiver_factory, twilio_post, clock
+):
+    from jobs import tasks as job_tasks
+    from service.models import Participant
+    from service.program import commitments
+
+    receiver = receiver_factory()
+    program = make_program(services)
+    wanted = ("commitment.agreed", "participant.step_changed", "checkin.answered")
+    endpoint_for(services, program, receiver.url, wanted)
+    participant = enrol(services, program)
+    with UnitOfWork(services) as uow:
+        p = uow.session.get(Participant, participant.id)
+        p.status, p.consent_at, p.step = "active", clock(), 4
+        commitments.add_commitment(uow.session, p, "Call before cancelling", now=clock())
+        uow.commit()
     run_jobs()
-    assert twilio_post("/twilio/sms", sms_form("STOP", sid="SM" + "2" * 32)).status_code == 200
+    assert twilio_post("/twilio/sms", sms_form("agree", sid="SM" + "a" * 32)).status_code == 200
+    run_jobs()
+    with services.sessions() as s:
+        s.get(Participant, participant.id).next_checkin_at = clock()
+        s.commit()
+    job_tasks.tick()
+    run_jobs()
+    assert twilio_post("/twilio/sms", sms_form("Y", sid="SM" + "b" * 32)).status_code == 200
     run_jobs()
     events = [json.loads(body) for _, body in receiver.seen]
-    assert [e["type"] for e in events] == ["participant.consented", "participant.opted_out"]
-    assert {e["data"]["id"] for e in events} == {participant.id}
-    assert events[0]["data"]["consent_at"] is not None
-    assert events[1]["data"]["status"] == "opted_out"
-    assert len({e["id"] for e in events}) == 2
+    types = [e["type"] for e in events]
+    assert types == ["commitment.agreed", "participant.step_changed", "checkin.answered"]
+    agreed, stepped, answered = (e["data"] for e in events)
+    assert agreed["text"] == "Call before cancelling" and agreed["agreed_at"]["utc"]
+    assert stepped["step"] == 5
+    assert answered["status"] == "answered" and answered["results"][0]["result"] == "kept"
 
 
 def test_a_delivery_whose_job_was_lost_is_found_by_the_sweep(
