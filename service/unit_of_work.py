@@ -71,6 +71,8 @@ class UnitOfWork:
         self._dropped: list[str] = []
         # Per participant, the state whose events were last emitted (service/program/webhooks).
         self.told: dict[int, Any] = {}
+        # What a use case read once for the whole transaction (the live webhook endpoints).
+        self.memo: dict[str, Any] = {}
 
     def __enter__(self) -> UnitOfWork:
         return self

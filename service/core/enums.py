@@ -159,6 +159,8 @@ class WebhookEvent(Labelled):
     STATEMENT_RECORDED = "statement.recorded", "A participant said something that was kept"
     COMMITMENT_AGREED = "commitment.agreed", "A participant agreed to a commitment"
     CHECKIN_ANSWERED = "checkin.answered", "A check-in was answered"
+    CHECKIN_MISSED = "checkin.missed", "A check-in's day ended unanswered"
+    REFLECTION_RECORDED = "reflection.recorded", "A participant kept a recording"
 
 
 class Result(Labelled):

@@ -28,12 +28,19 @@ from service.models import (
     Commitment,
     Facilitator,
     Participant,
+    Reflection,
     Statement,
     WebhookDelivery,
     WebhookEndpoint,
 )
 from service.program import accounts, reads
-from service.program.shapes import CheckInOut, CommitmentOut, ParticipantOut, StatementOut
+from service.program.shapes import (
+    CheckInOut,
+    CommitmentOut,
+    ParticipantOut,
+    ReflectionOut,
+    StatementOut,
+)
 from service.records import audit, flag
 
 log = logging.getLogger(__name__)
@@ -145,9 +152,24 @@ def checkin_answered(uow, participant: Participant, checkin: CheckIn) -> None:
     emit(uow, WebhookEvent.CHECKIN_ANSWERED, participant, data)
 
 
+def checkin_missed(uow, participant: Participant, checkin: CheckIn) -> None:
+    emit(uow, WebhookEvent.CHECKIN_MISSED, participant,
+         lambda: CheckInOut.of(checkin, participant, []).model_dump())  # fmt: skip
+
+
+def reflection_recorded(uow, participant: Participant, reflection: Reflection) -> None:
+    """A recording they kept (its audio is fetched from the API's signed link)."""
+
+    def data():
+        shown = ReflectionOut.of(reflection, participant.timezone, None).model_dump()
+        return {**shown, "participant_id": participant.id}
+
+    emit(uow, WebhookEvent.REFLECTION_RECORDED, participant, data)
+
+
 def commitments_agreed(uow, participant: Participant, now: datetime) -> None:
     """One event per commitment the participant agreed to just now."""
-    if not wanted(uow.session, WebhookEvent.COMMITMENT_AGREED, participant):
+    if not wanted(uow, WebhookEvent.COMMITMENT_AGREED, participant):
         return
     uow.session.flush()
     for commitment in uow.session.scalars(
@@ -160,22 +182,32 @@ def commitments_agreed(uow, participant: Participant, now: datetime) -> None:
              lambda shown=shown: {**shown, "participant_id": participant.id})  # fmt: skip
 
 
-def wanted(session, event: WebhookEvent, participant: Participant) -> list[WebhookEndpoint]:
+def _live(uow) -> list[tuple[WebhookEndpoint, set[int] | None]]:
+    """The live endpoints with the programs each may hear about, read once per unit of work
+    (a tick's page of a thousand misses asks once, not a thousand times)."""
+    if "webhook_endpoints" not in uow.memo:
+        session, live = uow.session, []
+        for endpoint in session.scalars(
+            sa.select(WebhookEndpoint).where(WebhookEndpoint.disabled_at.is_(None))
+        ):
+            owner = session.get(Facilitator, endpoint.facilitator_id)
+            visible = accounts.visible_program_ids(session, owner) if owner.is_active else set()
+            live.append((endpoint, visible))
+        uow.memo["webhook_endpoints"] = live
+    return uow.memo["webhook_endpoints"]
+
+
+def wanted(uow, event: WebhookEvent, participant: Participant) -> list[WebhookEndpoint]:
     """The live endpoints that want `event` about this participant: their facilitator sees
     the program. Test personas (the simulator's fictional numbers) are nobody's event."""
     if is_persona_number(participant.phone):
         return []
-    found = []
-    for endpoint in session.scalars(
-        sa.select(WebhookEndpoint).where(WebhookEndpoint.disabled_at.is_(None))
-    ):
-        if event not in (endpoint.events or []):
-            continue
-        owner = session.get(Facilitator, endpoint.facilitator_id)
-        visible = accounts.visible_program_ids(session, owner) if owner.is_active else set()
-        if visible is None or participant.program_id in visible:
-            found.append(endpoint)
-    return found
+    return [
+        endpoint
+        for endpoint, visible in _live(uow)
+        if event in (endpoint.events or [])
+        and (visible is None or participant.program_id in visible)
+    ]
 
 
 def emit(uow, event: WebhookEvent, participant: Participant, data=None) -> list[WebhookDelivery]:
@@ -184,7 +216,7 @@ def emit(uow, event: WebhookEvent, participant: Participant, data=None) -> list[
     participant as the API shows them), only when some endpoint wants it."""
     session, now = uow.session, uow.now
     rows = []
-    endpoints = wanted(session, event, participant)
+    endpoints = wanted(uow, event, participant)
     if not endpoints:
         return rows
     event_id = f"evt_{uuid.uuid4().hex}"

@@ -371,3 +371,52 @@ def test_a_facilitator_registers_reads_the_log_resends_and_disables_in_the_admin
     with UnitOfWork(services) as uow:
         p = uow.session.get(Participant, world.ana_participant)
         assert webhooks.emit(uow, WebhookEvent.PARTICIPANT_ENROLLED, p) == []
+
+
+def test_a_missed_check_in_and_a_kept_recording_are_events(
+    services, run_jobs, receiver_factory, clock
+):
+    from jobs import tasks as job_tasks
+    from service.models import Participant, Reflection
+    from service.program import commitments
+    from service.voice import keeping
+    from tests.support.factories import enter_step5
+
+    receiver = receiver_factory()
+    program = make_program(services)
+    endpoint_for(services, program, receiver.url, ("checkin.missed", "reflection.recorded"))
+    participant = enrol(services, program)
+    with UnitOfWork(services) as uow:
+        p = uow.session.get(Participant, participant.id)
+        p.status, p.consent_at, p.step = "active", clock(), 4
+        commitments.add_commitment(uow.session, p, "Call before cancelling", now=clock())
+        commitments.agree(uow.session, p, now=clock())
+        enter_step5(uow, p)
+        uow.commit()
+    with services.sessions() as s:
+        s.get(Participant, participant.id).next_checkin_at = clock()
+        s.commit()
+    job_tasks.tick()
+    run_jobs()
+    for _ in range(2 * 24):  # the day passes unanswered
+        clock.advance(minutes=30)
+        job_tasks.tick()
+        run_jobs()
+        if receiver.seen:
+            break
+    with services.sessions() as s:
+        r = Reflection(participant_id=participant.id, purpose="note", recording_sid="RE" + "1" * 32,
+                       duration_s=14, status="recorded")  # fmt: skip
+        s.add(r)
+        s.commit()
+    with UnitOfWork(services) as uow:
+        assert keeping.keep(uow, r.id).outcome == "message"
+        uow.commit()
+    run_jobs()
+    events = [json.loads(body) for _, body in receiver.seen]
+    types = [e["type"] for e in events]
+    assert types[-1] == "reflection.recorded" and set(types[:-1]) == {"checkin.missed"}
+    missed, kept = events[0]["data"], events[-1]["data"]
+    assert len({e["data"]["id"] for e in events[:-1]}) == len(events) - 1  # each miss once
+    assert missed["status"] == "missed" and missed["participant_id"] == participant.id
+    assert kept["duration_s"] == 14 and kept["audio_url"] is None
