@@ -420,3 +420,18 @@ def test_a_missed_check_in_and_a_kept_recording_are_events(
     assert len({e["data"]["id"] for e in events[:-1]}) == len(events) - 1  # each miss once
     assert missed["status"] == "missed" and missed["participant_id"] == participant.id
     assert kept["duration_s"] == 14 and kept["audio_url"] is None
+
+
+def test_closing_is_an_event(services, run_jobs, receiver_factory):
+    from service.program import closure
+
+    receiver = receiver_factory()
+    program = make_program(services)
+    endpoint_for(services, program, receiver.url, ("participant.closed",))
+    participant = enrol(services, program)
+    closure.close(services, participant.id, outcome="restored", actor="facilitator:1")
+    closure.close(services, participant.id, outcome="restored", actor="facilitator:1")  # again
+    run_jobs()
+    [event] = [json.loads(body) for _, body in receiver.seen]
+    assert event["type"] == "participant.closed"
+    assert event["data"]["status"] == "closed" and event["data"]["outcome"] == "restored"
