@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from flask import Blueprint, abort, request, send_file, url_for
+from flask import Blueprint, abort, g, jsonify, request, send_file, url_for
 from pydantic import ValidationError
 from werkzeug.exceptions import HTTPException
 
@@ -134,8 +134,6 @@ def build(services) -> tuple[Blueprint, Registry]:
     def recording_audio(reflection_id):
         parse(s.AudioQuery)
         who = caller()
-        from flask import g
-
         with services.sessions() as session:
             facilitator = session.get(Facilitator, who.facilitator_id)
             if reads.reflection_of(session, who.visible, in_range(reflection_id)) is None:
@@ -195,10 +193,7 @@ def build(services) -> tuple[Blueprint, Registry]:
 
     @bp.get("/openapi.json", endpoint="openapi")
     def openapi():
-        document = registry.document(request.host_url.rstrip("/"))
-        from flask import jsonify
-
-        return jsonify(document)
+        return jsonify(registry.document(request.host_url.rstrip("/")))
 
     @bp.route("/", defaults={"rest": ""}, methods=["GET", "POST", "PUT", "PATCH", "DELETE"])
     @bp.route("/<path:rest>", methods=["GET", "POST", "PUT", "PATCH", "DELETE"])

@@ -312,6 +312,7 @@ ENUMS: dict[str, type[Labelled]] = {
     "recording_purpose": RecordingPurpose,
     "recording_status": RecordingStatus,
     "transcript_status": TranscriptStatus,
+    "webhook_event": WebhookEvent,
 }
 
 
