@@ -58,11 +58,13 @@ def test_a_story_text_is_turned_in_eight_statements(services):
     assert replies[-2:] == ["ack_statement", "step1_emotions"]
 
 
-def test_a_check_in_answer_is_turned_in_fourteen_statements(services):
+def test_a_check_in_answer_is_turned_in_fifteen_statements(services):
     due_population(services, 1)
     tick.tick_until_done(services)
     with services.sessions() as session:
         phone = session.scalar(sa.select(Message.to_number).where(Message.template == "checkin"))
     outcome, seen = _turn(services, "SM" + "3" * 32, phone, "Y")
     assert outcome == "checkin"
-    assert len(seen) <= 14, seen
+    # 14, and one more since an answer is an event: the live webhook endpoints are read
+    # (once per turn, however many events it makes).
+    assert len(seen) <= 15, seen
