@@ -22,6 +22,7 @@ from flask_admin.theme import Bootstrap4Theme
 from sqlalchemy.orm import scoped_session, sessionmaker
 
 from admin import queue_dashboard, security
+from admin.api_tokens import ApiTokenView
 from admin.auth import init_auth, is_admin_path
 from admin.dashboard import DashboardView
 from admin.inbox import InboxView
@@ -33,6 +34,7 @@ from admin.views import (
     AuditEventView,
     FacilitatorView,
 )
+from admin.webhooks import WebhookView
 from service.core.enums import label
 from service.models import AuditEvent, Facilitator, Program
 
@@ -86,6 +88,10 @@ def init_admin(app, services) -> Admin:
     admin.add_view(FacilitatorView(Facilitator, db, name="Facilitators", endpoint="facilitators"))
     admin.add_view(AuditEventView(AuditEvent, db, name="Audit log", endpoint="audit"))
     admin.add_view(SimulatorView(db, services, name="Simulator", endpoint="simulator"))
+    admin.add_view(
+        ApiTokenView(services, name="API tokens", endpoint="api_tokens", url="api-tokens")
+    )
+    admin.add_view(WebhookView(services, name="Webhooks", endpoint="webhooks", url="webhooks"))
     admin.add_view(QueueHealthView(db, services, name="Queue health", endpoint="queues"))
     queue_dashboard.mount(app, services)
     app.extensions["realign_admin"] = admin

@@ -15,7 +15,7 @@ from service import intake
 from service.infra.queue import Lane
 from service.infra.slots import take_slot
 from service.messaging import delivery
-from service.program import conversation, digest, leftovers, trends
+from service.program import conversation, digest, leftovers, trends, webhooks
 from service.program import tick as ticking
 from service.voice import calls, keeping, recordings
 
@@ -48,6 +48,11 @@ def send_messages(message_ids: list[int], paced: bool = False) -> dict:
     return delivery.deliver_many(current(), message_ids, lane=lane, paced=paced)
 
 
+def deliver_webhook(delivery_id: int) -> str:
+    """One try of one event webhook delivery (signed; a failure queues the next try)."""
+    return webhooks.deliver(current(), delivery_id)
+
+
 @once_per_slot(60)
 def tick() -> dict:
     """Find what is due (ids only) and queue a bulk `tick_page` job per page of it."""
@@ -78,6 +83,7 @@ def sweep() -> dict:
         "outbox": delivery.sweep(services),
         "inbound": conversation.sweep_inbound(services),
         "leftovers": leftovers.sweep(services),
+        "webhooks": webhooks.sweep(services),
     }
 
 

@@ -1,8 +1,8 @@
 """The composition root: the one place that knows every part and wires them together.
 
 `build_services` makes the parts of one process from settings; `create_app` builds the web
-app on them (webhooks and admin mounted), `worker_services` the RQ worker's. Nothing is
-built at import.
+app on them (webhooks, admin and the read API mounted), `worker_services` the RQ
+worker's. Nothing is built at import.
 """
 
 from __future__ import annotations
@@ -95,6 +95,7 @@ def create_app(settings: Settings | None = None, **overrides) -> Flask:
     # Imported here, not at the top: the entry points sit above the service, and only this
     # root (and the CLI) may reach up to them.
     import admin
+    import readapi
     import webhooks
 
     settings = settings or load_settings()
@@ -123,6 +124,7 @@ def create_app(settings: Settings | None = None, **overrides) -> Flask:
 
     webhooks.init_app(app, services)
     admin.init_app(app, services)
+    readapi.init_app(app, services)
 
     # Anyone (the platform's health check) learns only whether the service is up; the
     # details are for HEALTH_TOKEN's bearer (admins see them at /admin/queues/health).

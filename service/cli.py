@@ -164,6 +164,114 @@ def export_cmd(participant_id, output) -> None:
         output.write("\n")
 
 
+@main.group("api-token")
+def api_token_group() -> None:
+    """A facilitator's tokens for the read API (/api/v1/)."""
+
+
+@api_token_group.command("create")
+@click.option("--email", required=True, help="The facilitator the token reads as.")
+@click.option("--name", required=True, help="What the token is for, e.g. the CRM's name.")
+@click.option("--phones", is_flag=True, help="Let the token read full phone numbers.")
+def api_token_create_cmd(email, name, phones) -> None:
+    """Create a token; it is printed once, alone on the last line, and kept only hashed."""
+    from service.core.enums import ApiScope
+    from service.program import tokens
+    from service.program.accounts import find_by_email
+
+    services = _services()
+    with services.sessions() as session:
+        person = find_by_email(session, email)
+        if person is None or not person.is_active:
+            _fail(f"no active facilitator with the email {email}")
+        try:
+            row, token = tokens.create(
+                session,
+                person,
+                name,
+                scopes=[ApiScope.PHONES] if phones else [],
+                now=services.now(),
+                actor="operator",
+            )
+        except ValueError as exc:
+            _fail(str(exc))
+        session.commit()
+        click.echo(f"created API token {row.name!r} (id {row.id}) for {person.email}")
+        click.echo("It is shown only this once; keep it somewhere safe:")
+        click.echo(token)
+
+
+@api_token_group.command("list")
+@click.option("--email", required=True)
+def api_token_list_cmd(email) -> None:
+    """A facilitator's tokens (never the tokens themselves)."""
+    from service.program import tokens
+    from service.program.accounts import find_by_email
+
+    services = _services()
+    with services.sessions() as session:
+        person = find_by_email(session, email)
+        if person is None:
+            _fail(f"no facilitator with the email {email}")
+        for row in tokens.owned(session, person):
+            state = f"revoked {row.revoked_at:%Y-%m-%d}" if row.revoked_at else "live"
+            scopes = ",".join(row.scopes) or "-"
+            click.echo(f"{row.id}\t{row.prefix}…\t{row.name}\t{scopes}\t{state}")
+
+
+@api_token_group.command("revoke")
+@click.option("--email", required=True)
+@click.argument("token_id", type=int)
+def api_token_revoke_cmd(email, token_id) -> None:
+    """Revoke one of a facilitator's tokens: it is refused from the next request on."""
+    from service.program import tokens
+    from service.program.accounts import find_by_email
+
+    services = _services()
+    with services.sessions() as session:
+        person = find_by_email(session, email)
+        if person is None:
+            _fail(f"no facilitator with the email {email}")
+        try:
+            row = tokens.revoke(session, person, token_id, now=services.now(), actor="operator")
+        except tokens.TokenNotFound:
+            _fail(f"{email} has no token {token_id}")
+        session.commit()
+        click.echo(f"revoked API token {row.name!r} (id {row.id})")
+
+
+@main.group("webhook")
+def webhook_group() -> None:
+    """Event webhooks: signed POSTs to another system when things happen."""
+
+
+@webhook_group.command("add")
+@click.option("--email", required=True, help="The facilitator whose programs it covers.")
+@click.option("--url", required=True, help="The receiver's https:// address.")
+@click.option("--event", "events", multiple=True, required=True, help="An event; repeatable.")
+def webhook_add_cmd(email, url, events) -> None:
+    """Register an endpoint; its signing secret is printed once, alone on the last line."""
+    from service.program import webhooks
+    from service.program.accounts import find_by_email
+
+    services = _services()
+    with services.sessions() as session:
+        person = find_by_email(session, email)
+        if person is None or not person.is_active:
+            _fail(f"no active facilitator with the email {email}")
+        try:
+            endpoint = webhooks.register(
+                session, person, url, events, now=services.now(),
+                allow_local=services.settings.env != "production",
+            )  # fmt: skip
+        except webhooks.WebhookError as exc:
+            _fail(str(exc))
+        session.commit()
+        click.echo(f"registered webhook {endpoint.id} for {', '.join(endpoint.events)}")
+        click.echo("Its signing secret, shown only this once:")
+        click.echo(endpoint.secret)
+
+
 @main.command("seed-demo")
 def seed_demo_cmd() -> None:
     """Load demo data (once): a facilitator, a program and two partnered participants."""

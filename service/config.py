@@ -70,6 +70,9 @@ class Settings(BaseSettings):
     # Sentry DSN for error reports (redacted like the logs); empty: off.
     sentry_dsn: str = ""
     log_level: str = "INFO"
+    # Requests each API token may make, in the `limits` notation ("120/minute", or several
+    # separated by ";": "20/second;600/hour").
+    api_rate_limit: str = "120/minute"
 
     @field_validator("database_url")
     @classmethod
@@ -128,6 +131,19 @@ class Settings(BaseSettings):
             key_id, eq, secret = pair.partition("=")
             if not eq or not key_id.strip() or not secret.strip():
                 raise ValueError("must be key_id=secret pairs separated by commas")
+        return v
+
+    @field_validator("api_rate_limit")
+    @classmethod
+    def _api_rate_limit(cls, v: str) -> str:
+        from limits import parse_many
+
+        try:
+            if not parse_many(v):
+                raise ValueError(v)
+        except ValueError:
+            example = '"120/minute" or "20/second;600/hour"'
+            raise ValueError(f"must be a rate such as {example}") from None
         return v
 
     @field_validator("log_level")

@@ -146,6 +146,13 @@ class Participant(SQLModel, table=True):
     outcome: str | None = Field(default=None, max_length=16)
     last_inbound_at: datetime | None = _ts(default=None)
     created_at: datetime = _ts(default_factory=utcnow)
+    # Set on every change to the row (ORM and Core updates alike): the API's
+    # `updated_since` filter reads it.
+    updated_at: datetime = _ts(
+        default_factory=utcnow,
+        index=True,
+        sa_column_kwargs={"onupdate": utcnow, "server_default": sa.func.now()},
+    )
 
     __table_args__ = (
         sa.UniqueConstraint("program_id", "phone", name="uq_participant_program_phone"),
@@ -411,3 +418,60 @@ class AuditEvent(SQLModel, table=True):
     entity: str = Field(default="", max_length=32)
     entity_id: int | None = None
     detail: dict = Field(default_factory=dict, sa_type=JSON)
+
+
+class ApiToken(SQLModel, table=True):
+    """A facilitator's key to the read API: only its SHA-256 is kept (the token itself is
+    shown once), named by its owner, revocable. `scopes` widen what it reads (`phones`)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    facilitator_id: int = Field(foreign_key="facilitator.id", index=True)
+    name: str = Field(max_length=80)
+    token_hash: str = Field(max_length=64, sa_column_kwargs={"unique": True})
+    # The token's first characters, shown in lists so its owner can tell tokens apart.
+    prefix: str = Field(max_length=16)
+    scopes: list = Field(default_factory=list, sa_type=JSON)
+    created_at: datetime = _ts(default_factory=utcnow)
+    last_used_at: datetime | None = _ts(default=None)
+    revoked_at: datetime | None = _ts(default=None)
+
+
+class WebhookEndpoint(SQLModel, table=True):
+    """An HTTPS URL a facilitator has events sent to (about the programs they see), signed
+    with its own secret."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    facilitator_id: int = Field(foreign_key="facilitator.id", index=True)
+    url: str = Field(max_length=500)
+    secret: str = Field(max_length=80)
+    events: list = Field(default_factory=list, sa_type=JSON)
+    created_at: datetime = _ts(default_factory=utcnow)
+    disabled_at: datetime | None = _ts(default=None)
+
+
+class WebhookDelivery(SQLModel, table=True):
+    """One event for one endpoint: the outbox row, written in the event's own transaction
+    and sent by a job (at most once delivered: the row is claimed before each try)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    endpoint_id: int = Field(foreign_key="webhookendpoint.id", index=True)
+    event_id: str = Field(max_length=40)
+    event_type: str = Field(max_length=40)
+    body: str
+    # Whom the event is about (no foreign key: erasing them deletes their deliveries).
+    participant_id: int | None = Field(default=None, index=True)
+    status: str = Field(default="pending", max_length=16)
+    attempts: int = 0
+    next_attempt_at: datetime | None = _ts(default=None)
+    claimed_at: datetime | None = _ts(default=None)
+    last_status_code: int | None = None
+    last_error: str | None = Field(default=None, max_length=200)
+    delivered_at: datetime | None = _ts(default=None)
+    created_at: datetime = _ts(default_factory=utcnow)
+
+    __table_args__ = (
+        sa.UniqueConstraint("endpoint_id", "event_id", name="uq_delivery_event"),
+        sa.CheckConstraint(
+            "status IN ('pending', 'delivered', 'failed')", name="ck_delivery_status"
+        ),
+    )

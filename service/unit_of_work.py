@@ -71,6 +71,10 @@ class UnitOfWork:
         self.queued: list = []  # every outbox row handed to the queue by this unit of work
         self._jobs: list[Job] = []
         self._dropped: list[str] = []
+        # Per participant, the state whose events were last emitted (service/program/webhooks).
+        self.told: dict[int, Any] = {}
+        # What a use case read once for the whole transaction (the live webhook endpoints).
+        self.memo: dict[str, Any] = {}
 
     def __enter__(self) -> UnitOfWork:
         return self

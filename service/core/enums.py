@@ -142,6 +142,27 @@ class CheckInKind(Labelled):
     PARTNER = "partner", "About their partner"
 
 
+class ApiScope(Labelled):
+    """What an API token may read beyond what its facilitator sees in the admin."""
+
+    PHONES = "phones", "Full phone numbers"
+
+
+class WebhookEvent(Labelled):
+    """What an event webhook can be sent about."""
+
+    PARTICIPANT_ENROLLED = "participant.enrolled", "A participant was enrolled"
+    PARTICIPANT_CONSENTED = "participant.consented", "A participant agreed to take part"
+    PARTICIPANT_STEP_CHANGED = "participant.step_changed", "A participant moved to another step"
+    PARTICIPANT_OPTED_OUT = "participant.opted_out", "A participant opted out"
+    PARTICIPANT_CLOSED = "participant.closed", "A participant's program was closed for them"
+    STATEMENT_RECORDED = "statement.recorded", "A participant said something that was kept"
+    COMMITMENT_AGREED = "commitment.agreed", "A participant agreed to a commitment"
+    CHECKIN_ANSWERED = "checkin.answered", "A check-in was answered"
+    CHECKIN_MISSED = "checkin.missed", "A check-in's day ended unanswered"
+    REFLECTION_RECORDED = "reflection.recorded", "A participant kept a recording"
+
+
 class Result(Labelled):
     KEPT = "kept", "Kept"
     PARTLY = "partly", "Partly"
@@ -216,6 +237,7 @@ class AttentionKind(Labelled):
     AFTER_CLOSURE = "after_closure", "Texted after their program closed", 4
     REJOINED = "rejoined", "Rejoined after being erased", 4
     UNMATCHED = "unmatched", "Text from an unknown number", 3
+    WEBHOOK_FAILING = "webhook_failing", "A webhook receiver has failed for a day", 3
 
 
 class LeftoverKind(Labelled):
@@ -300,6 +322,7 @@ ENUMS: dict[str, type[Labelled]] = {
     "recording_purpose": RecordingPurpose,
     "recording_status": RecordingStatus,
     "transcript_status": TranscriptStatus,
+    "webhook_event": WebhookEvent,
 }
 
 

@@ -26,7 +26,7 @@ from service.core.status import call_reply, status_reply
 from service.infra.db import keep
 from service.messaging import outbox
 from service.models import Call, CheckIn, Message, Participant, Program, Statement
-from service.program import checkin_answers, checkin_schedule, commitments
+from service.program import checkin_answers, checkin_schedule, commitments, webhooks
 from service.program.enrollment import invitation_key, send_invitation
 from service.records import actor_of, audit, flag
 from service.unit_of_work import UnitOfWork
@@ -122,22 +122,23 @@ def carry_out(
     `{ask_prefix}:{template}`), once each."""
     session, now = uow.session, uow.now
     p, program = loaded.participant, loaded.program
+    before = webhooks.Before.of(p)
     actor = actor or actor_of(p)
     words = body if body is not None else (message.body if message is not None else "")
     if decision.keep is not None:
         # Kept with the step it was said in, before the decision moves them on.
-        session.add(
-            Statement(
-                participant_id=p.id,
-                step=decision.keep_step or p.step,
-                kind=decision.keep,
-                body=decision.keep_body if decision.keep_body is not None else words,
-                channel=channel,
-                message_id=message.id if message is not None else None,
-                recording_id=recording_id,
-                created_at=now,
-            )
+        statement = Statement(
+            participant_id=p.id,
+            step=decision.keep_step or p.step,
+            kind=decision.keep,
+            body=decision.keep_body if decision.keep_body is not None else words,
+            channel=channel,
+            message_id=message.id if message is not None else None,
+            recording_id=recording_id,
+            created_at=now,
         )
+        session.add(statement)
+        webhooks.statement_recorded(uow, p, statement)
     if decision.effects.get(Effect.CANCEL_PENDING):
         outbox.cancel_pending(session, p, now)
     if decision.status is not None:
@@ -182,6 +183,7 @@ def carry_out(
         if action == "close":
             detail = {"outcome": p.outcome}
         audit(session, actor, action, p, now=now, detail={**detail, **(audit_detail or {})})
+    webhooks.emit_changes(uow, before, p)
     return decision
 
 
@@ -255,6 +257,7 @@ def _effects(uow: UnitOfWork, loaded: Loaded, decision, *, key, reply, actor, wo
         checkin_answers.record(
             uow, p, program, loaded.checkin, results, note=note, raw=words, reply_key=key
         )
+        webhooks.checkin_answered(uow, p, loaded.checkin)
     if effects.get(Effect.CLARIFIED) and loaded.checkin is not None:
         loaded.checkin.clarified = True
         session.add(loaded.checkin)
@@ -281,6 +284,7 @@ def _agree(uow: UnitOfWork, loaded: Loaded, *, key: str, reply: bool) -> None:
     session, now = uow.session, uow.now
     p = loaded.participant
     agreement = commitments.agree(session, p, now=now)
+    webhooks.commitments_agreed(uow, p, now)
     if commitments.all_live(commitments.open_commitments(session, p)):
         decision = steps.decide(loaded.state, steps.Event.ALL_AGREED, now=now)
         decision.replies.insert(0, "commitments_agreed")

@@ -7,10 +7,11 @@ from datetime import datetime
 from sqlmodel import Session, select
 
 from service.core import schedule
-from service.core.enums import Language, ProgramStatus
+from service.core.enums import Language, ProgramStatus, WebhookEvent
 from service.core.phones import normalize_phone
 from service.messaging import outbox
 from service.models import Participant, Program
+from service.program import webhooks
 from service.program.matching import ON_ANOTHER_PROGRAM, defaults_of, phone_clashes
 from service.records import audit
 from service.unit_of_work import UnitOfWork
@@ -68,6 +69,7 @@ def enroll(
     session.add(participant)
     session.flush()
     audit(session, actor, "enroll", participant, now=now)
+    webhooks.emit(uow, WebhookEvent.PARTICIPANT_ENROLLED, participant)
     if invite:
         send_invitation(uow, participant, program)
     return participant

@@ -57,6 +57,7 @@ from service.models import (
     Program,
     Reflection,
     Statement,
+    WebhookDelivery,
 )
 from service.program import leftovers
 from service.records import audit
@@ -243,6 +244,8 @@ def _delete_rows(session: Session, participant: Participant, found: _Found) -> d
     delete("commitments", Commitment, Commitment.id.in_(commitments))
     delete("calls", Call, Call.participant_id == pid)
     delete("attention_items", AttentionItem, AttentionItem.participant_id == pid)
+    # Events about them waiting for (or kept after) delivery to a webhook receiver.
+    delete("webhook_deliveries", WebhookDelivery, WebhookDelivery.participant_id == pid)
     delete("messages", Message, Message.id.in_(found.ids["message"]))
     # Statuses kept for texts whose SID had not been stored yet: of no use now.
     delete("parked_statuses", ParkedStatus, ParkedStatus.sid.in_(found.message_sids))

@@ -38,7 +38,7 @@ from service.infra.metrics import CHECKINS_CREATED, Metrics
 from service.infra.queue import Lane
 from service.messaging import outbox
 from service.models import CheckIn, Commitment, Facilitator, Participant, Program
-from service.program import checkin_answers, scores
+from service.program import checkin_answers, scores, webhooks
 from service.program.commitments import active_commitments_of
 from service.unit_of_work import UnitOfWork
 
@@ -423,6 +423,7 @@ def _misses(uow: UnitOfWork, rows, result: TickResult) -> None:
             continue
         checkin.status = CheckInStatus.MISSED
         result.missed += 1
+        webhooks.checkin_missed(uow, people[checkin.participant_id], checkin)
         if checkin.kind == CheckInKind.SELF:
             participant = people[checkin.participant_id]
             program = session.get(Program, participant.program_id)

@@ -30,7 +30,7 @@ from service.core.enums import (
     StatementKind,
 )
 from service.models import CheckIn, Participant, Reflection
-from service.program import apply, checkin_answers
+from service.program import apply, checkin_answers, webhooks
 from service.records import flag
 from service.unit_of_work import UnitOfWork
 
@@ -67,6 +67,7 @@ def keep(uow: UnitOfWork, reflection_id: int) -> Kept:
         return Kept("duplicate", reflection)
     uow.later("settle_recording", reflection_id)
     participant = session.get(Participant, reflection.participant_id, with_for_update=True)
+    webhooks.reflection_recorded(uow, participant, reflection)
     loaded = apply.load(session, participant, now)
     key = f"voice:{reflection.id}"
     if reflection.purpose == RecordingPurpose.REFLECTION:

@@ -28,6 +28,8 @@ from tests.support.admin_walk import (
 )
 
 ADMIN_ONLY = ("facilitators.", "audit.", "queues.", "rq_dashboard.")
+# Where a facilitator adds records of her own (and only those) from any page.
+OWN_RECORDS = {"api_tokens.create"}
 BY_ID = ("details_view", "edit_view", "texts_view", "close_view", "erase_view", "audio_view")
 
 
@@ -110,7 +112,13 @@ def test_facilitator_a_gets_and_changes_nothing_of_facilitator_bs(admin_app, wor
                     problems.append((*where, "admin-only page not 403"))
             elif method == "GET" and rule.endpoint.endswith(BY_ID) and response.status_code != 404:
                 problems.append((*where, "not 404"))
-            if method == "POST" and snapshot(engine) != before:
+            if rule.endpoint in OWN_RECORDS:  # her own new token: nothing else may change
+                after = snapshot(engine)
+                grown = set(after.pop("apitoken")) - set(before.pop("apitoken"))
+                if after != before or not all(f", {world.ana}, " in row for row in grown):
+                    problems.append((*where, "changed more than her own tokens"))
+                before = snapshot(engine)
+            elif method == "POST" and snapshot(engine) != before:
                 problems.append((*where, "changed the database"))
                 before = snapshot(engine)
         assert client.get("/admin/").status_code == 200, "still signed in"

@@ -51,6 +51,7 @@ EXPECTED = {
         "export_coach_ms",
         "list_admin_1k_ms",
     },
+    "api": {"ratio", "p50_ms", "p99_ms", "p50_1k_ms", "n"},
     "reply": {
         "p50_5_ms",
         "p99_5_ms",

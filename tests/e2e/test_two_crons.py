@@ -121,8 +121,8 @@ def test_a_direct_call_always_runs(app, services, redis_conn):
     from jobs import tasks
 
     assert take_slot(redis_conn, "sweep", 30, services.now())  # a cron's job took the slot
-    assert set(tasks.sweep()) == {"outbox", "inbound", "leftovers"}
-    assert set(tasks.sweep()) == {"outbox", "inbound", "leftovers"}
+    assert set(tasks.sweep()) == {"outbox", "inbound", "leftovers", "webhooks"}
+    assert set(tasks.sweep()) == {"outbox", "inbound", "leftovers", "webhooks"}
 
 
 def test_the_slot_lock(redis_conn, clock):

@@ -26,6 +26,9 @@ TABLES = {
     "auditevent",
     "parkedstatus",
     "pendingdeletion",
+    "apitoken",
+    "webhookendpoint",
+    "webhookdelivery",
 }
 
 

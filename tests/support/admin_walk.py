@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from sqlmodel import SQLModel
 
 from service.models import (
+    ApiToken,
     AttentionItem,
     AuditEvent,
     CheckIn,
@@ -19,6 +20,8 @@ from service.models import (
     Message,
     Reflection,
     Statement,
+    WebhookDelivery,
+    WebhookEndpoint,
 )
 from tests.support.admin import PASSWORD
 
@@ -57,6 +60,8 @@ class BenRecords:
     attention: int
     audit: int
     facilitator: int
+    api_token: int = 0
+    webhook: int = 0
 
 
 def add_ben_records(app, world) -> BenRecords:
@@ -123,6 +128,30 @@ def add_ben_records(app, world) -> BenRecords:
             actor=f"facilitator:{world.ben}", action="test", entity="participant", entity_id=p.id
         )
         s.add(event)
+        api_token = ApiToken(
+            facilitator_id=world.ben,
+            name=f"{SECRET}-TOKEN",
+            token_hash="b" * 64,
+            prefix="rlg_bbbbbbbb",
+        )
+        s.add(api_token)
+        webhook = WebhookEndpoint(
+            facilitator_id=world.ben,
+            url=f"https://ben.example.org/{SECRET}-WEBHOOK",
+            secret="whsec_ben",
+            events=["participant.enrolled"],
+        )
+        s.add(webhook)
+        s.flush()
+        s.add(
+            WebhookDelivery(
+                endpoint_id=webhook.id,
+                event_id="evt_ben",
+                event_type="participant.enrolled",
+                body=f'{{"data": "{SECRET}-EVENT"}}',
+                status="failed",
+            )
+        )
         s.commit()
         return BenRecords(
             world.ben_program,
@@ -135,6 +164,8 @@ def add_ben_records(app, world) -> BenRecords:
             attention.id,
             event.id,
             world.ben,
+            api_token.id,
+            webhook.id,
         )
 
 
@@ -157,6 +188,8 @@ def record_id(endpoint: str, ben: BenRecords) -> int:
         "facilitators": ben.facilitator,
         "audit": ben.audit,
         "admin": ben.attention,
+        "api_tokens": ben.api_token,
+        "webhooks": ben.webhook,
     }.get(view, ben.participant)
 
 

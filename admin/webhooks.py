@@ -1,0 +1,105 @@
+"""A facilitator's own event webhooks: register an endpoint (its secret shown on that page
+only), read each endpoint's delivery log, resend a delivery, disable an endpoint. Everyone,
+admins too, sees only their own; CSRF is checked for every POST under /admin."""
+
+from __future__ import annotations
+
+from flask import abort, flash, make_response, redirect, request, url_for
+from flask_admin import BaseView, expose
+from flask_login import current_user
+
+from admin.base import deny, is_allowed
+from service.core.enums import WebhookEvent
+from service.models import Facilitator
+from service.program import webhooks
+from service.unit_of_work import UnitOfWork
+
+
+class WebhookView(BaseView):
+    def __init__(self, services, **kwargs):
+        super().__init__(**kwargs)
+        self.services = services
+
+    def is_accessible(self) -> bool:
+        return is_allowed(admin_only=False)
+
+    def inaccessible_callback(self, name, **kwargs):
+        return deny()
+
+    def _me(self, session) -> Facilitator:
+        return session.get(Facilitator, current_user.id)
+
+    def _page(self, session, **extra):
+        return self.render(
+            "realign/webhooks.html",
+            rows=webhooks.owned(session, self._me(session)),
+            events=WebhookEvent.choices(),
+            **{"created": None, "problem": None, "url": "", **extra},
+        )
+
+    @expose("/")
+    def index(self):
+        with self.services.sessions() as session:
+            return self._page(session)
+
+    @expose("/new", methods=("POST",))
+    def create(self):
+        url = request.form.get("url", "")
+        events = request.form.getlist("events")
+        svc = self.services
+        with svc.sessions() as session:
+            try:
+                endpoint = webhooks.register(
+                    session, self._me(session), url, events, now=svc.now(),
+                    allow_local=svc.settings.env != "production",
+                )  # fmt: skip
+            except webhooks.WebhookError as exc:
+                session.rollback()
+                return self._page(session, problem=str(exc), url=url[:500]), 400
+            session.commit()
+            response = make_response(self._page(session, created=endpoint))
+        response.headers["Cache-Control"] = "no-store"  # the secret is in this page only
+        return response
+
+    @expose("/log")
+    def log(self):
+        with self.services.sessions() as session:
+            try:
+                endpoint = webhooks.own_endpoint(
+                    session, self._me(session), request.args.get("id", type=int)
+                )
+            except webhooks.EndpointNotFound:
+                abort(404)
+            return self.render(
+                "realign/webhook_log.html",
+                endpoint=endpoint,
+                rows=webhooks.recent(session, endpoint),
+            )
+
+    @expose("/resend", methods=("POST",))
+    def resend(self):
+        with UnitOfWork(self.services) as uow:
+            try:
+                row = webhooks.resend(uow, self._me(uow.session), request.form.get("id", type=int))
+            except webhooks.EndpointNotFound:
+                abort(404)
+            except webhooks.WebhookError as exc:
+                flash(str(exc), "error")
+                return redirect(url_for(".index"))
+            uow.commit()
+            flash("The delivery is queued to be sent again.", "success")
+            return redirect(url_for(".log", id=row.endpoint_id))
+
+    @expose("/disable", methods=("POST",))
+    def disable(self):
+        svc = self.services
+        with svc.sessions() as session:
+            try:
+                webhooks.disable(
+                    session, self._me(session), request.form.get("id", type=int), now=svc.now()
+                )
+            except webhooks.EndpointNotFound:
+                abort(404)
+            session.commit()
+        flash("The endpoint is disabled: nothing more is sent to it.", "success")
+        return redirect(url_for(".index"))

@@ -1,0 +1,443 @@
+"""Event webhooks: endpoints a facilitator registers, the outbox of deliveries written in
+the same transaction as the event, and the delivery job (signed, retried with backoff).
+
+A delivery row is claimed (a conditional UPDATE) before each try, so two workers never send
+it at once; a worker killed mid-try leaves a claim that another may take over after
+CLAIM_STALE. The POST happens outside any transaction."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import logging
+import secrets
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from urllib.parse import urlsplit
+
+import requests
+import sqlalchemy as sa
+
+from service.core import webhook_signing
+from service.core.enums import AttentionKind, ParticipantStatus, WebhookEvent
+from service.core.personas import is_persona_number
+from service.core.redact import mask_url
+from service.models import (
+    CheckIn,
+    Commitment,
+    Facilitator,
+    Participant,
+    Reflection,
+    Statement,
+    WebhookDelivery,
+    WebhookEndpoint,
+)
+from service.program import accounts, reads
+from service.program.shapes import (
+    CheckInOut,
+    CommitmentOut,
+    ParticipantOut,
+    ReflectionOut,
+    StatementOut,
+)
+from service.records import audit, flag
+
+log = logging.getLogger(__name__)
+
+TASK = "deliver_webhook"
+TIMEOUT_SECONDS = 10
+CLAIM_STALE = timedelta(seconds=60)
+EARLY = timedelta(seconds=5)
+LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1")
+# Answers that are worth another try (the receiver is away or busy); others fail at once.
+RETRIED = {408, 425, 429}
+
+
+class WebhookError(ValueError):
+    """A plain-language reason an endpoint cannot be registered."""
+
+
+def check_url(url: str, *, allow_local: bool = False) -> str:
+    """An https:// address; plain http only to this machine, and only outside production
+    (a local receiver while developing)."""
+    url = (url or "").strip()
+    parts = urlsplit(url)
+    local = allow_local and parts.scheme == "http" and parts.hostname in LOCAL_HOSTS
+    if not (parts.scheme == "https" or local) or not parts.hostname or len(url) > 500:
+        raise WebhookError("The address must be an https:// URL (at most 500 characters).")
+    return url
+
+
+def register(
+    session, facilitator: Facilitator, url: str, events, *, now: datetime, allow_local=False
+):
+    """A new endpoint (flushed) and its signing secret."""
+    url = check_url(url, allow_local=allow_local)
+    chosen = sorted(set(events or ()))
+    unknown = [e for e in chosen if e not in WebhookEvent.values()]
+    if not chosen or unknown:
+        known = ", ".join(WebhookEvent.values())
+        raise WebhookError(f"Choose events among: {known}.")
+    endpoint = WebhookEndpoint(
+        facilitator_id=facilitator.id,
+        url=url,
+        secret="whsec_" + secrets.token_urlsafe(32),
+        events=chosen,
+        created_at=now,
+    )
+    session.add(endpoint)
+    session.flush()
+    audit(session, f"facilitator:{facilitator.id}", "webhook.register", endpoint, now=now,
+          detail={"events": chosen})  # fmt: skip
+    return endpoint
+
+
+@dataclass(frozen=True)
+class Before:
+    """What a participant's events are read from: their state before a decision."""
+
+    step: int
+    status: str
+    consented: bool
+    seq: int = 0  # when it was read: the later of two readings is the one that counts
+
+    @classmethod
+    def of(cls, p: Participant) -> Before:
+        return cls(p.step, p.status, p.consent_at is not None, next(_readings))
+
+
+def changes(before: Before, p: Participant) -> list[WebhookEvent]:
+    """The events a decision made of a participant's state before and after it."""
+    events = []
+    if not before.consented and p.consent_at is not None:
+        events.append(WebhookEvent.PARTICIPANT_CONSENTED)
+    if p.step != before.step:
+        events.append(WebhookEvent.PARTICIPANT_STEP_CHANGED)
+    if p.status != before.status and p.status == ParticipantStatus.OPTED_OUT:
+        events.append(WebhookEvent.PARTICIPANT_OPTED_OUT)
+    if p.status != before.status and p.status == ParticipantStatus.CLOSED:
+        events.append(WebhookEvent.PARTICIPANT_CLOSED)
+    return events
+
+
+_readings = itertools.count(1)
+
+
+def emit_changes(uow, before: Before, participant: Participant) -> None:
+    """The events of a decision. A decision carried out inside another (agreeing moves
+    them on a step) has told its own: what it told is the outer one's starting point."""
+    told = uow.told.get(participant.id)
+    if told is not None and told.seq > before.seq:
+        before = told
+    uow.told[participant.id] = Before.of(participant)
+    found = changes(before, participant)
+    if found:
+        uow.session.flush()  # the resource as it now is (updated_at included)
+    for event in found:
+        emit(uow, event, participant)
+
+
+def statement_recorded(uow, participant: Participant, statement: Statement) -> None:
+    def data():
+        uow.session.flush()
+        shown = StatementOut.of(statement, participant.timezone).model_dump()
+        return {**shown, "participant_id": participant.id}
+
+    emit(uow, WebhookEvent.STATEMENT_RECORDED, participant, data)
+
+
+def checkin_answered(uow, participant: Participant, checkin: CheckIn) -> None:
+    def data():
+        uow.session.flush()
+        answers = reads.answers_of(uow.session, [checkin.id]).get(checkin.id, [])
+        return CheckInOut.of(checkin, participant, answers).model_dump()
+
+    emit(uow, WebhookEvent.CHECKIN_ANSWERED, participant, data)
+
+
+def checkin_missed(uow, participant: Participant, checkin: CheckIn) -> None:
+    emit(uow, WebhookEvent.CHECKIN_MISSED, participant,
+         lambda: CheckInOut.of(checkin, participant, []).model_dump())  # fmt: skip
+
+
+def reflection_recorded(uow, participant: Participant, reflection: Reflection) -> None:
+    """A recording they kept (its audio is fetched from the API's signed link)."""
+
+    def data():
+        shown = ReflectionOut.of(reflection, participant.timezone, None).model_dump()
+        return {**shown, "participant_id": participant.id}
+
+    emit(uow, WebhookEvent.REFLECTION_RECORDED, participant, data)
+
+
+def commitments_agreed(uow, participant: Participant, now: datetime) -> None:
+    """One event per commitment the participant agreed to just now."""
+    if not wanted(uow, WebhookEvent.COMMITMENT_AGREED, participant):
+        return
+    uow.session.flush()
+    for commitment in uow.session.scalars(
+        sa.select(Commitment).where(
+            Commitment.participant_id == participant.id, Commitment.agreed_at == now
+        )
+    ):
+        shown = CommitmentOut.of(commitment, participant.timezone).model_dump()
+        emit(uow, WebhookEvent.COMMITMENT_AGREED, participant,
+             lambda shown=shown: {**shown, "participant_id": participant.id})  # fmt: skip
+
+
+def _live(uow) -> list[tuple[WebhookEndpoint, set[int] | None]]:
+    """The live endpoints with the programs each may hear about, read once per unit of work
+    (a tick's page of a thousand misses asks once, not a thousand times)."""
+    if "webhook_endpoints" not in uow.memo:
+        session, live = uow.session, []
+        for endpoint in session.scalars(
+            sa.select(WebhookEndpoint).where(WebhookEndpoint.disabled_at.is_(None))
+        ):
+            owner = session.get(Facilitator, endpoint.facilitator_id)
+            visible = accounts.visible_program_ids(session, owner) if owner.is_active else set()
+            live.append((endpoint, visible))
+        uow.memo["webhook_endpoints"] = live
+    return uow.memo["webhook_endpoints"]
+
+
+def wanted(uow, event: WebhookEvent, participant: Participant) -> list[WebhookEndpoint]:
+    """The live endpoints that want `event` about this participant: their facilitator sees
+    the program. Test personas (the simulator's fictional numbers) are nobody's event."""
+    if is_persona_number(participant.phone):
+        return []
+    return [
+        endpoint
+        for endpoint, visible in _live(uow)
+        if event in (endpoint.events or [])
+        and (visible is None or participant.program_id in visible)
+    ]
+
+
+def emit(uow, event: WebhookEvent, participant: Participant, data=None) -> list[WebhookDelivery]:
+    """Outbox rows for every endpoint that wants `event` about `participant`, in the caller's
+    transaction; their jobs go after the commit. `data()` makes the resource (by default the
+    participant as the API shows them), only when some endpoint wants it."""
+    session, now = uow.session, uow.now
+    rows = []
+    endpoints = wanted(uow, event, participant)
+    if not endpoints:
+        return rows
+    event_id = f"evt_{uuid.uuid4().hex}"
+    resource = data() if data else ParticipantOut.of(participant, phones=False).model_dump()
+    body = json.dumps(
+        {
+            "id": event_id,
+            "type": str(event),
+            "created": now.isoformat().replace("+00:00", "Z"),
+            "data": resource,
+        },
+        ensure_ascii=False,
+    )
+    for endpoint in endpoints:
+        row = WebhookDelivery(
+            endpoint_id=endpoint.id,
+            event_id=event_id,
+            event_type=str(event),
+            body=body,
+            participant_id=participant.id,
+            next_attempt_at=now,
+            created_at=now,
+        )
+        session.add(row)
+        rows.append(row)
+    if rows:
+        session.flush()
+        for row in rows:
+            uow.later(TASK, row.id)
+    return rows
+
+
+def deliver(services, delivery_id: int) -> str:
+    """One try of one delivery; what happened ("delivered", "retry", "failed", "skipped")."""
+    now = services.now()
+    with services.sessions() as session:
+        claimed = session.execute(
+            sa.update(WebhookDelivery)
+            .where(
+                WebhookDelivery.id == delivery_id,
+                WebhookDelivery.status == "pending",
+                # Not before its time (a scheduled job may start a little early).
+                sa.or_(
+                    WebhookDelivery.next_attempt_at.is_(None),
+                    WebhookDelivery.next_attempt_at <= now + EARLY,
+                ),
+                sa.or_(
+                    WebhookDelivery.claimed_at.is_(None),
+                    WebhookDelivery.claimed_at < now - CLAIM_STALE,
+                ),
+            )
+            .values(claimed_at=now, attempts=WebhookDelivery.attempts + 1)
+        ).rowcount
+        session.commit()
+        if not claimed:
+            return "skipped"
+        row = session.get(WebhookDelivery, delivery_id)
+        endpoint = session.get(WebhookEndpoint, row.endpoint_id)
+        url, secret, body = endpoint.url, endpoint.secret, row.body.encode()
+        disabled = endpoint.disabled_at is not None
+    code, problem = None, None
+    if disabled:
+        problem = "endpoint disabled"
+    else:
+        headers = {
+            "Content-Type": "application/json",
+            webhook_signing.HEADER: webhook_signing.header(secret, int(now.timestamp()), body),
+            "Realign-Event": row.event_type,
+            "Realign-Delivery": row.event_id,
+        }
+        try:
+            answer = requests.post(
+                url, data=body, headers=headers, timeout=TIMEOUT_SECONDS, allow_redirects=False
+            )
+            code = answer.status_code
+        except requests.RequestException as exc:
+            problem = type(exc).__name__
+    return _settle(services, delivery_id, code, problem, disabled, now)
+
+
+def _settle(services, delivery_id, code, problem, disabled, now) -> str:
+    with services.sessions() as session:
+        row = session.get(WebhookDelivery, delivery_id)
+        row.claimed_at = None
+        row.last_status_code = code
+        row.last_error = problem
+        if code is not None and 200 <= code < 300:
+            row.status, row.delivered_at, outcome = "delivered", now, "delivered"
+        else:
+            retry = not disabled and (code is None or code >= 500 or code in RETRIED)
+            next_at = now + timedelta(seconds=webhook_signing.retry_delay(row.attempts))
+            if retry and not webhook_signing.gives_up(
+                row.created_at.timestamp(), next_at.timestamp()
+            ):
+                row.next_attempt_at, outcome = next_at, "retry"
+            else:
+                row.status, row.next_attempt_at, outcome = "failed", None, "failed"
+                if retry:  # a day of failures, not a refusal
+                    _disable_if_failing(session, row, now)
+        session.commit()
+        log.info(
+            "webhook delivery %s to %s: %s (%s)",
+            delivery_id,
+            mask_url(session.get(WebhookEndpoint, row.endpoint_id).url),
+            outcome,
+            code or problem,
+        )
+        if outcome == "retry":
+            services.dispatcher.enqueue(TASK, delivery_id, at=row.next_attempt_at)
+        return outcome
+
+
+def _disable_if_failing(session, row: WebhookDelivery, now: datetime) -> None:
+    """An endpoint that has delivered nothing for a day is disabled, and its facilitator
+    told on the needs-attention list (about the participant of the event that gave up)."""
+    endpoint = session.get(WebhookEndpoint, row.endpoint_id)
+    since = now - timedelta(hours=webhook_signing.RETRY_HOURS)
+    delivered = session.scalars(
+        sa.select(WebhookDelivery.id).where(
+            WebhookDelivery.endpoint_id == endpoint.id,
+            WebhookDelivery.status == "delivered",
+            WebhookDelivery.delivered_at >= since,
+        )
+    ).first()
+    if delivered is not None or endpoint.disabled_at is not None:
+        return
+    endpoint.disabled_at = now
+    audit(session, "system", "webhook.disable", endpoint, now=now, detail={"why": "failing"})
+    participant = session.get(Participant, row.participant_id) if row.participant_id else None
+    detail = f"{mask_url(endpoint.url)} has not taken an event for a day: it is disabled"
+    if participant is not None:
+        flag(session, participant, AttentionKind.WEBHOOK_FAILING, detail, now)
+
+
+def sweep(services, limit: int = 500) -> int:
+    """Queue again deliveries whose job was lost (Redis away at the commit, a worker that
+    died mid-try): due, not being sent (or claimed by a worker long gone), and not held by
+    a job that still waits. Returns how many were queued."""
+    now = services.now()
+    with services.sessions() as session:
+        due = list(
+            session.scalars(
+                sa.select(WebhookDelivery.id)
+                .where(
+                    WebhookDelivery.status == "pending",
+                    WebhookDelivery.next_attempt_at <= now,
+                    sa.or_(
+                        WebhookDelivery.claimed_at.is_(None),
+                        WebhookDelivery.claimed_at < now - CLAIM_STALE,
+                    ),
+                )
+                .order_by(WebhookDelivery.id)
+                .limit(limit)
+            )
+        )
+    held = {args[0] for args in services.dispatcher.waiting(TASK)}
+    found = [i for i in due if i not in held]
+    for delivery_id in found:
+        services.dispatcher.enqueue(TASK, delivery_id)
+    return len(found)
+
+
+# A facilitator's own endpoints (the admin) -------------------------------------------
+
+
+class EndpointNotFound(LookupError):
+    """No such endpoint or delivery among this facilitator's own."""
+
+
+def owned(session, facilitator: Facilitator) -> list[WebhookEndpoint]:
+    stmt = (
+        sa.select(WebhookEndpoint)
+        .where(WebhookEndpoint.facilitator_id == facilitator.id)
+        .order_by(WebhookEndpoint.id.desc())
+    )
+    return list(session.scalars(stmt))
+
+
+def own_endpoint(session, facilitator: Facilitator, endpoint_id: int | None) -> WebhookEndpoint:
+    endpoint = session.get(WebhookEndpoint, endpoint_id) if endpoint_id else None
+    if endpoint is None or endpoint.facilitator_id != facilitator.id:
+        raise EndpointNotFound(endpoint_id)
+    return endpoint
+
+
+def recent(session, endpoint: WebhookEndpoint, limit: int = 50) -> list[WebhookDelivery]:
+    """The endpoint's latest deliveries, newest first (its delivery log)."""
+    stmt = (
+        sa.select(WebhookDelivery)
+        .where(WebhookDelivery.endpoint_id == endpoint.id)
+        .order_by(WebhookDelivery.id.desc())
+        .limit(limit)
+    )
+    return list(session.scalars(stmt))
+
+
+def disable(session, facilitator: Facilitator, endpoint_id: int, *, now: datetime):
+    endpoint = own_endpoint(session, facilitator, endpoint_id)
+    if endpoint.disabled_at is None:
+        endpoint.disabled_at = now
+        audit(session, f"facilitator:{facilitator.id}", "webhook.disable", endpoint, now=now)
+    return endpoint
+
+
+def resend(uow, facilitator: Facilitator, delivery_id: int | None) -> WebhookDelivery:
+    """Send one of the facilitator's deliveries again (a failed one, or one the receiver
+    lost), as a new series of tries; refused while it is being sent."""
+    session, now = uow.session, uow.now
+    row = session.get(WebhookDelivery, delivery_id) if delivery_id else None
+    if row is None:
+        raise EndpointNotFound(delivery_id)
+    endpoint = own_endpoint(session, facilitator, row.endpoint_id)
+    if endpoint.disabled_at is not None:
+        raise WebhookError("This endpoint is disabled: register it again to send to it.")
+    if row.status == "pending" and row.claimed_at is not None:
+        raise WebhookError("This delivery is being sent right now.")
+    row.status, row.next_attempt_at, row.claimed_at, row.created_at = "pending", now, None, now
+    audit(session, f"facilitator:{facilitator.id}", "webhook.resend", row, now=now)
+    uow.later(TASK, row.id)
+    return row
