@@ -460,6 +460,7 @@ def parse_twiml(xml: str) -> tuple[list[str], str | None, dict | None]:
                 "transcript": node.get("transcribeCallback"),
             }
             said.append("(the beep: the line is recording)")
+            break  # what follows is heard only when nothing was recorded
         elif node.tag == "Gather" and node.get("action"):
             action = node.get("action")
         elif node.tag == "Redirect" and node.text:

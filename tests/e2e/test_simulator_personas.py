@@ -206,7 +206,7 @@ def test_a_personas_texts_never_reach_twilio_even_when_a_worker_sends_them(
     assert [m["to"] for m in local_twilio.messages()] == ["+12015550111"]
     assert not [r for r in local_twilio.requests() if persona.phone in str(r)]
     assert len(out) >= 4  # the invitation, the welcome, two prompts
-    assert {m.status for m in out} == {"console"}
+    assert {m.status for m in out} == {"console"}, [(m.template, m.status) for m in out]
     shown = client.get(url).text
     assert shown.count('data-direction="out"') == len(out)  # the thread shows them all
 
