@@ -127,3 +127,24 @@ def test_reset_asks_first_and_brings_the_persona_back_to_the_start(admin_app, wo
         shot(page, "simulator-reset")
         assert log.csp_violations() == [], log.messages
         assert log.errors == []
+
+
+def test_the_program_page_downloads_its_results(admin_app, world):
+    with serve(admin_app) as base, chromium_page() as page:
+        log = ConsoleLog(page)
+        page.goto(f"{base}/admin/")
+        page.fill("#email", "ana@example.org")
+        page.fill("#password", PASSWORD)
+        page.click("button[type=submit]")
+        page.wait_for_url(f"{base}/admin/")
+        page.goto(f"{base}/admin/programs/details/?id={world.ana_program}")
+        assert "test personas left out" in page.inner_text("#export-results")
+        shot(page, "program-results-buttons")
+        with page.expect_download() as download:
+            page.click("#results-csv")
+        got = download.value
+        assert got.suggested_filename.endswith(".csv")
+        text = Path(got.path()).read_text()
+        assert text.splitlines()[0].startswith("participant_id,name,step,step_name,status")
+        assert "Ari Ana-side" in text
+        assert log.csp_violations() == [], log.messages
