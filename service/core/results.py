@@ -7,10 +7,14 @@ the zone written out and no microseconds; ratios are the one score's (0 to 1, 3 
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 from datetime import UTC, datetime
 
-from service.core.enums import label
+from service.core import enums
+
+# The same few labels over and over, for thousands of rows: looked up once each.
+label = functools.cache(enums.label)
 
 COLUMNS = (
     "participant_id", "name", "step", "step_name", "status", "outcome",

@@ -18,10 +18,21 @@ from service.program.scores import SCORED, answer_score, asked
 
 def program_results(session: Session, program_id: int) -> list[dict]:
     """Every participant of the program (personas excluded) as `core.results.row`s."""
+    # Plain rows of the columns a result shows, not objects: a program may hold thousands.
     people = [
         p
-        for p in session.scalars(
-            sa.select(Participant)
+        for p in session.execute(
+            sa.select(
+                Participant.id,
+                Participant.name,
+                Participant.phone,
+                Participant.step,
+                Participant.status,
+                Participant.outcome,
+                Participant.created_at,
+                Participant.consent_at,
+                Participant.closed_at,
+            )  # fmt: skip
             .where(Participant.program_id == program_id)
             .order_by(Participant.id)
         )
@@ -33,31 +44,25 @@ def program_results(session: Session, program_id: int) -> list[dict]:
     in_program = Participant.program_id == program_id
     own = CheckIn.kind == CheckInKind.SELF
 
-    counts = {
-        pid: (int(sent or 0), int(answered or 0))
-        for pid, sent, answered in session.execute(
-            sa.select(
-                CheckIn.participant_id,
-                sa.func.count(CheckIn.sent_at),
-                sa.func.sum(sa.case((CheckIn.status == CheckInStatus.ANSWERED, 1), else_=0)),
-            )
-            .join(Participant, theirs)
-            .where(in_program, own)
-            .group_by(CheckIn.participant_id)
-        )
-    }
-
-    # Kept, overall: a missed check-in counts each commitment it asked about as 0.
+    # Check-ins sent and answered, and (for the kept ratio) the commitments asked about in
+    # missed ones: a missed check-in counts each of them as 0. One pass over the check-ins.
+    counts: dict[int, tuple[int, int]] = {}
     points: dict[int, list] = {}
-    scored = (in_program, own, CheckIn.status.in_(SCORED))
     missed = sa.case((CheckIn.status == CheckInStatus.MISSED, asked()), else_=0)
-    for pid, counted in session.execute(
-        sa.select(CheckIn.participant_id, sa.func.sum(missed))
+    for pid, sent, answered, counted in session.execute(
+        sa.select(
+            CheckIn.participant_id,
+            sa.func.count(CheckIn.sent_at),
+            sa.func.sum(sa.case((CheckIn.status == CheckInStatus.ANSWERED, 1), else_=0)),
+            sa.func.sum(missed),
+        )
         .join(Participant, theirs)
-        .where(*scored)
+        .where(in_program, own)
         .group_by(CheckIn.participant_id)
     ):
+        counts[pid] = (int(sent or 0), int(answered or 0))
         points[pid] = [0.0, int(counted or 0)]
+    scored = (in_program, own, CheckIn.status.in_(SCORED))
     for pid, got, counted in session.execute(
         sa.select(CheckIn.participant_id, sa.func.sum(answer_score()), sa.func.count())
         .select_from(CheckInAnswer)
@@ -83,8 +88,14 @@ def program_results(session: Session, program_id: int) -> list[dict]:
         )
     }
     commitments: dict[int, list] = {}
-    for commitment in session.scalars(
-        sa.select(Commitment)
+    for commitment in session.execute(
+        sa.select(
+            Commitment.id,
+            Commitment.participant_id,
+            Commitment.text,
+            Commitment.agreed_text,
+            Commitment.status,
+        )  # fmt: skip
         .join(Participant, Participant.id == Commitment.participant_id)
         .where(in_program)
         .order_by(Commitment.participant_id, Commitment.id)
