@@ -11,6 +11,7 @@ import csv
 import io
 import re
 
+from service.core.results import csv_columns, flat
 from service.program.exports import export_archive
 
 CSV_FILES = {
@@ -74,3 +75,13 @@ def participant_zip(session, participant) -> io.BytesIO:
 def filename(participant) -> str:
     slug = re.sub(r"[^A-Za-z0-9]+", "-", participant.name).strip("-").lower() or "participant"
     return f"realign-{participant.id}-{slug}.zip"
+
+
+def results_csv(rows: list[dict]) -> str:
+    """A program's results (service/program/results.py) as one CSV line per participant."""
+    return _csv([flat(r) for r in rows], csv_columns(rows))
+
+
+def results_filename(program, extension: str) -> str:
+    slug = re.sub(r"[^A-Za-z0-9]+", "-", program.name).strip("-").lower() or "program"
+    return f"realign-results-{program.id}-{slug}.{extension}"

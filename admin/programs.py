@@ -15,10 +15,11 @@
 
 from __future__ import annotations
 
+import json
 import zoneinfo
 
 import sqlalchemy as sa
-from flask import abort, flash, g, redirect, request, url_for
+from flask import Response, abort, flash, g, redirect, request, url_for
 from flask_admin import expose
 from flask_admin.form import SecureForm
 from flask_login import current_user
@@ -35,6 +36,7 @@ from wtforms import (
 from wtforms.fields import SelectChoice
 from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
 
+from admin import exports
 from admin.base import ScopedModelView
 from admin.views import owner_name, owner_names
 from service import records
@@ -51,6 +53,7 @@ from service.models import Facilitator, Participant, Program, ProgramFacilitator
 from service.program import accounts, closure
 from service.program.matching import defaults_of
 from service.program.programs import ProgramError, check_line, validate_program
+from service.program.results import program_results
 from service.services import current
 
 WEEKDAY_NAMES = schedule.WEEKDAY_NAMES
@@ -461,6 +464,38 @@ class ProgramView(ScopedModelView):
             samples=texts.SAMPLE_VALUES,
             names=texts.TEXT_NAMES,
             languages=texts.LANGUAGES,
+        )
+
+    # Results --------------------------------------------------------------------------------
+
+    @expose("/results/", methods=("POST",))
+    def results_view(self):
+        """The whole program's results, one row per participant, as CSV or JSON. A POST: who
+        took a copy of everyone's results is written to the audit log."""
+        program = self.get_one(request.form.get("id"))
+        kind = request.form.get("format", "csv")
+        if kind not in ("csv", "json"):
+            abort(400)
+        rows = program_results(self.session, program.id)
+        records.audit(
+            self.session, current_user.actor, "export_results", program, now=now(),
+            detail={"format": kind, "participants": len(rows)},
+        )  # fmt: skip
+        self.session.commit()
+        if kind == "json":
+            body = json.dumps(
+                {"program": {"id": program.id, "name": program.name}, "participants": rows},
+                indent=2,
+                ensure_ascii=False,
+            )
+            mimetype = "application/json"
+        else:
+            body, mimetype = exports.results_csv(rows), "text/csv; charset=utf-8"
+        name = exports.results_filename(program, kind)
+        return Response(
+            body,
+            mimetype=mimetype,
+            headers={"Content-Disposition": f'attachment; filename="{name}"'},
         )
 
     # Closure --------------------------------------------------------------------------------

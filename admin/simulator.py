@@ -16,7 +16,15 @@ accepted: texting or calling "as" them would record consent, answers or keywords
 gave and text their phone. Nothing is entered on a participant's behalf here.
 
 Calls: "Call" posts to `/twilio/voice` (when the voice webhooks are mounted) and shows what
-would be said; keys and speech are posted to the Gather action the TwiML names.
+would be said; keys and speech are posted to the Gather action the TwiML names. Where the
+script records (step 3's reflection), "Pretend I recorded 40 seconds" posts what Twilio
+would: the <Record> action and the recording status callback, signed, with a made-up
+RecordingSid; the recording is then settled like any other (service/voice/recordings.py),
+its audio a generated WAV saved like a real one, nothing asked of Twilio.
+
+After each send the page opens at the newest text (`#newest`), the last texts shown above
+the box to answer in. A persona can be reset (its records cleared, invited again) or
+deleted.
 """
 
 from __future__ import annotations
@@ -34,13 +42,18 @@ from twilio.request_validator import RequestValidator
 from admin.base import deny, is_allowed, visible_program_ids
 from service.core import personas as persona_rules
 from service.core.numbers import whole_number
-from service.models import Message, Participant, Program, Statement
+from service.models import Message, Participant, Program, Reflection, Statement
 from service.program import conversation, personas
 from service.program.enrollment import EnrollmentError
 from service.services import current
 from service.unit_of_work import UnitOfWork
+from service.voice import recordings
 
 MAX_BODY = 1600
+ACCOUNT = "AC" + "0" * 32  # the account the simulator's posts name (signatures are checked)
+SHOWN = 40  # the last texts of the thread shown above the box (the newest in view)
+PRETEND_SECONDS = 40
+PRETEND_TRANSCRIPT = "(A test persona's pretend reflection: nobody spoke.)"
 
 
 def signed_post(path: str, form: dict[str, str]):
@@ -107,7 +120,9 @@ class SimulatorView(BaseView):
         self.db.commit()
         flash(
             f"The simulator acts only as test personas. {participant.name} is a real "
-            "participant: nothing was sent, recorded or shown as them.",
+            "participant: nothing was sent, recorded or shown as them. Acting as a real "
+            "person here would record consent and answers they never gave, and text "
+            "their phone.",
             "error",
         )
         page = self._page(self.db.get(Program, participant.program_id), None)
@@ -142,15 +157,20 @@ class SimulatorView(BaseView):
                 .order_by(Participant.name, Participant.id)
             )
             people = [p for p in candidates if personas.is_persona(p)]
-        thread, statements = [], []
+        thread, statements, earlier = [], [], 0
         if participant is not None:
+            theirs = Message.participant_id == participant.id
             thread = list(
                 self.db.scalars(
                     sa.select(Message)
-                    .where(Message.participant_id == participant.id)
-                    .order_by(Message.created_at, Message.id)
+                    .where(theirs)
+                    .order_by(Message.created_at.desc(), Message.id.desc())
+                    .limit(SHOWN)
                 )
-            )
+            )[::-1]
+            if len(thread) == SHOWN:
+                total = self.db.scalar(sa.select(sa.func.count(Message.id)).where(theirs))
+                earlier = total - SHOWN
             statements = list(
                 self.db.scalars(
                     sa.select(Statement)
@@ -168,7 +188,9 @@ class SimulatorView(BaseView):
             people=people,
             participant=participant,
             thread=thread,
+            earlier=earlier,
             statements=statements,
+            pretend_seconds=PRETEND_SECONDS,
             call=call,
             voice=self._has_voice(),
             max_body=MAX_BODY,
@@ -197,6 +219,46 @@ class SimulatorView(BaseView):
         flash(f"{name} was enrolled and invited. Reply YES to consent.", "success")
         return redirect(url_for(".index", participant_id=pid))
 
+    @expose("/reset", methods=("POST",))
+    def reset(self):
+        """Back to the start: the persona's records cleared, invited again."""
+        participant = self._participant(request.form.get("participant_id"))
+        program = self.db.get(Program, participant.program_id)
+        if program.status != "active":
+            abort(409)
+        pid = participant.id
+        self.db.commit()
+        session.pop("simulator_call", None)
+        with UnitOfWork(self.services) as uow:
+            try:
+                again, paths = personas.reset(
+                    uow, uow.session.get(Participant, pid), actor=current_user.actor
+                )
+            except EnrollmentError as exc:
+                flash(f"Could not reset the test persona: {exc}", "error")
+                return redirect(url_for(".index", participant_id=pid))
+            uow.commit()
+            new_id, name = again.id, again.name
+        personas.remove_files(paths)
+        self._deliver(new_id)
+        flash(f"{name} is back at the start, invited again. Reply YES to consent.", "success")
+        return redirect(url_for(".index", participant_id=new_id) + "#newest")
+
+    @expose("/delete", methods=("POST",))
+    def delete(self):
+        participant = self._participant(request.form.get("participant_id"))
+        pid, program_id, name = participant.id, participant.program_id, participant.name
+        self.db.commit()
+        session.pop("simulator_call", None)
+        with UnitOfWork(self.services) as uow:
+            paths = personas.delete(
+                uow, uow.session.get(Participant, pid), actor=current_user.actor
+            )
+            uow.commit()
+        personas.remove_files(paths)
+        flash(f"{name} and everything it did were deleted.", "success")
+        return redirect(url_for(".index", program_id=program_id))
+
     @expose("/text", methods=("POST",))
     def text(self):
         participant = self._participant(request.form.get("participant_id"))
@@ -209,7 +271,7 @@ class SimulatorView(BaseView):
         form = {
             "MessageSid": sid,
             "SmsSid": sid,
-            "AccountSid": "AC" + "0" * 32,
+            "AccountSid": ACCOUNT,
             "From": participant.phone,
             "To": self._number(program),
             "Body": body[:MAX_BODY],
@@ -224,7 +286,7 @@ class SimulatorView(BaseView):
             return redirect(url_for(".index", participant_id=participant.id))
         self._run_conversation(sid)
         self._deliver(participant.id)
-        return redirect(url_for(".index", participant_id=participant.id) + "#thread")
+        return redirect(url_for(".index", participant_id=participant.id) + "#newest")
 
     # Voice --------------------------------------------------------------------------------
 
@@ -244,6 +306,7 @@ class SimulatorView(BaseView):
             "to": self._number(program),
             "said": [],
             "action": None,
+            "record": None,
         }
         self.db.commit()
         self._voice_step(call, "/twilio/voice", {})
@@ -263,6 +326,54 @@ class SimulatorView(BaseView):
         self.db.commit()
         self._voice_step(call, call["action"], extra)
         self._deliver(participant.id)
+        self._settle_recordings(participant.id)
+        return redirect(url_for(".index", participant_id=participant.id) + "#call")
+
+    @expose("/call/record", methods=("POST",))
+    def call_record(self):
+        """As if the persona spoke for 40 seconds at the beep: Twilio's <Record> action and
+        its recording status callback, posted signed, exactly as Twilio would post them."""
+        participant = self._participant(request.form.get("participant_id"))
+        call = session.get("simulator_call")
+        if not call or call.get("participant_id") != participant.id or not call.get("record"):
+            abort(409)
+        record = call["record"]
+        sid = "RE" + uuid.uuid4().hex
+        seconds = str(PRETEND_SECONDS)
+        recording = {
+            "RecordingSid": sid,
+            "RecordingUrl": f"https://api.twilio.com/2010-04-01/Accounts/{ACCOUNT}/Recordings/{sid}",
+            "RecordingDuration": seconds,
+        }
+        self.db.commit()
+        call["said"].append({"who": "caller", "text": f"(speaks for {seconds} seconds)"})
+        self._voice_step(call, record["action"], {**recording, "Digits": "#"}, quiet=True)
+        if record.get("callback"):
+            path = self._voice_path(record["callback"])
+            signed_post(
+                path,
+                {
+                    "AccountSid": ACCOUNT,
+                    "CallSid": call["sid"],
+                    **recording,
+                    "RecordingStatus": "completed",
+                    "RecordingChannels": "1",
+                    "RecordingSource": "RecordVerb",
+                },
+            )
+        if record.get("transcript"):  # Twilio's transcription, for a short English one
+            signed_post(
+                self._voice_path(record["transcript"]),
+                {
+                    "AccountSid": ACCOUNT,
+                    "CallSid": call["sid"],
+                    "RecordingSid": sid,
+                    "TranscriptionStatus": "completed",
+                    "TranscriptionText": PRETEND_TRANSCRIPT,
+                },
+            )
+        self._deliver(participant.id)
+        self._settle_recordings(participant.id)
         return redirect(url_for(".index", participant_id=participant.id) + "#call")
 
     @expose("/call/hangup", methods=("POST",))
@@ -271,14 +382,18 @@ class SimulatorView(BaseView):
         session.pop("simulator_call", None)
         return redirect(url_for(".index", participant_id=participant.id))
 
-    def _voice_step(self, call: dict, target: str, extra: dict) -> None:
+    def _voice_path(self, target: str) -> str:
         base = self.services.settings.public_base_url
         path = target[len(base) :] if target.startswith(base) else target
         if not path.startswith("/twilio/voice"):
             abort(400)
+        return path
+
+    def _voice_step(self, call: dict, target: str, extra: dict, quiet: bool = False) -> None:
+        path = self._voice_path(target)
         form = {
             "CallSid": call["sid"],
-            "AccountSid": "AC" + "0" * 32,
+            "AccountSid": ACCOUNT,
             "From": call["from"],
             "To": call["to"],
             "Direction": "inbound",
@@ -286,12 +401,13 @@ class SimulatorView(BaseView):
             **extra,
         }
         response = signed_post(path, form)
-        said, action = parse_twiml(response.get_data(as_text=True))
-        if extra:
+        said, action, record = parse_twiml(response.get_data(as_text=True))
+        if extra and not quiet:
             call["said"].append({"who": "caller", "text": " ".join(extra.values())})
         call["said"].extend({"who": "line", "text": s} for s in said)
         call["said"] = call["said"][-30:]
         call["action"] = action
+        call["record"] = record
         session["simulator_call"] = call
 
     # Running the queued work for this conversation ---------------------------------------
@@ -306,25 +422,48 @@ class SimulatorView(BaseView):
         personas.deliver_now(self.services, participant_id)
         self.db.expire_all()
 
+    def _settle_recordings(self, participant_id: int) -> None:
+        """What the worker would do next with this persona's recordings, done here: kept
+        audio saved (generated: nothing is asked of Twilio), so its player shows at once."""
+        with self.services.sessions() as s:
+            ids = list(
+                s.scalars(
+                    sa.select(Reflection.id).where(
+                        Reflection.participant_id == participant_id,
+                        Reflection.settled_at.is_(None),
+                    )
+                )
+            )
+        for reflection_id in ids:
+            recordings.settle(self.services, reflection_id)
+        self.db.expire_all()
 
-def parse_twiml(xml: str) -> tuple[list[str], str | None]:
-    """What a caller would hear, and where their answer goes (Gather/Record action)."""
+
+def parse_twiml(xml: str) -> tuple[list[str], str | None, dict | None]:
+    """What a caller would hear, where their answer goes (Gather action), and where a
+    recording goes ({"action", "callback"} of a <Record>)."""
     try:
         root = ET.fromstring(xml)
     except ET.ParseError:
-        return ["(no answer from the voice webhook)"], None
-    said, action = [], None
+        return ["(no answer from the voice webhook)"], None, None
+    said, action, record = [], None, None
     for node in root.iter():
         if node.tag == "Say" and node.text:
             said.append(node.text.strip())
         elif node.tag == "Play":
             said.append("(audio)")
-        elif node.tag in ("Gather", "Record") and node.get("action"):
+        elif node.tag == "Record" and node.get("action"):
+            record = {
+                "action": node.get("action"),
+                "callback": node.get("recordingStatusCallback"),
+                "transcript": node.get("transcribeCallback"),
+            }
+            said.append("(the beep: the line is recording)")
+            break  # what follows is heard only when nothing was recorded
+        elif node.tag == "Gather" and node.get("action"):
             action = node.get("action")
-            if node.tag == "Record":
-                said.append("(recording… the simulator cannot record audio)")
         elif node.tag == "Redirect" and node.text:
             action = node.text.strip()
         elif node.tag == "Hangup":
             said.append("(the call ends)")
-    return said, action
+    return said, action, record

@@ -8,7 +8,8 @@ runs 6 of the 20 programs (30% of everyone) sign in, and Flask's test client tim
 server side of each page a coach opens: Today (the dashboard), the participants list
 (default, filtered by step, searched by name, sorted by each sortable column, the last
 page), the participant with the long history, a program page, the programs list, the
-inbox (where this checkout has one) and that participant's export. Each page runs once
+inbox (where this checkout has one), that participant's export and the first program's
+results export (CSV, one row per participant). Each page runs once
 to warm up, then `RUNS` times; the result is the p50 of each page at each size and the
 worst ratio between them (goal: <= 2, and no page over 300 ms at 100,000). Today is also
 timed once cold (no weekly figures kept yet) and the cron job that keeps them is timed;
@@ -227,6 +228,7 @@ def pages(n: int, role: str) -> dict[str, tuple[str, str]]:
         "program": ("GET", "/admin/programs/details/?id=1"),
         "programs": ("GET", "/admin/programs/"),
         "export": ("POST", "/admin/participants/export/"),
+        "results": ("POST", "/admin/programs/results/"),  # program 1's results, as CSV
         "inbox": ("GET", "/admin/inbox/"),  # timed where the app has one (see `exists`)
     }
     # Sortable columns, by their place in the list (name, step, status, streak, last reply).

@@ -218,6 +218,9 @@ class Message(SQLModel, table=True):
     # An inbound text stays in the facilitators' inbox until one of them marks it read.
     seen_at: datetime | None = _ts(default=None)
     seen_by_id: int | None = Field(default=None, foreign_key="facilitator.id")
+    # A test persona's text (to or from one), marked when the row is written: the real
+    # gateway's claim never takes it; it goes to the console (service/core/personas.py).
+    simulated: bool = Field(default=False, sa_column_kwargs={"server_default": sa.false()})
     created_at: datetime = _ts(default_factory=utcnow, index=True)
     updated_at: datetime = _ts(default_factory=utcnow)
 

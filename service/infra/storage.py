@@ -2,13 +2,32 @@
 
 from __future__ import annotations
 
+import io
+import math
 import os
 import uuid
+import wave
 from pathlib import Path
 
 
 def is_wav(data: bytes) -> bool:
     return len(data) > 12 and data[:4] == b"RIFF" and data[8:12] == b"WAVE"
+
+
+def made_up_wav(seconds: int, rate: int = 8000) -> bytes:
+    """A quiet WAV of `seconds` (8 kHz, 8-bit mono: 8 KB a second), a soft tone that
+    swells and fades every two seconds: the stand-in for a test persona's recording."""
+    frames = bytearray()
+    for i in range(max(1, int(seconds)) * rate):
+        swell = 0.5 - 0.5 * math.cos(2 * math.pi * i / (2 * rate))
+        frames.append(128 + int(24 * swell * math.sin(2 * math.pi * 220 * i / rate)))
+    out = io.BytesIO()
+    with wave.open(out, "wb") as audio:
+        audio.setnchannels(1)
+        audio.setsampwidth(1)
+        audio.setframerate(rate)
+        audio.writeframes(bytes(frames))
+    return out.getvalue()
 
 
 def write_audio(directory: Path, data: bytes) -> Path:

@@ -10,6 +10,7 @@ from datetime import datetime
 import sqlalchemy as sa
 
 from service.core.numbers import whole_number
+from service.core.personas import is_persona_number
 from service.core.redact import mask_phone
 from service.infra.db import insert_ignoring
 from service.infra.nudge import Nudge
@@ -66,6 +67,7 @@ def receive_sms(services, sms: InboundSms, *, at: datetime | None = None) -> int
         media_urls=list(sms.media_urls),
         status="received",
         attempts=0,
+        simulated=is_persona_number(sms.from_number),  # a test persona's, from the simulator
         created_at=now,
         updated_at=now,
     )

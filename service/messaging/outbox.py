@@ -13,6 +13,7 @@ from sqlmodel import Session, select
 from service.core import rotation, schedule, texts
 from service.core.enums import NOT_TEXTED, Direction, MessageStatus, ParticipantStatus
 from service.core.options import quiet_hours
+from service.core.personas import is_persona_number
 from service.infra.db import insert_ignoring, keep, row_values
 from service.models import Facilitator, Message, Participant, Program
 from service.unit_of_work import UnitOfWork
@@ -125,6 +126,8 @@ def insert_all(session: Session, messages: list[Message | None]) -> list[Message
     second object per row (on a turn's path that was most of its time); a new row comes
     back as the composed object with its id set."""
     new = [m for m in messages if m is not None]
+    for m in new:  # a test persona's text is marked here, once: never for the real gateway
+        m.simulated = is_persona_number(m.to_number)
     ids: dict[str, int] = {}
     if new:
         table = Message.__table__

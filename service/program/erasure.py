@@ -150,6 +150,15 @@ def erase_participant(services, participant_id: int, *, actor: str) -> Erased:
     return result
 
 
+def remove_rows(session: Session, participant: Participant) -> list[str]:
+    """Delete every row about `participant`, and them, in the caller's transaction: no
+    marker and no copies elsewhere to look for (a test persona's, which has none). Returns
+    the paths of their audio files, to remove once the caller has committed."""
+    found = _their_rows(session, participant)
+    _delete_rows(session, participant, found)
+    return [path for path in found.paths if path]
+
+
 @dataclass
 class _Found:
     ids: dict[str, list[int]]

@@ -8,6 +8,8 @@ steps 1-2 take a minute.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import sqlalchemy as sa
 from sqlmodel import select
 
@@ -16,7 +18,7 @@ from service.core import personas as rules
 from service.core.enums import Direction, MessageStatus
 from service.messaging import delivery
 from service.models import Message, Participant, Program
-from service.program import enrollment
+from service.program import enrollment, erasure
 from service.program.matching import defaults_of
 from service.records import audit
 from service.unit_of_work import UnitOfWork
@@ -48,6 +50,44 @@ def enrol(uow: UnitOfWork, program: Program, *, language: str | None, actor: str
     )
     audit(uow.session, actor, "simulator.persona", participant, now=uow.now)
     return participant
+
+
+class NotAPersona(ValueError):
+    """Only a test persona can be reset or deleted here: a real participant is erased."""
+
+
+def delete(uow: UnitOfWork, participant: Participant, *, actor: str) -> list[str]:
+    """Remove a test persona and everything it did (texts, statements, recordings,
+    commitments, check-ins, calls, attention items). Returns its audio files' paths, for
+    `remove_files` once the unit of work has committed."""
+    if not is_persona(participant):
+        raise NotAPersona(participant.id)
+    paths = erasure.remove_rows(uow.session, participant)
+    audit(
+        uow.session, actor, "simulator.persona_deleted", now=uow.now,
+        detail={"program_id": participant.program_id, "name": participant.name},
+    )  # fmt: skip
+    uow.session.flush()
+    return paths
+
+
+def reset(uow: UnitOfWork, participant: Participant, *, actor: str):
+    """A test persona back at the start: its records cleared, enrolled and invited again
+    under the same name and number. Returns (the new persona, audio paths to remove)."""
+    if not is_persona(participant):
+        raise NotAPersona(participant.id)
+    program = uow.session.get(Program, participant.program_id)
+    name, phone, language = participant.name, participant.phone, participant.language
+    paths = erasure.remove_rows(uow.session, participant)
+    uow.session.flush()
+    again = enrollment.enroll(uow, program, name=name, phone=phone, actor=actor, language=language)
+    audit(uow.session, actor, "simulator.persona_reset", again, now=uow.now)
+    return again, paths
+
+
+def remove_files(paths: list[str]) -> None:
+    for path in paths:
+        Path(path).unlink(missing_ok=True)
 
 
 def _numbers_in_use(uow: UnitOfWork, program: Program) -> set[str]:

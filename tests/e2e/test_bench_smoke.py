@@ -49,6 +49,8 @@ EXPECTED = {
         "program_admin_ms",
         "programs_coach_ms",
         "export_coach_ms",
+        "results_admin_ms",
+        "results_coach_ms",
         "list_admin_1k_ms",
     },
     "api": {"ratio", "p50_ms", "p99_ms", "p50_1k_ms", "n"},

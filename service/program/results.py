@@ -1,0 +1,115 @@
+"""A whole program's results, for the facilitator's own records and for programs run as
+studies: one row per participant (test personas left out), in a constant handful of
+statements however many people the program has: the database adds up, per participant and
+per commitment, with the one score (core/checkin_rules.py, in SQL in program/scores.py).
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from sqlmodel import Session
+
+from service.core import checkin_rules, results
+from service.core.enums import CheckInKind, CheckInStatus
+from service.models import CheckIn, CheckInAnswer, Commitment, Participant
+from service.program.personas import is_persona
+from service.program.scores import SCORED, answer_score, asked
+
+
+def program_results(session: Session, program_id: int) -> list[dict]:
+    """Every participant of the program (personas excluded) as `core.results.row`s."""
+    # Plain rows of the columns a result shows, not objects: a program may hold thousands.
+    people = [
+        p
+        for p in session.execute(
+            sa.select(
+                Participant.id,
+                Participant.name,
+                Participant.phone,
+                Participant.step,
+                Participant.status,
+                Participant.outcome,
+                Participant.created_at,
+                Participant.consent_at,
+                Participant.closed_at,
+            )  # fmt: skip
+            .where(Participant.program_id == program_id)
+            .order_by(Participant.id)
+        )
+        if not is_persona(p)
+    ]
+    if not people:
+        return []
+    theirs = CheckIn.participant_id == Participant.id
+    in_program = Participant.program_id == program_id
+    own = CheckIn.kind == CheckInKind.SELF
+
+    # Check-ins sent and answered, and (for the kept ratio) the commitments asked about in
+    # missed ones: a missed check-in counts each of them as 0. One pass over the check-ins.
+    counts: dict[int, tuple[int, int]] = {}
+    points: dict[int, list] = {}
+    missed = sa.case((CheckIn.status == CheckInStatus.MISSED, asked()), else_=0)
+    for pid, sent, answered, counted in session.execute(
+        sa.select(
+            CheckIn.participant_id,
+            sa.func.count(CheckIn.sent_at),
+            sa.func.sum(sa.case((CheckIn.status == CheckInStatus.ANSWERED, 1), else_=0)),
+            sa.func.sum(missed),
+        )
+        .join(Participant, theirs)
+        .where(in_program, own)
+        .group_by(CheckIn.participant_id)
+    ):
+        counts[pid] = (int(sent or 0), int(answered or 0))
+        points[pid] = [0.0, int(counted or 0)]
+    scored = (in_program, own, CheckIn.status.in_(SCORED))
+    for pid, got, counted in session.execute(
+        sa.select(CheckIn.participant_id, sa.func.sum(answer_score()), sa.func.count())
+        .select_from(CheckInAnswer)
+        .join(CheckIn, CheckIn.id == CheckInAnswer.checkin_id)
+        .join(Participant, theirs)
+        .where(*scored)
+        .group_by(CheckIn.participant_id)
+    ):
+        total = points.setdefault(pid, [0.0, 0])
+        total[0] += float(got or 0)
+        total[1] += int(counted or 0)
+
+    # Kept, per commitment: the share of its answers that found it kept (as the
+    # participant page's commitment_ratio reads it), over the whole program.
+    per_commitment = {
+        cid: checkin_rules.ratio(float(got or 0), int(counted or 0))
+        for cid, got, counted in session.execute(
+            sa.select(CheckInAnswer.commitment_id, sa.func.sum(answer_score()), sa.func.count())
+            .join(CheckIn, CheckIn.id == CheckInAnswer.checkin_id)
+            .join(Participant, theirs)
+            .where(in_program)
+            .group_by(CheckInAnswer.commitment_id)
+        )
+    }
+    commitments: dict[int, list] = {}
+    for commitment in session.execute(
+        sa.select(
+            Commitment.id,
+            Commitment.participant_id,
+            Commitment.text,
+            Commitment.agreed_text,
+            Commitment.status,
+        )  # fmt: skip
+        .join(Participant, Participant.id == Commitment.participant_id)
+        .where(in_program)
+        .order_by(Commitment.participant_id, Commitment.id)
+    ):
+        commitments.setdefault(commitment.participant_id, []).append(
+            (commitment, per_commitment.get(commitment.id))
+        )
+
+    return [
+        results.row(
+            p,
+            *counts.get(p.id, (0, 0)),
+            checkin_rules.ratio(*points.get(p.id, (0.0, 0))),
+            commitments.get(p.id, []),
+        )
+        for p in people
+    ]
