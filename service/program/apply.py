@@ -9,12 +9,13 @@ from datetime import datetime
 
 from sqlmodel import Session, select
 
-from service.core import schedule, steps, texts
+from service.core import attention_rules, schedule, steps, texts
 from service.core.enums import (
     CallDirection,
     CallStatus,
     Channel,
     CommitmentStatus,
+    Direction,
     Pacing,
     ParticipantStatus,
     ProposedBy,
@@ -25,7 +26,7 @@ from service.core.options import quiet_hours
 from service.infra.db import keep
 from service.messaging import outbox
 from service.models import Call, CheckIn, Message, Participant, Program, Statement
-from service.program import checkin_answers, checkin_schedule, commitments
+from service.program import attention, checkin_answers, checkin_schedule, commitments
 from service.program.enrollment import invitation_key, send_invitation
 from service.records import actor_of, audit, flag
 from service.unit_of_work import UnitOfWork
@@ -123,6 +124,7 @@ def carry_out(
     p, program = loaded.participant, loaded.program
     actor = actor or actor_of(p)
     words = body if body is not None else (message.body if message is not None else "")
+    before = p.status
     if decision.keep is not None:
         # Kept with the step it was said in, before the decision moves them on.
         session.add(
@@ -176,8 +178,13 @@ def carry_out(
             )
             p.prompt_due_at = now if due_now else sent_at
     _effects(uow, loaded, decision, key=key, reply=reply, actor=actor, words=words)
+    # What this changes settles older items first (never the ones it raises itself).
+    replied = message is not None and message.direction == Direction.IN
+    gone = attention_rules.causes(before, decision.status, replied=replied)
+    attention.settle(session, p, gone, now)
+    said = message.id if replied else None
     for item in decision.flags:
-        flag(session, p, item.kind, item.detail, now)
+        flag(session, p, item.kind, item.detail, now, message_id=said, reflection_id=recording_id)
     for action in decision.audit:
         detail = {"step": p.step} if action in ("advance_step", "send_prompt") else {}
         if action == "close":

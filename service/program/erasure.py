@@ -229,6 +229,8 @@ def _delete_rows(session: Session, participant: Participant, found: _Found) -> d
         counts[name] = session.execute(sa.delete(model).where(*where)).rowcount
 
     checkins, commitments = found.ids["checkin"], found.ids["commitment"]
+    # First: an item names the text or recording that raised it.
+    delete("attention_items", AttentionItem, AttentionItem.participant_id == pid)
     delete(
         "checkin_answers",
         CheckInAnswer,
@@ -242,7 +244,6 @@ def _delete_rows(session: Session, participant: Participant, found: _Found) -> d
     delete("reflections", Reflection, Reflection.participant_id == pid)
     delete("commitments", Commitment, Commitment.id.in_(commitments))
     delete("calls", Call, Call.participant_id == pid)
-    delete("attention_items", AttentionItem, AttentionItem.participant_id == pid)
     delete("messages", Message, Message.id.in_(found.ids["message"]))
     # Statuses kept for texts whose SID had not been stored yet: of no use now.
     delete("parked_statuses", ParkedStatus, ParkedStatus.sid.in_(found.message_sids))
