@@ -99,7 +99,8 @@ def today(admin_app, world, tmp_path):
         s.get(Program, world.ana_program).sender_number = NUMBER
         for pid in (world.ana_participant, world.shared_participant, world.ben_participant):
             p = s.get(Participant, pid)
-            p.status, p.consent_at, p.timezone = "active", now - timedelta(days=1), "America/New_York"
+            p.status, p.consent_at = "active", now - timedelta(days=1)
+            p.timezone = "America/New_York"
         persona = Participant(
             program_id=world.ana_program, name="Test persona 1", phone=PERSONA,
             status="active", consent_at=now,
@@ -125,8 +126,10 @@ def today(admin_app, world, tmp_path):
         ids = {"reflection": reflection.id, "persona": persona.id}
     ids["headsup_message"] = texted(admin_app, world.ana_participant, LONG)
     with services.sessions() as s:
-        items = dict(s.execute(sa.select(AttentionItem.kind, AttentionItem.id)
-                               .where(AttentionItem.participant_id == world.ana_participant)).all())  # fmt: skip
+        mine = sa.select(AttentionItem.kind, AttentionItem.id).where(
+            AttentionItem.participant_id == world.ana_participant
+        )
+        items = dict(s.execute(mine).all())
         ids["headsup"], ids["reflection_item"] = items["headsup"], items["reflection"]
         ids["ben"] = s.scalar(
             sa.select(AttentionItem.id).where(AttentionItem.participant_id == world.ben_participant)
@@ -134,9 +137,7 @@ def today(admin_app, world, tmp_path):
     return ids
 
 
-def test_today_groups_people_urgent_first_with_what_they_said_and_a_player(
-    admin_app, world, today
-):
+def test_today_groups_people_urgent_first_with_what_they_said_and_a_player(admin_app, world, today):
     client = admin_app.test_client()
     login(client, "ana@example.org")
     page = client.get("/admin/").text
@@ -196,7 +197,8 @@ def test_snooze_resolve_and_undo_are_a_coachs_own_and_say_what_they_did(
     # Ben's item, or none at all: 404 for every action, and nothing changes.
     for action in ("snooze", "reopen", "resolve"):
         for other in (today["ben"], 99999999):
-            assert _post(client, f"/admin/attention/{other}/{action}", until="week").status_code == 404
+            url = f"/admin/attention/{other}/{action}"
+            assert _post(client, url, until="week").status_code == 404
     with services_of(admin_app).sessions() as s:
         ben = s.get(AttentionItem, today["ben"])
         assert ben.snoozed_until is None and ben.resolved_at is None
@@ -212,6 +214,7 @@ def test_snooze_resolve_and_undo_are_a_coachs_own_and_say_what_they_did(
     admin_clock.set(until + timedelta(minutes=1))
     login(client, "ana@example.org")
     assert f'id="item-{item}"' in client.get("/admin/").text  # back the next morning
+
 
 def test_items_settle_when_their_cause_is_gone(admin_app, world, today):
     services = services_of(admin_app)
@@ -253,9 +256,7 @@ def test_items_settle_when_their_cause_is_gone(admin_app, world, today):
     assert "Nobody needs you right now." in client.get("/admin/").text
 
 
-def test_quiet_people_are_raised_once_per_spell_and_personas_never(
-    admin_app, world, admin_clock
-):
+def test_quiet_people_are_raised_once_per_spell_and_personas_never(admin_app, world, admin_clock):
     services = services_of(admin_app)
     now = services.now()
     days = timedelta(days=1)
@@ -338,11 +339,13 @@ def test_each_program_shows_its_funnel_and_this_weeks_numbers(admin_app, world, 
         ari.status, ari.consent_at = "active", now
         for i, step in enumerate((3, 3, 5)):
             s.add(Participant(program_id=world.ana_program, name=f"Step{step} person {i}",
-                              phone=f"+1201555020{i}", status="active", step=step, consent_at=now))  # fmt: skip
+                              phone=f"+1201555020{i}", status="active", step=step,
+                              consent_at=now))  # fmt: skip
         s.add(Participant(program_id=world.ana_program, name="Closed one", phone="+12015550210",
                           status="closed", step=5))  # fmt: skip
         persona = Participant(program_id=world.ana_program, name="Test persona 3",
-                              phone="+12025550170", status="active", step=5, consent_at=now)  # fmt: skip
+                              phone="+12025550170", status="active", step=5,
+                              consent_at=now)  # fmt: skip
         s.add(persona)
         s.flush()
         # This week: 2 sent, 1 answered; last week 2 of 2. The persona's never count.
@@ -359,11 +362,12 @@ def test_each_program_shows_its_funnel_and_this_weeks_numbers(admin_app, world, 
     page = client.get("/admin/").text
     block = page[page.index(f'id="program-{world.ana_program}"') :]
     block = block[: block.index('class="card mb-3 program-trend"', 10)]
-    rows = dict(re.findall(r'class="funnel-link">([^<]+)</a></th>\s*<td class="text-right funnel-count">(\d+)<', block))
+    funnel = r'class="funnel-link">([^<]+)</a></th>\s*<td class="text-right funnel-count">(\d+)<'
+    rows = dict(re.findall(funnel, block))
     assert rows["1. Naming the misalignment"] == "1"
     assert rows["3. Listening deeply"] == "2" and rows["5. Living the alignment"] == "1"
     assert rows["Closed"] == "1" and rows["Invited"] == "0"
-    assert "participant-count\">5</span> participants" in block  # the persona not among them
+    assert 'participant-count">5</span> participants' in block  # the persona not among them
     # Each step links to the participants list filtered to this program and step.
     link = re.search(r'href="([^"]+)" class="funnel-link">3\. Listening', block).group(1)
     listed = client.get(link.replace("&amp;", "&")).text
@@ -380,9 +384,7 @@ def test_each_program_shows_its_funnel_and_this_weeks_numbers(admin_app, world, 
 
 
 @pytest.mark.skipif(missing_chromium() is not None, reason=missing_chromium() or "")
-def test_a_coach_snoozes_undoes_resolves_and_listens_on_today_in_a_browser(
-    admin_app, world, today
-):
+def test_a_coach_snoozes_undoes_resolves_and_listens_on_today_in_a_browser(admin_app, world, today):
     with serve(admin_app) as base, chromium_page() as page:
         log = ConsoleLog(page)
         page.set_viewport_size({"width": 1366, "height": 900})
