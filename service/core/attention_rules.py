@@ -114,6 +114,16 @@ NO_AGREE_AFTER = timedelta(days=2)
 CHECKINS_UNANSWERED = timedelta(days=7)
 
 
+# No quiet spell is raised before a day without a reply (the shortest span above).
+SHORTEST_SPELL = timedelta(days=1)
+
+
+def could_end_a_spell(last_reply_at: datetime | None, now: datetime) -> bool:
+    """Whether a reply now may end a quiet spell (so its item is worth settling): only
+    someone not heard from for a day or more can have one."""
+    return last_reply_at is None or now - last_reply_at >= SHORTEST_SPELL
+
+
 class QuietReason(Labelled):
     NO_REPLY = "no_reply", "No reply"
     NO_YES = "no_yes", "Invited, no YES yet"
@@ -164,7 +174,7 @@ def quiet(facts: QuietFacts, now: datetime, days: int = DEFAULT_QUIET_DAYS) -> Q
     if waiting and now - asked >= NO_AGREE_AFTER:
         return Quiet(QuietReason.NO_AGREE, asked, "commitments have waited 2 days for AGREE")
     if facts.step < Step.LIVING:
-        if now - since >= timedelta(days=max(days, 1)):
+        if now - since >= max(timedelta(days=days), SHORTEST_SPELL):
             return Quiet(QuietReason.NO_REPLY, since, f"no reply for {(now - since).days} days")
         return None
     if facts.checkin_sent_since_reply and now - since >= CHECKINS_UNANSWERED:

@@ -116,10 +116,12 @@ def carry_out(
     texts_of: dict[str, str] | None = None,
     audit_detail: dict | None = None,
     recording_id: int | None = None,
+    replied: bool = False,
 ) -> steps.Decision:
     """Apply `decision` to `loaded.participant`. Replies are keyed `{key}:{template}`
     (`texts_of` gives one its own words); prompts `prompt:{id}:{template}` (or
-    `{ask_prefix}:{template}`), once each."""
+    `{ask_prefix}:{template}`), once each. `replied`: a text from them that may end a quiet
+    spell (core/attention_rules.py `could_end_a_spell`)."""
     session, now = uow.session, uow.now
     p, program = loaded.participant, loaded.program
     actor = actor or actor_of(p)
@@ -179,10 +181,9 @@ def carry_out(
             p.prompt_due_at = now if due_now else sent_at
     _effects(uow, loaded, decision, key=key, reply=reply, actor=actor, words=words)
     # What this changes settles older items first (never the ones it raises itself).
-    replied = message is not None and message.direction == Direction.IN
     gone = attention_rules.causes(before, decision.status, replied=replied)
     attention.settle(session, p, gone, now)
-    said = message.id if replied else None
+    said = message.id if message is not None and message.direction == Direction.IN else None
     for item in decision.flags:
         flag(session, p, item.kind, item.detail, now, message_id=said, reflection_id=recording_id)
     for action in decision.audit:
