@@ -118,10 +118,13 @@ CHECKINS_UNANSWERED = timedelta(days=7)
 SHORTEST_SPELL = timedelta(days=1)
 
 
-def could_end_a_spell(last_reply_at: datetime | None, now: datetime) -> bool:
+def could_end_a_spell(
+    last_reply_at: datetime | None, consent_at: datetime | None, now: datetime
+) -> bool:
     """Whether a reply now may end a quiet spell (so its item is worth settling): only
-    someone not heard from for a day or more can have one."""
-    return last_reply_at is None or now - last_reply_at >= SHORTEST_SPELL
+    someone not heard from (nor newly agreed) for a day or more can have one."""
+    since = max((t for t in (last_reply_at, consent_at) if t is not None), default=None)
+    return since is None or now - since >= SHORTEST_SPELL
 
 
 class QuietReason(Labelled):

@@ -191,7 +191,9 @@ def turn(uow: UnitOfWork, participant: Participant, message: Message, *, also=()
     asked this number to stop, and Twilio blocks the whole number for them anyway)."""
     message.participant_id = participant.id
     message.program_id = participant.program_id
-    quiet_until_now = attention_rules.could_end_a_spell(participant.last_inbound_at, uow.now)
+    quiet_until_now = attention_rules.could_end_a_spell(
+        participant.last_inbound_at, participant.consent_at, uow.now
+    )
     participant.last_inbound_at = uow.now
     loaded = apply.load(uow.session, participant, uow.now, asked_by=message.created_at)
     text = steps.Text(

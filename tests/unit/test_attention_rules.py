@@ -107,8 +107,9 @@ def test_check_ins_unanswered_for_a_week_are_quiet():
 
 
 def test_only_a_reply_after_a_day_of_silence_can_end_a_quiet_spell():
-    assert rules.could_end_a_spell(None, NOW)
-    assert rules.could_end_a_spell(NOW - timedelta(days=1), NOW)
-    assert not rules.could_end_a_spell(NOW - timedelta(hours=23), NOW)
+    assert rules.could_end_a_spell(None, None, NOW)
+    assert rules.could_end_a_spell(NOW - timedelta(days=1), None, NOW)
+    assert not rules.could_end_a_spell(NOW - timedelta(hours=23), None, NOW)
+    assert not rules.could_end_a_spell(None, NOW - timedelta(hours=2), NOW)  # just agreed
     # ...because no spell is ever raised sooner, whatever the program says.
     assert rules.quiet(_facts(last_reply_at=NOW - timedelta(hours=23)), NOW, days=0) is None
