@@ -179,11 +179,11 @@ def carry_out(
                 else text["send_after"]
             )
             p.prompt_due_at = now if due_now else sent_at
-    _effects(uow, loaded, decision, key=key, reply=reply, actor=actor, words=words)
+    said = message.id if message is not None and message.direction == Direction.IN else None
+    _effects(uow, loaded, decision, key=key, reply=reply, actor=actor, words=words, said=said)
     # What this changes settles older items first (never the ones it raises itself).
     gone = attention_rules.causes(before, decision.status, replied=replied)
     attention.settle(session, p, gone, now)
-    said = message.id if message is not None and message.direction == Direction.IN else None
     for item in decision.flags:
         flag(session, p, item.kind, item.detail, now, message_id=said, reflection_id=recording_id)
     for action in decision.audit:
@@ -217,7 +217,9 @@ def _ask(uow: UnitOfWork, p: Participant, program: Program, ask: steps.Ask, pref
     return ask, text, bool(ask.delay) and not morning
 
 
-def _effects(uow: UnitOfWork, loaded: Loaded, decision, *, key, reply, actor, words) -> None:
+def _effects(
+    uow: UnitOfWork, loaded: Loaded, decision, *, key, reply, actor, words, said=None
+) -> None:
     session, now = uow.session, uow.now
     p, program, effects = loaded.participant, loaded.program, decision.effects
     if effects.get(Effect.REENTER):
@@ -251,8 +253,9 @@ def _effects(uow: UnitOfWork, loaded: Loaded, decision, *, key, reply, actor, wo
     if Effect.ANSWER_CHECKIN in effects and loaded.checkin is not None:
         results, note = effects[Effect.ANSWER_CHECKIN]
         checkin_answers.record(
-            uow, p, program, loaded.checkin, results, note=note, raw=words, reply_key=key
-        )
+            uow, p, program, loaded.checkin, results, note=note, raw=words, reply_key=key,
+            message_id=said,
+        )  # fmt: skip
     if effects.get(Effect.CLARIFIED) and loaded.checkin is not None:
         loaded.checkin.clarified = True
         session.add(loaded.checkin)

@@ -229,8 +229,14 @@ def _delete_rows(session: Session, participant: Participant, found: _Found) -> d
         counts[name] = session.execute(sa.delete(model).where(*where)).rowcount
 
     checkins, commitments = found.ids["checkin"], found.ids["commitment"]
-    # First: an item names the text or recording that raised it.
+    # First: an item names the text or recording that raised it (a partner's item may name
+    # one of theirs: it stays, without the words).
     delete("attention_items", AttentionItem, AttentionItem.participant_id == pid)
+    session.execute(
+        sa.update(AttentionItem)
+        .where(AttentionItem.message_id.in_(found.ids["message"]))
+        .values(message_id=None)
+    )
     delete(
         "checkin_answers",
         CheckInAnswer,

@@ -435,3 +435,29 @@ def test_a_coach_snoozes_undoes_resolves_and_listens_on_today_in_a_browser(admin
         assert width <= 390, f"Today scrolls sideways on a phone ({width}px)"
         screenshot(page, "today-phone-resolved")
         assert log.csp_violations() == [] and log.errors == []
+
+
+def test_erasing_a_partner_keeps_the_others_item_without_their_words(admin_app, world, today):
+    """A disagreement raised for Ari shows her partner's text; erasing the partner leaves
+    Ari's item on Today, without those words."""
+    from service.program.erasure import erase_participant
+
+    services = services_of(admin_app)
+    with services.sessions() as s:
+        cy_text = Message(direction=Direction.IN, participant_id=world.shared_participant,
+                          program_id=world.shared_program, body="CY-WORDS",
+                          status="processed")  # fmt: skip
+        s.add(cy_text)
+        s.flush()
+        ari = s.get(Participant, world.ana_participant)
+        item = flag(s, ari, AttentionKind.DISAGREEMENT, "self-report kept, partner says missed",
+                    services.now(), message_id=cy_text.id)  # fmt: skip
+        s.commit()
+        item_id = item.id
+    client = admin_app.test_client()
+    login(client, "ana@example.org")
+    assert "CY-WORDS" in client.get("/admin/").text
+    erase_participant(services, world.shared_participant, actor=f"facilitator:{world.ana}")
+    page = client.get("/admin/").text
+    assert f'id="item-{item_id}"' in page and "CY-WORDS" not in page
+    assert "partner says missed" in page
