@@ -42,7 +42,7 @@ from service.program import trends as program_figures
 from service.program.personas import real_people
 from service.unit_of_work import UnitOfWork
 
-ATTENTION_LIMIT = 200
+ATTENTION_LIMIT = 50  # the most urgent open items shown; the count says how many are open
 HANDLED_LIMIT = 20
 WEEKS = 12
 NEW_PROGRAM_WEEKS = 2  # fewer weeks with check-ins than this: no chart, this week's numbers
@@ -166,13 +166,25 @@ def _item(row, now: datetime) -> tuple[Item, tuple]:
     return shown, (item.participant_id, pname or "", prog or "", tz is not None)
 
 
-def needs_attention(db, now: datetime, limit: int = ATTENTION_LIMIT) -> list[Person]:
-    """The open items, one entry per person, the most urgent person first."""
-    ids = visible_program_ids(db)
-    query = _scoped(_items_query(), ids).where(
+def _open(query, now: datetime):
+    return query.where(
         AttentionItem.resolved_at.is_(None),
         sa.or_(AttentionItem.snoozed_until.is_(None), AttentionItem.snoozed_until <= now),
     )
+
+
+def open_count(db, now: datetime) -> int:
+    """How many items are open on Today in all (more than are shown at a large practice)."""
+    query = sa.select(sa.func.count(AttentionItem.id)).outerjoin(
+        Participant, Participant.id == AttentionItem.participant_id
+    )
+    return db.scalar(_open(_scoped(query, visible_program_ids(db)), now)) or 0
+
+
+def needs_attention(db, now: datetime, limit: int = ATTENTION_LIMIT) -> list[Person]:
+    """The `limit` most urgent open items, one entry per person, the most urgent first."""
+    ids = visible_program_ids(db)
+    query = _open(_scoped(_items_query(), ids), now)
     query = query.order_by(URGENCY, AttentionItem.created_at.desc(), AttentionItem.id.desc())
     people: dict[object, Person] = {}
     for row in db.execute(query.limit(limit)):
@@ -368,10 +380,13 @@ class DashboardView(AuthIndexView):
         now = self.services.now()
         snoozed, resolved = handled(self.db, now)
         people = needs_attention(self.db, now)
+        shown = sum(len(p.items) for p in people)
+        unmatched = sum(1 for p in people if p.sender)
         return self.render(
             "realign/dashboard.html",
             people=people,
-            open_count=sum(len(p.items) for p in people),
+            open_count=max(open_count(self.db, now) + unmatched, shown),
+            shown_count=shown,
             snoozed=snoozed,
             resolved=resolved,
             snoozes=Snooze.choices(),

@@ -461,3 +461,21 @@ def test_erasing_a_partner_keeps_the_others_item_without_their_words(admin_app, 
     page = client.get("/admin/").text
     assert f'id="item-{item_id}"' in page and "CY-WORDS" not in page
     assert "partner says missed" in page
+
+
+def test_at_a_large_practice_today_shows_the_most_urgent_and_says_how_many_wait(admin_app, world):
+    services = services_of(admin_app)
+    now = services.now()
+    with services.sessions() as s:
+        ari = s.get(Participant, world.ana_participant)
+        for i in range(60):
+            flag(s, ari, AttentionKind.PAUSED, f"paused {i}", now - timedelta(minutes=i))
+        flag(s, ari, AttentionKind.OPTED_OUT, "texted STOP", now - timedelta(days=3))
+        s.commit()
+    client = admin_app.test_client()
+    login(client, "ana@example.org")
+    page = client.get("/admin/").text
+    assert 'id="attention-count">61<' in page
+    assert "The 50 most urgent of 61 are shown" in page
+    assert page.count('class="attention-item ') == 50
+    assert "texted STOP" in page  # the oldest, but the most urgent
