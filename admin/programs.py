@@ -66,7 +66,7 @@ CADENCE_KINDS = (
 OPTION_FIELDS = (
     "nudge_delay_minutes", "max_nudges", "adaptive_cadence", "ladder_step", "two_sided",
     "milestones", "weekly_summary", "daily_digest", "recording_max_seconds",
-    "delete_recordings_at_twilio", "call_retries",
+    "delete_recordings_at_twilio", "call_retries", "quiet_days",
 )  # fmt: skip
 OUTCOMES = tuple(Outcome.choices())
 
@@ -179,6 +179,10 @@ class ProgramForm(SecureForm):
     )
     delete_recordings_at_twilio = BooleanField("Delete recordings at Twilio once stored")
     call_retries = IntegerField("Call retries", validators=[InputRequired(), NumberRange(0, 5)])
+    quiet_days = IntegerField(
+        "Flag as quiet after (days without a reply, steps 1–4)",
+        validators=[InputRequired(), NumberRange(1, 30)],
+    )
     co_facilitators = MultiCheckboxField("Co-facilitators", coerce=int)
 
     def validate_milestones(self, field):

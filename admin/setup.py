@@ -78,7 +78,7 @@ def init_admin(app, services) -> Admin:
     admin = Admin(
         app,
         name="Realign",
-        index_view=DashboardView(db, services, name="Dashboard"),
+        index_view=DashboardView(db, services, name="Today"),
         theme=Bootstrap4Theme(base_template="realign/base.html"),
         csp_nonce_generator=security.csp_nonce,
     )

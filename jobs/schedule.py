@@ -21,3 +21,6 @@ cron.register(tasks.daily_digests, Lane.BULK.value, cron="5 * * * *", job_timeou
 # The dashboard's weekly figures per program (seconds of adding up at a large practice),
 # kept in Redis so the page reads them at once: every trends.REFRESH_SECONDS.
 cron.register(tasks.refresh_trends, Lane.BULK.value, interval=300, job_timeout=300)
+# People gone quiet (no reply for days, no YES, no AGREE, check-ins unanswered) are raised
+# on Today once per quiet spell: an hourly pass is soon enough.
+cron.register(tasks.find_quiet, Lane.BULK.value, cron="20 * * * *", job_timeout=600)

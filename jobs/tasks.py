@@ -15,7 +15,7 @@ from service import intake
 from service.infra.queue import Lane
 from service.infra.slots import take_slot
 from service.messaging import delivery
-from service.program import conversation, digest, leftovers, trends, webhooks
+from service.program import conversation, digest, leftovers, quiet, trends, webhooks
 from service.program import tick as ticking
 from service.voice import calls, keeping, recordings
 
@@ -102,6 +102,12 @@ def daily_digests() -> int:
 def refresh_trends() -> int:
     """Every open program's weekly figures for the dashboard, added up and kept."""
     return trends.refresh(current())
+
+
+@once_per_slot(3600)
+def find_quiet() -> int:
+    """People who have gone quiet, raised on Today once per quiet spell."""
+    return quiet.find_quiet(current())
 
 
 def place_call(call_id: int) -> str:

@@ -386,9 +386,20 @@ class AttentionItem(SQLModel, table=True):
     detail: str = ""
     created_at: datetime = _ts(default_factory=utcnow)
     resolved_at: datetime | None = _ts(default=None)
+    # Out of Today's list until then (a facilitator's "until tomorrow" / "for a week").
+    snoozed_until: datetime | None = _ts(default=None)
+    # What raised it, shown with it: the text they sent, the recording they left.
+    message_id: int | None = Field(default=None, foreign_key="message.id")
+    reflection_id: int | None = Field(default=None, foreign_key="reflection.id")
+    # A condition raised at most once per participant (one quiet spell: core/attention_rules).
+    cause: str | None = Field(default=None, max_length=64)
 
-    # The dashboard's queue: the open ones, newest first.
-    __table_args__ = (sa.Index("ix_attentionitem_open", "resolved_at", "created_at"), NEVER_REUSED)
+    __table_args__ = (
+        # The dashboard's queue: the open ones, newest first.
+        sa.Index("ix_attentionitem_open", "resolved_at", "created_at"),
+        sa.UniqueConstraint("participant_id", "cause", name="uq_attention_cause"),
+        NEVER_REUSED,
+    )
 
 
 class PendingDeletion(SQLModel, table=True):

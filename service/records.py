@@ -23,14 +23,28 @@ def audit(session, actor: str, action: str, entity=None, *, now: datetime, detai
     return event
 
 
-def flag(session, participant, kind: AttentionKind | str, detail: str, now: datetime):
-    """Something the facilitator should look at today, about `participant`."""
+def flag(
+    session,
+    participant,
+    kind: AttentionKind | str,
+    detail: str,
+    now: datetime,
+    *,
+    message_id: int | None = None,
+    reflection_id: int | None = None,
+    cause: str | None = None,
+):
+    """Something the facilitator should look at today, about `participant`; with the text
+    or recording that raised it, when there is one (Today shows what was said)."""
     item = AttentionItem(
         program_id=participant.program_id,
         participant_id=participant.id,
         kind=str(kind),
         detail=detail,
         created_at=now,
+        message_id=message_id,
+        reflection_id=reflection_id,
+        cause=cause,
     )
     session.add(item)
     return item

@@ -224,6 +224,7 @@ class AttentionKind(Labelled):
     CALL_REQUESTED = "call_requested", "Asked for a call", 1
     DISAGREEMENT = "disagreement", "Partners see it differently", 2
     MISSED_RUN = "missed_run", "Missed check-ins in a row", 2
+    QUIET = "quiet", "Gone quiet", 2
     UNDELIVERABLE = "undeliverable", "Texts can't reach them", 2
     CALL_FAILED = "call_failed", "A call did not get through", 2
     RECORDING_PROBLEM = "recording_problem", "A recording could not be kept", 2

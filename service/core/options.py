@@ -21,6 +21,7 @@ DEFAULT_OPTIONS = {
     "recording_max_seconds": 180,
     "delete_recordings_at_twilio": True,
     "call_retries": 2,
+    "quiet_days": 3,
 }
 
 
@@ -37,6 +38,7 @@ OPTION_LABELS = {
     "recording_max_seconds": "Longest recording (seconds)",
     "delete_recordings_at_twilio": "Delete recordings at Twilio once stored",
     "call_retries": "Call retries",
+    "quiet_days": "Quiet after (days without a reply)",
 }
 
 

@@ -9,12 +9,13 @@ from datetime import datetime
 
 from sqlmodel import Session, select
 
-from service.core import schedule, steps, texts
+from service.core import attention_rules, schedule, steps, texts
 from service.core.enums import (
     CallDirection,
     CallStatus,
     Channel,
     CommitmentStatus,
+    Direction,
     Pacing,
     ParticipantStatus,
     ProposedBy,
@@ -26,7 +27,7 @@ from service.core.status import call_reply, status_reply
 from service.infra.db import keep
 from service.messaging import outbox
 from service.models import Call, CheckIn, Message, Participant, Program, Statement
-from service.program import checkin_answers, checkin_schedule, commitments, webhooks
+from service.program import attention, checkin_answers, checkin_schedule, commitments, webhooks
 from service.program.enrollment import invitation_key, send_invitation
 from service.records import actor_of, audit, flag
 from service.unit_of_work import UnitOfWork
@@ -116,15 +117,18 @@ def carry_out(
     texts_of: dict[str, str] | None = None,
     audit_detail: dict | None = None,
     recording_id: int | None = None,
+    replied: bool = False,
 ) -> steps.Decision:
     """Apply `decision` to `loaded.participant`. Replies are keyed `{key}:{template}`
     (`texts_of` gives one its own words); prompts `prompt:{id}:{template}` (or
-    `{ask_prefix}:{template}`), once each."""
+    `{ask_prefix}:{template}`), once each. `replied`: a text from them that may end a quiet
+    spell (core/attention_rules.py `could_end_a_spell`)."""
     session, now = uow.session, uow.now
     p, program = loaded.participant, loaded.program
     before = webhooks.Before.of(p)
     actor = actor or actor_of(p)
     words = body if body is not None else (message.body if message is not None else "")
+    status_before = p.status
     if decision.keep is not None:
         # Kept with the step it was said in, before the decision moves them on.
         statement = Statement(
@@ -175,9 +179,13 @@ def carry_out(
                 else text["send_after"]
             )
             p.prompt_due_at = now if due_now else sent_at
-    _effects(uow, loaded, decision, key=key, reply=reply, actor=actor, words=words)
+    said = message.id if message is not None and message.direction == Direction.IN else None
+    _effects(uow, loaded, decision, key=key, reply=reply, actor=actor, words=words, said=said)
+    # What this changes settles older items first (never the ones it raises itself).
+    gone = attention_rules.causes(status_before, decision.status, replied=replied)
+    attention.settle(session, p, gone, now)
     for item in decision.flags:
-        flag(session, p, item.kind, item.detail, now)
+        flag(session, p, item.kind, item.detail, now, message_id=said, reflection_id=recording_id)
     for action in decision.audit:
         detail = {"step": p.step} if action in ("advance_step", "send_prompt") else {}
         if action == "close":
@@ -221,7 +229,9 @@ def _ask(uow: UnitOfWork, p: Participant, program: Program, ask: steps.Ask, pref
     return ask, text, bool(ask.delay) and not morning
 
 
-def _effects(uow: UnitOfWork, loaded: Loaded, decision, *, key, reply, actor, words) -> None:
+def _effects(
+    uow: UnitOfWork, loaded: Loaded, decision, *, key, reply, actor, words, said=None
+) -> None:
     session, now = uow.session, uow.now
     p, program, effects = loaded.participant, loaded.program, decision.effects
     if effects.get(Effect.REENTER):
@@ -255,8 +265,9 @@ def _effects(uow: UnitOfWork, loaded: Loaded, decision, *, key, reply, actor, wo
     if Effect.ANSWER_CHECKIN in effects and loaded.checkin is not None:
         results, note = effects[Effect.ANSWER_CHECKIN]
         checkin_answers.record(
-            uow, p, program, loaded.checkin, results, note=note, raw=words, reply_key=key
-        )
+            uow, p, program, loaded.checkin, results, note=note, raw=words, reply_key=key,
+            message_id=said,
+        )  # fmt: skip
         webhooks.checkin_answered(uow, p, loaded.checkin)
     if effects.get(Effect.CLARIFIED) and loaded.checkin is not None:
         loaded.checkin.clarified = True

@@ -65,8 +65,10 @@ def record(
     note: str | None,
     raw: str,
     reply_key: str,
+    message_id: int | None = None,
 ) -> None:
-    """One result per commitment asked about (a correction replaces an earlier answer)."""
+    """One result per commitment asked about (a correction replaces an earlier answer).
+    `message_id`: the text it came in (shown with any disagreement it raises)."""
     session, now = uow.session, uow.now
     commitments = commitments_of(session, checkin)
     earlier = {}
@@ -95,7 +97,7 @@ def record(
     session.add(checkin)
     if checkin.kind == CheckInKind.PARTNER:
         session.flush()
-        _compare_with_self_report(session, checkin, commitments, results, now)
+        _compare_with_self_report(session, checkin, commitments, results, now, message_id)
         return
     before = participant.streak
     # This answer is scored as it stands, unflushed: the turn's writes go in one flush.
@@ -163,7 +165,7 @@ def after_result(uow: UnitOfWork, participant: Participant, program: Program, *,
     uow.session.add(participant)
 
 
-def _compare_with_self_report(session, checkin, commitments, results, now) -> None:
+def _compare_with_self_report(session, checkin, commitments, results, now, message_id) -> None:
     """A partner's view that differs from the self-report needs the facilitator."""
     subject = session.get(Participant, checkin.subject_id)
     view = {c.shared_key: value for c, value in zip(commitments, results, strict=True)}
@@ -186,4 +188,4 @@ def _compare_with_self_report(session, checkin, commitments, results, now) -> No
         partner_view = view[commitment.shared_key]
         if checkin_rules.disagrees(self_answer.result, partner_view):
             detail = f"self-report {self_answer.result}, partner says {partner_view}"
-            flag(session, subject, AttentionKind.DISAGREEMENT, detail, now)
+            flag(session, subject, AttentionKind.DISAGREEMENT, detail, now, message_id=message_id)

@@ -23,7 +23,7 @@ from datetime import timedelta
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
-from service.core import steps, texts
+from service.core import attention_rules, steps, texts
 from service.core.enums import Direction, MessageStatus, ParticipantStatus
 from service.core.keywords import KeywordKind, parse_keyword
 from service.core.phones import is_e164
@@ -191,13 +191,18 @@ def turn(uow: UnitOfWork, participant: Participant, message: Message, *, also=()
     asked this number to stop, and Twilio blocks the whole number for them anyway)."""
     message.participant_id = participant.id
     message.program_id = participant.program_id
+    quiet_until_now = attention_rules.could_end_a_spell(
+        participant.last_inbound_at, participant.consent_at, uow.now
+    )
     participant.last_inbound_at = uow.now
     loaded = apply.load(uow.session, participant, uow.now, asked_by=message.created_at)
     text = steps.Text(
         body=message.body, keyword=parse_keyword(message.body), media=bool(message.media_urls)
     )
     decision = steps.decide(loaded.state, text.event, now=uow.now, text=text)
-    apply.carry_out(uow, loaded, decision, key=f"in:{message.id}", message=message)
+    apply.carry_out(
+        uow, loaded, decision, key=f"in:{message.id}", message=message, replied=quiet_until_now
+    )
     if text.event == steps.Event.OPT_OUT:
         for other in also:
             if other.status not in (ParticipantStatus.CLOSED, ParticipantStatus.OPTED_OUT):

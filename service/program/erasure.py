@@ -239,6 +239,14 @@ def _delete_rows(session: Session, participant: Participant, found: _Found) -> d
         counts[name] = session.execute(sa.delete(model).where(*where)).rowcount
 
     checkins, commitments = found.ids["checkin"], found.ids["commitment"]
+    # First: an item names the text or recording that raised it (a partner's item may name
+    # one of theirs: it stays, without the words).
+    delete("attention_items", AttentionItem, AttentionItem.participant_id == pid)
+    session.execute(
+        sa.update(AttentionItem)
+        .where(AttentionItem.message_id.in_(found.ids["message"]))
+        .values(message_id=None)
+    )
     delete(
         "checkin_answers",
         CheckInAnswer,
@@ -252,7 +260,6 @@ def _delete_rows(session: Session, participant: Participant, found: _Found) -> d
     delete("reflections", Reflection, Reflection.participant_id == pid)
     delete("commitments", Commitment, Commitment.id.in_(commitments))
     delete("calls", Call, Call.participant_id == pid)
-    delete("attention_items", AttentionItem, AttentionItem.participant_id == pid)
     # Events about them waiting for (or kept after) delivery to a webhook receiver.
     delete("webhook_deliveries", WebhookDelivery, WebhookDelivery.participant_id == pid)
     delete("messages", Message, Message.id.in_(found.ids["message"]))

@@ -30,6 +30,20 @@ def is_persona(participant: Participant) -> bool:
     return rules.is_persona(participant.name, participant.phone)
 
 
+def real_people():
+    """A WHERE clause for participants who are not test personas: `rules.is_persona` in
+    SQL (a persona's name and a number in the fictional range), so counts can leave them
+    out in the database."""
+    first = rules.number(rules.FIRST)
+    return sa.not_(
+        sa.and_(
+            Participant.phone.between(first, rules.number(rules.LAST)),
+            sa.func.length(Participant.phone) == len(first),
+            sa.func.substr(Participant.name, 1, len(rules.NAME)) == rules.NAME,
+        )
+    )
+
+
 class NoRoom(ValueError):
     """The program already has every test persona it can have."""
 

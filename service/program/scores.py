@@ -17,6 +17,7 @@ from service.core import checkin_rules
 from service.core.enums import CheckInKind, CheckInStatus, ParticipantStatus, Result
 from service.models import CheckIn, CheckInAnswer, Commitment, Participant, Program
 from service.program.checkin_answers import results_of
+from service.program.personas import real_people
 
 SCORED = (CheckInStatus.ANSWERED, CheckInStatus.MISSED)
 CALENDAR_WEEKS = 6
@@ -222,7 +223,7 @@ def with_counts(session, programs: list[Program], figures: dict[int, list[Week]]
         pid: (n, a or 0)
         for pid, n, a in session.execute(
             sa.select(Participant.program_id, sa.func.count(Participant.id), active)
-            .where(Participant.program_id.in_([p.id for p in programs]))
+            .where(Participant.program_id.in_([p.id for p in programs]), real_people())
             .group_by(Participant.program_id)
         )
     }
@@ -265,6 +266,7 @@ def weekly_figures(session, program_ids: list[int], now: datetime, weeks: int):
     )
     where = (
         Participant.program_id.in_(program_ids),
+        real_people(),  # test personas never count
         CheckIn.kind == CheckInKind.SELF,
         CheckIn.due_at >= instant(starts[0]),
         CheckIn.sent_at.is_not(None),

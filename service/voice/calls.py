@@ -18,12 +18,14 @@ import sqlalchemy as sa
 from sqlmodel import Session, select
 
 from service.core import schedule
+from service.core.attention_rules import Cause
 from service.core.enums import AttentionKind, CallDirection, CallStatus, ParticipantStatus
 from service.core.options import option, quiet_hours
 from service.core.redact import mask_phone
 from service.infra.db import insert_or_get
 from service.infra.gateway import GatewayError
 from service.models import Call, Participant, Program
+from service.program import attention
 from service.records import flag
 from service.unit_of_work import UnitOfWork
 from service.voice.keeping import keep_undecided
@@ -262,11 +264,14 @@ def _why(status: str) -> str:
 def answered(session: Session, *, call_id: int | None, call_sid: str, participant, now) -> None:
     """The call is live: remember its sid (outbound) or store it once (inbound)."""
     if call_id is not None:
-        session.execute(
+        picked_up = session.execute(
             sa.update(Call)
             .where(Call.id == call_id, Call.status.in_(IN_FLIGHT))
             .values(call_sid=call_sid, status=CallStatus.IN_PROGRESS, updated_at=now)
-        )
+        ).rowcount
+        if picked_up and participant is not None:
+            # The call they asked for got through: its attention items need nobody now.
+            attention.settle(session, participant, [Cause.CALLED], now)
         return
     call = Call(
         participant_id=participant.id,

@@ -72,7 +72,8 @@ def keep(uow: UnitOfWork, reflection_id: int) -> Kept:
     key = f"voice:{reflection.id}"
     if reflection.purpose == RecordingPurpose.REFLECTION:
         detail = f"recorded a reflection{_length(reflection)}"
-        flag(session, participant, AttentionKind.REFLECTION, detail, now)
+        kind = AttentionKind.REFLECTION
+        flag(session, participant, kind, detail, now, reflection_id=reflection.id)
         decision = steps.decide(loaded.state, steps.Event.REFLECTION_KEPT, now=now)
         apply.carry_out(
             uow, loaded, decision, key=key, reply=False,
@@ -88,7 +89,8 @@ def keep(uow: UnitOfWork, reflection_id: int) -> Kept:
         )  # fmt: skip
         return Kept(decision.outcome, reflection)
     detail = f"left a voice message{_length(reflection)}"
-    flag(session, participant, AttentionKind.VOICE_MESSAGE, detail, now)
+    kind = AttentionKind.VOICE_MESSAGE
+    flag(session, participant, kind, detail, now, reflection_id=reflection.id)
     return Kept("message", reflection)
 
 

@@ -307,7 +307,7 @@ def test_facilitator_lists_show_only_their_programs_and_participants(client, wor
     assert "Ari Ana-side" in people and "Cy Shared" in people
     assert "Bo Ben-side" not in people
     dashboard = client.get("/admin/").text
-    assert "Dashboard" in dashboard and "Shared program" in dashboard
+    assert "Today" in dashboard and "Shared program" in dashboard
     assert "Ben&#39;s program" not in dashboard
 
 

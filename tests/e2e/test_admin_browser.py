@@ -37,7 +37,7 @@ def test_facilitator_signs_in_browses_and_signs_out(admin_app, world):
         screenshot(page, "admin-01-login")
 
         sign_in(page, base, "ana@example.org")
-        assert page.locator("h4", has_text="Dashboard").is_visible()
+        assert page.locator("h4", has_text="Today").is_visible()
         rows = page.locator(".program-trend h6")
         assert rows.count() == 2
         assert "Shared program" in rows.all_inner_texts()[1]

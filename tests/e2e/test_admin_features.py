@@ -50,7 +50,7 @@ def sessions(app):
 # Dashboard ---------------------------------------------------------------------------------
 
 
-def test_needs_attention_list_is_scoped_newest_first_and_resolvable(admin_app, client, world):
+def test_needs_attention_list_is_scoped_urgent_first_and_resolvable(admin_app, client, world):
     now = admin_app.extensions["realign"].now()
     with sessions(admin_app) as s:
         s.add_all(
@@ -101,8 +101,8 @@ def test_needs_attention_list_is_scoped_newest_first_and_resolvable(admin_app, c
     login(client, "ana@example.org")
     page = client.get("/admin/").text
     assert "BEN-ONLY" not in page and "BEN-UNMATCHED" not in page
-    # newest first: the unmatched text (30 min), the missed run (1 h), the HEADSUP (2 h)
-    assert page.index("who is this?") < page.index("newer") < page.index("older")
+    # urgent kinds first: the HEADSUP (2 h), the missed run (1 h), then the unmatched text
+    assert page.index("older") < page.index("newer") < page.index("who is this?")
     assert f"/admin/participants/details/?id={world.ana_participant}" in page
     assert page.index('id="attention"') < page.index('id="trends"')
     token = csrf(client, "/admin/")
@@ -146,7 +146,7 @@ def test_dashboard_charts_response_rate_and_kept_ratio_per_week(admin_app, clien
     login(client, "ana@example.org")
     page = client.get("/admin/").text
     block = page[page.index(f'id="program-{world.ana_program}"') :]
-    block = block[: block.index("</table>")]
+    block = block[: block.index("</table>", block.index("trend-table"))]
     assert "<svg" in block and "<polyline" in block and "<title" in block
     # text alternative: this week 100% / 100%, two weeks ago 0% / 0%, ...
     assert "100%" in block and "50%" in block and "0%" in block
@@ -182,6 +182,7 @@ def test_create_program_with_every_setting(admin_app, client, world):
         recording_max_seconds="240",
         delete_recordings_at_twilio=None,
         call_retries="3",
+        quiet_days="5",
         co_facilitators=[str(world.ben)],
         csrf_token=csrf(client, url),
     )
@@ -209,6 +210,7 @@ def test_create_program_with_every_setting(admin_app, client, world):
             "recording_max_seconds": 240,
             "delete_recordings_at_twilio": False,
             "call_retries": 3,
+            "quiet_days": 5,
         }
         pid = p.id
         assert s.scalar(sa.select(AuditEvent).where(AuditEvent.action == "program.create"))

@@ -154,7 +154,9 @@ def test_facilitator_main_flow(admin_app, world, tmp_path):
 
         # The dashboard, then sign out.
         page.goto(f"{base}/admin/")
-        assert page.locator(f"#program-{program.id} svg").count() == 1
+        card = page.locator(f"#program-{program.id}")
+        assert card.locator(".funnel-row").count() == 7  # invited, the five steps, closed
+        assert "this week" in card.locator(".this-week").inner_text().lower()
         screenshot(page, "admin-flow-dashboard")
         page.click("#sign-out")
         page.wait_for_url(re.compile(r".*/admin/login.*"))

@@ -169,6 +169,10 @@ def test_a_week_of_checkins(app, services, pair, clock, local_twilio, twilio_pos
         assert partner_rows and partner_rows[0].status == "answered"
         kinds = [i.kind for i in session.exec(select(AttentionItem))]
         assert "disagreement" in kinds
+        # Today shows the words it came in: Ana's own text, kept with Ben's item.
+        [item] = session.exec(select(AttentionItem).where(AttentionItem.kind == "disagreement"))
+        said = session.get(Message, item.message_id)
+        assert item.participant_id == ben.id and said.from_number == ana.phone
 
         ratio = scores.kept_ratio(session, session.get(Participant, ben.id), clock(), 7)
         assert ratio is not None and 0 < ratio < 1

@@ -27,6 +27,7 @@ def program_form(**changes) -> dict:
         "recording_max_seconds": "180",
         "delete_recordings_at_twilio": "y",
         "call_retries": "2",
+        "quiet_days": "3",
     }
     data.update(changes)
     return {k: v for k, v in data.items() if v is not None}
