@@ -45,7 +45,7 @@ class UnreadLabel(str):
         if not count:
             return escape(str(self))
         badge = Markup(' <span class="badge badge-pill badge-warning" id="unread-count">{}</span>')
-        return escape(str(self)) + badge.format(count)
+        return escape(str(self)) + badge.format(inbox.badge(count))
 
 
 class InboxView(BaseView):
@@ -65,11 +65,12 @@ class InboxView(BaseView):
 
     def _render(self, tab: str, rows):
         now = self.services.now()
+        unread = self.unread_count()
         return self.render(
             "realign/inbox.html",
             tab=tab,
             rows=rows,
-            counts={"inbox": self.unread_count()},
+            counts={"inbox": inbox.badge(unread) if unread else ""},
             when=lambda at, p: local(at, p.timezone if p else None, now),
             exact=utc_title,
             reason=delivery_reasons.reason,

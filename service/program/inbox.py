@@ -54,8 +54,15 @@ def _rows(session: Session, query) -> list[Row]:
     return [Row(m, p, name or "") for m, p, name in session.execute(query)]
 
 
+BADGE_MAX = 99  # the menu says "99+" past this: counting further would read every row
+
+
 def _unread(program_ids):
-    query = sa.select(Message).where(Message.direction == Direction.IN, Message.seen_at.is_(None))
+    query = sa.select(Message).where(
+        Message.direction == Direction.IN,
+        Message.seen_at.is_(None),
+        Message.simulated.is_(False),  # a test persona's texts are nobody's to read
+    )
     return _scoped(query, program_ids)
 
 
@@ -66,8 +73,13 @@ def unread(session: Session, program_ids, *, limit: int = LIMIT) -> list[Row]:
 
 
 def unread_count(session: Session, program_ids) -> int:
-    query = _unread(program_ids).with_only_columns(sa.func.count()).order_by(None)
-    return session.execute(query).scalar_one()
+    """How many are unread, counted up to BADGE_MAX + 1 (a badge reads "99+" beyond)."""
+    some = _unread(program_ids).with_only_columns(Message.id).order_by(None).limit(BADGE_MAX + 1)
+    return session.execute(sa.select(sa.func.count()).select_from(some.subquery())).scalar_one()
+
+
+def badge(count: int) -> str:
+    return f"{BADGE_MAX}+" if count > BADGE_MAX else str(count)
 
 
 def mark_read(uow: UnitOfWork, message_ids: list[int], *, program_ids, facilitator_id) -> int:

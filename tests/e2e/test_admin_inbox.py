@@ -190,3 +190,34 @@ def test_a_coach_reads_the_inbox_and_sends_a_text_again_in_a_browser(admin_app, 
         assert "Leaves " in page.locator(".waiting-item").first.inner_text()
         screenshot(page, "inbox-waiting-phone")
         assert log.csp_violations() == [] and log.errors == []
+
+
+def test_a_test_personas_texts_are_not_in_the_inbox_and_the_badge_stops_at_99(
+    admin_app, world, admin_clock
+):
+    services = admin_app.extensions["realign"]
+    now = admin_clock()
+    with services.sessions() as s:
+        cy = s.get(Participant, world.shared_participant)
+        s.add(_message(cy, "Persona says hi", now, simulated=True))
+        s.commit()
+    client = admin_app.test_client()
+    login(client, "ana@example.org")
+    page = client.get("/admin/inbox/").text
+    assert "Persona says hi" not in page and 'id="unread-count"' not in page
+    with services.sessions() as s:
+        cy = s.get(Participant, world.shared_participant)
+        s.add_all(_message(cy, f"Text {i}", now) for i in range(120))
+        s.commit()
+    page = client.get("/admin/inbox/").text
+    assert 'id="unread-count">99+</span>' in page
+    assert "Text 119" in page  # the list itself shows the newest hundred
+
+
+def _message(participant, body, at, **extra) -> Message:
+    return Message(
+        direction=Direction.IN, program_id=participant.program_id,
+        participant_id=participant.id, from_number=participant.phone,
+        to_number="+12015550100", body=body, status=MessageStatus.PROCESSED,
+        created_at=at, updated_at=at, **extra,
+    )  # fmt: skip
