@@ -14,9 +14,15 @@ from service.core.compose_rules import FACILITATOR_TEXT
 from service.core.enums import Direction, ParticipantStatus
 from service.messaging import delivery
 from service.models import AuditEvent, Message, Participant
-from tests.support.admin import PASSWORD
 from tests.support.admin_walk import TOKEN, login
-from tests.support.browser import ConsoleLog, chromium_page, missing_chromium, screenshot, serve
+from tests.support.browser import (
+    ConsoleLog,
+    chromium_page,
+    missing_chromium,
+    screenshot,
+    serve,
+    sign_in,
+)
 from tests.support.twilio import ACCOUNT_SID, AUTH_TOKEN
 
 
@@ -136,11 +142,7 @@ def test_the_compose_box_in_a_browser_counts_segments_and_sends(
     admin_clock.set(DAYTIME)
     with serve(admin_app) as base, chromium_page() as page:
         log = ConsoleLog(page)
-        page.goto(f"{base}/admin/")
-        page.fill("#email", "ana@example.org")
-        page.fill("#password", PASSWORD)
-        page.click("button[type=submit]")
-        page.wait_for_url(f"{base}/admin/")
+        sign_in(page, base)
         page.goto(f"{base}/admin/participants/details/?id={world.shared_participant}")
         page.fill("#compose-body", "How did Thursday go? " * 9)
         assert "2 segments" in page.locator(".segment-counter[data-for=compose-body]").inner_text()

@@ -14,8 +14,14 @@ import pytest
 import sqlalchemy as sa
 
 from service.models import Commitment, Participant, Program, Statement
-from tests.support.admin import PASSWORD
-from tests.support.browser import ConsoleLog, chromium_page, missing_chromium, screenshot, serve
+from tests.support.browser import (
+    ConsoleLog,
+    chromium_page,
+    missing_chromium,
+    screenshot,
+    serve,
+    sign_in,
+)
 
 pytestmark = pytest.mark.skipif(missing_chromium() is not None, reason=missing_chromium() or "")
 
@@ -41,11 +47,7 @@ def test_facilitator_main_flow(admin_app, world, tmp_path):
         log = ConsoleLog(page)
 
         # Sign in.
-        page.goto(f"{base}/admin/")
-        page.fill("#email", "ana@example.org")
-        page.fill("#password", PASSWORD)
-        page.click("button[type=submit]")
-        page.wait_for_url(f"{base}/admin/")
+        sign_in(page, base)
 
         # Create a program (every setting has a sensible default in the form).
         page.goto(f"{base}/admin/programs/new/")

@@ -12,9 +12,15 @@ import sqlalchemy as sa
 from service.core.enums import Direction, MessageStatus
 from service.models import AuditEvent, Message, Participant
 from service.program.inbox import retry_key
-from tests.support.admin import PASSWORD
 from tests.support.admin_walk import login
-from tests.support.browser import ConsoleLog, chromium_page, missing_chromium, screenshot, serve
+from tests.support.browser import (
+    ConsoleLog,
+    chromium_page,
+    missing_chromium,
+    screenshot,
+    serve,
+    sign_in,
+)
 
 
 def _text(s, participant: Participant | None, body: str, at, **extra) -> int:
@@ -161,11 +167,7 @@ def _ana_id(s) -> int:
 def test_a_coach_reads_the_inbox_and_sends_a_text_again_in_a_browser(admin_app, texts):
     with serve(admin_app) as base, chromium_page() as page:
         log = ConsoleLog(page)
-        page.goto(f"{base}/admin/")
-        page.fill("#email", "ana@example.org")
-        page.fill("#password", PASSWORD)
-        page.click("button[type=submit]")
-        page.wait_for_url(f"{base}/admin/")
+        sign_in(page, base)
         assert page.locator("nav #unread-count").inner_text() == "2"
         page.click("nav >> text=Inbox")
         page.wait_for_url(f"{base}/admin/inbox/")

@@ -6,8 +6,15 @@ from __future__ import annotations
 import pytest
 
 from service.models import Commitment
-from tests.e2e.test_admin_participants_browser import assert_clean, sign_in
-from tests.support.browser import ConsoleLog, chromium_page, missing_chromium, screenshot, serve
+from tests.e2e.test_admin_participants_browser import assert_clean
+from tests.support.browser import (
+    ConsoleLog,
+    chromium_page,
+    missing_chromium,
+    screenshot,
+    serve,
+    sign_in,
+)
 
 pytestmark = pytest.mark.skipif(missing_chromium() is not None, reason=missing_chromium() or "")
 

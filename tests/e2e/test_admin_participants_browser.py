@@ -13,18 +13,17 @@ import pytest
 import sqlalchemy as sa
 
 from service.models import Message, Participant, Reflection, Statement
-from tests.support.admin import PASSWORD, WAV
-from tests.support.browser import ConsoleLog, chromium_page, missing_chromium, screenshot, serve
+from tests.support.admin import WAV
+from tests.support.browser import (
+    ConsoleLog,
+    chromium_page,
+    missing_chromium,
+    screenshot,
+    serve,
+    sign_in,
+)
 
 pytestmark = pytest.mark.skipif(missing_chromium() is not None, reason=missing_chromium() or "")
-
-
-def sign_in(page, base, email="ana@example.org"):
-    page.goto(f"{base}/admin/")
-    page.fill("#email", email)
-    page.fill("#password", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{base}/admin/")
 
 
 def assert_clean(log: ConsoleLog):

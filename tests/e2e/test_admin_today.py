@@ -29,9 +29,15 @@ from service.program import closure, conversation, quiet
 from service.records import flag
 from service.unit_of_work import UnitOfWork
 from service.voice import calls
-from tests.support.admin import PASSWORD
 from tests.support.admin_walk import TOKEN, login
-from tests.support.browser import ConsoleLog, chromium_page, missing_chromium, screenshot, serve
+from tests.support.browser import (
+    ConsoleLog,
+    chromium_page,
+    missing_chromium,
+    screenshot,
+    serve,
+    sign_in,
+)
 
 NUMBER = "+12015550100"  # Ana's program's number
 LONG = (
@@ -388,11 +394,7 @@ def test_a_coach_snoozes_undoes_resolves_and_listens_on_today_in_a_browser(admin
     with serve(admin_app) as base, chromium_page() as page:
         log = ConsoleLog(page)
         page.set_viewport_size({"width": 1366, "height": 900})
-        page.goto(f"{base}/admin/")
-        page.fill("#email", "ana@example.org")
-        page.fill("#password", PASSWORD)
-        page.click("button[type=submit]")
-        page.wait_for_url(f"{base}/admin/")
+        sign_in(page, base)
         assert page.locator("h4", has_text="Today").is_visible()
         ari = page.locator(f"#person-{world.ana_participant}")
         headsup = page.locator(f"#item-{today['headsup']}")

@@ -22,8 +22,7 @@ from service.models import (
     Reflection,
     Statement,
 )
-from tests.support.admin import PASSWORD
-from tests.support.browser import CHROMIUM, CHROMIUM_ARGS, missing_chromium, serve
+from tests.support.browser import CHROMIUM, CHROMIUM_ARGS, missing_chromium, serve, sign_in
 
 pytestmark = pytest.mark.skipif(missing_chromium() is not None, reason=missing_chromium() or "")
 
@@ -137,14 +136,6 @@ def pages(ids) -> list[str]:
 
 
 ADMIN_PAGES = ["/admin/facilitators/", "/admin/audit/", "/admin/queues/"]
-
-
-def sign_in(page, base, email):
-    page.goto(f"{base}/admin/login")
-    page.fill("#email", email)
-    page.fill("#password", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{base}/admin/")
 
 
 def test_no_stored_payload_runs_on_any_page(admin_app, world):

@@ -12,8 +12,7 @@ import pytest
 import sqlalchemy as sa
 
 from service.models import Participant, Reflection
-from tests.support.admin import PASSWORD
-from tests.support.browser import ConsoleLog, chromium_page, missing_chromium, serve
+from tests.support.browser import ConsoleLog, chromium_page, missing_chromium, serve, sign_in
 
 pytestmark = pytest.mark.skipif(missing_chromium() is not None, reason=missing_chromium() or "")
 SCREENS = Path(__file__).resolve().parent / "screens"
@@ -47,11 +46,7 @@ def test_a_facilitator_walks_a_persona_through_step_3_in_the_simulator(admin_app
     services = admin_app.extensions["realign"]
     with serve(admin_app) as base, chromium_page() as page:
         log = ConsoleLog(page)
-        page.goto(f"{base}/admin/")
-        page.fill("#email", "ana@example.org")
-        page.fill("#password", PASSWORD)
-        page.click("button[type=submit]")
-        page.wait_for_url(f"{base}/admin/")
+        sign_in(page, base)
         page.goto(f"{base}/admin/simulator/?program_id={world.ana_program}")
         warning = page.locator("#real-people-warning")
         assert "never a real person" in warning.inner_text()
@@ -105,11 +100,7 @@ def test_a_facilitator_walks_a_persona_through_step_3_in_the_simulator(admin_app
 def test_reset_asks_first_and_brings_the_persona_back_to_the_start(admin_app, world):
     with serve(admin_app) as base, chromium_page() as page:
         log = ConsoleLog(page)
-        page.goto(f"{base}/admin/")
-        page.fill("#email", "ana@example.org")
-        page.fill("#password", PASSWORD)
-        page.click("button[type=submit]")
-        page.wait_for_url(f"{base}/admin/")
+        sign_in(page, base)
         page.goto(f"{base}/admin/simulator/?program_id={world.ana_program}")
         page.click("#add-persona")
         page.wait_for_load_state("load")
@@ -132,11 +123,7 @@ def test_reset_asks_first_and_brings_the_persona_back_to_the_start(admin_app, wo
 def test_the_program_page_downloads_its_results(admin_app, world):
     with serve(admin_app) as base, chromium_page() as page:
         log = ConsoleLog(page)
-        page.goto(f"{base}/admin/")
-        page.fill("#email", "ana@example.org")
-        page.fill("#password", PASSWORD)
-        page.click("button[type=submit]")
-        page.wait_for_url(f"{base}/admin/")
+        sign_in(page, base)
         page.goto(f"{base}/admin/programs/details/?id={world.ana_program}")
         assert "test personas left out" in page.inner_text("#export-results")
         shot(page, "program-results-buttons")

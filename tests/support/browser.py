@@ -86,3 +86,14 @@ def screenshot(page, name: str) -> Path:
     path = ARTIFACTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)
     return path
+
+
+def sign_in(page, base: str, email: str = "ana@example.org") -> None:
+    """Sign in through the admin's own form, as a facilitator of tests/support/admin.py."""
+    from tests.support.admin import PASSWORD
+
+    page.goto(f"{base}/admin/")
+    page.fill("#email", email)
+    page.fill("#password", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{base}/admin/")
