@@ -7,7 +7,6 @@ pages at 100,000 participants).
 
 from __future__ import annotations
 
-import contextlib
 import re
 from datetime import timedelta
 
@@ -24,6 +23,7 @@ from service.models import (
 )
 from service.program import accounts, scores
 from tests.support.admin import PASSWORD
+from tests.support.sql import statements
 
 TOKEN = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 RESULTS = ("kept", "partly", "missed")
@@ -42,21 +42,6 @@ def login(client, email):
 
 def services_of(app):
     return app.extensions["realign"]
-
-
-@contextlib.contextmanager
-def statements(engine):
-    """(SQL, number of bound parameters) of every statement run meanwhile."""
-    seen: list[tuple[str, int]] = []
-
-    def note(conn, cursor, statement, params, context, executemany):
-        seen.append((" ".join(statement.split())[:120], len(params or ())))
-
-    sa.event.listen(engine, "before_cursor_execute", note)
-    try:
-        yield seen
-    finally:
-        sa.event.remove(engine, "before_cursor_execute", note)
 
 
 def people(app, program_ids: list[int], each: int, days: int = 10) -> list[int]:
@@ -132,7 +117,7 @@ def programs_for(app, owner_id: int, count: int, *, own_owners: bool = False) ->
 
 
 def listed(client, engine, path: str) -> tuple[str, list[tuple[str, int]]]:
-    with statements(engine) as seen:
+    with statements(engine, with_params=True) as seen:
         page = client.get(path)
     assert page.status_code == 200, page.status_code
     return page.text, seen
@@ -266,7 +251,7 @@ def test_the_cron_job_keeps_the_weekly_figures_the_dashboard_shows(admin_app, cl
     kept = svc.redis.get(trends.key(world.ana_program, svc.now(), trends.WEEKS))
     assert kept is not None
     login(client, "ana@example.org")
-    with statements(svc.engine) as seen:
+    with statements(svc.engine, with_params=True) as seen:
         page = client.get("/admin/").text
     # Read from Redis: no check-in is added up for the page.
     assert not any("FROM checkin" in q for q, _ in seen), [q for q, _ in seen]
@@ -350,7 +335,7 @@ def test_the_export_reads_every_answer_at_once(admin_app, client, world):
     token = TOKEN.search(client.get("/admin/participants/").text).group(1)
     counts = {}
     for pid in (short, long):
-        with statements(svc.engine) as seen:
+        with statements(svc.engine, with_params=True) as seen:
             answer = client.post(
                 "/admin/participants/export/", data={"csrf_token": token, "id": pid}
             )

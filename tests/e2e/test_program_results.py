@@ -7,7 +7,6 @@ Flask's test client against a real database and Redis.
 
 from __future__ import annotations
 
-import contextlib
 import csv
 import io
 import json
@@ -21,6 +20,7 @@ from service.core.enums import label
 from service.models import AuditEvent, CheckIn, CheckInAnswer, Commitment, Participant
 from service.program import scores
 from tests.support.admin import PASSWORD
+from tests.support.sql import statements
 
 TOKEN = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 ISO = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+00:00$")  # the zone, no microseconds
@@ -53,20 +53,6 @@ def export(client, program_id, kind="csv", token=None):
         "/admin/programs/results/",
         data={"csrf_token": token, "id": program_id, "format": kind},
     )
-
-
-@contextlib.contextmanager
-def statements(engine):
-    seen: list[str] = []
-
-    def note(conn, cursor, statement, params, context, executemany):
-        seen.append(" ".join(statement.split())[:120])
-
-    sa.event.listen(engine, "before_cursor_execute", note)
-    try:
-        yield seen
-    finally:
-        sa.event.remove(engine, "before_cursor_execute", note)
 
 
 def enrol_people(app, program_id: int, count: int, days: int = 6, persona: int = 107) -> list[int]:

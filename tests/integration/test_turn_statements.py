@@ -10,29 +10,13 @@ itself: every change is flushed once, at the commit. These budgets keep them the
 
 from __future__ import annotations
 
-import contextlib
-
 import sqlalchemy as sa
 
 from service.messaging.inbound import InboundSms, receive_sms
 from service.models import Message
 from service.program import conversation, tick
 from tests.support.factories import PROGRAM_NUMBER, due_population, make_participant, make_program
-
-
-@contextlib.contextmanager
-def statements(engine):
-    """The SQL statements run meanwhile (COMMIT and the like are not statements here)."""
-    seen: list[str] = []
-
-    def note(conn, cursor, statement, params, context, executemany):
-        seen.append(" ".join(statement.split())[:80])
-
-    sa.event.listen(engine, "before_cursor_execute", note)
-    try:
-        yield seen
-    finally:
-        sa.event.remove(engine, "before_cursor_execute", note)
+from tests.support.sql import statements
 
 
 def _turn(services, sid: str, phone: str, body: str) -> tuple[str, list[str]]:
