@@ -5,25 +5,19 @@ every POST under /admin (admin/security.py)."""
 from __future__ import annotations
 
 from flask import abort, flash, make_response, redirect, request, url_for
-from flask_admin import BaseView, expose
+from flask_admin import expose
 from flask_login import current_user
 
-from admin.base import deny, is_allowed
+from admin.base import SignedInView
 from service.core.enums import ApiScope
 from service.models import Facilitator
 from service.program import tokens
 
 
-class ApiTokenView(BaseView):
+class ApiTokenView(SignedInView):
     def __init__(self, services, **kwargs):
         super().__init__(**kwargs)
         self.services = services
-
-    def is_accessible(self) -> bool:
-        return is_allowed(admin_only=False)
-
-    def inaccessible_callback(self, name, **kwargs):
-        return deny()
 
     def _page(self, session, *, created=None, token=None, problem=None, name=""):
         me = session.get(Facilitator, current_user.id)

@@ -26,6 +26,7 @@ from datetime import UTC, datetime
 
 import sqlalchemy as sa
 from flask import abort, flash, g, redirect, request, url_for
+from flask_admin import BaseView
 from flask_admin.contrib.sqla import ModelView
 from flask_admin.contrib.sqla import filters as sqla_filters
 from flask_admin.contrib.sqla.form import AdminModelConverter
@@ -123,6 +124,17 @@ def deny():
         abort(403)
     target = request.full_path.rstrip("?") if request.method == "GET" else None
     return redirect(url_for("admin.login", next=target))
+
+
+class SignedInView(BaseView):
+    """A page of our own (not a model's list) for any signed-in facilitator; anonymous
+    visitors go to the sign-in page."""
+
+    def is_accessible(self) -> bool:
+        return is_allowed(admin_only=False)
+
+    def inaccessible_callback(self, name, **kwargs):
+        return deny()
 
 
 class ScopedModelView(ModelView):

@@ -14,11 +14,11 @@ Everything is scoped to the facilitator's programs (admins see all).
 from __future__ import annotations
 
 from flask import abort, flash, redirect, request, url_for
-from flask_admin import BaseView, expose
+from flask_admin import expose
 from flask_login import current_user
 from markupsafe import Markup, escape
 
-from admin.base import deny, is_allowed, visible_program_ids
+from admin.base import SignedInView, visible_program_ids
 from service.core import delivery_reasons
 from service.core.enums import NOT_TEXTED
 from service.core.local_time import local, utc_title
@@ -48,17 +48,11 @@ class UnreadLabel(str):
         return escape(str(self)) + badge.format(inbox.badge(count))
 
 
-class InboxView(BaseView):
+class InboxView(SignedInView):
     def __init__(self, db, services, **kwargs):
         super().__init__(**kwargs)
         self.db, self.services = db, services
         self.name = UnreadLabel(self.name, self)
-
-    def is_accessible(self) -> bool:
-        return is_allowed(admin_only=False)
-
-    def inaccessible_callback(self, name, **kwargs):
-        return deny()
 
     def unread_count(self) -> int:
         return inbox.unread_count(self.db, visible_program_ids(self.db))

@@ -35,11 +35,11 @@ from urllib.parse import urlsplit
 
 import sqlalchemy as sa
 from flask import abort, current_app, flash, redirect, request, session, url_for
-from flask_admin import BaseView, expose
+from flask_admin import expose
 from flask_login import current_user
 from twilio.request_validator import RequestValidator
 
-from admin.base import deny, is_allowed, visible_program_ids
+from admin.base import SignedInView, visible_program_ids
 from service.core import personas as persona_rules
 from service.core.numbers import whole_number
 from service.models import Message, Participant, Program, Reflection, Statement
@@ -72,16 +72,10 @@ def signed_post(path: str, form: dict[str, str]):
     )
 
 
-class SimulatorView(BaseView):
+class SimulatorView(SignedInView):
     def __init__(self, db, services, **kwargs):
         super().__init__(**kwargs)
         self.db, self.services = db, services
-
-    def is_accessible(self) -> bool:
-        return is_allowed(admin_only=False)
-
-    def inaccessible_callback(self, name, **kwargs):
-        return deny()
 
     # Scope --------------------------------------------------------------------------------
 

@@ -5,26 +5,20 @@ admins too, sees only their own; CSRF is checked for every POST under /admin."""
 from __future__ import annotations
 
 from flask import abort, flash, make_response, redirect, request, url_for
-from flask_admin import BaseView, expose
+from flask_admin import expose
 from flask_login import current_user
 
-from admin.base import deny, is_allowed
+from admin.base import SignedInView
 from service.core.enums import WebhookEvent
 from service.models import Facilitator
 from service.program import webhooks
 from service.unit_of_work import UnitOfWork
 
 
-class WebhookView(BaseView):
+class WebhookView(SignedInView):
     def __init__(self, services, **kwargs):
         super().__init__(**kwargs)
         self.services = services
-
-    def is_accessible(self) -> bool:
-        return is_allowed(admin_only=False)
-
-    def inaccessible_callback(self, name, **kwargs):
-        return deny()
 
     def _me(self, session) -> Facilitator:
         return session.get(Facilitator, current_user.id)
