@@ -83,11 +83,18 @@ def mount(app, services) -> None:
 
 MAX_PER_PAGE = 100  # its page sizes go up to 100
 MAX_PAGE = 10**6
+# The registries it lists; any other name leaves its job list unassigned (an error, not a
+# 404, in rq-dashboard's get_queue_registry_jobs_count).
+REGISTRIES = frozenset(
+    {"queued", "failed", "deferred", "started", "finished", "scheduled", "canceled"}
+)
 
 
 def readable_path(args: dict, instances: int) -> bool:
     """Whether rq-dashboard can read its path: an instance it has, a page size and a page it
-    can count with, a job id RQ accepts (RQ raises on any other)."""
+    can count with, a job id RQ accepts (RQ raises on any other), a registry it knows."""
+    if "registry_name" in args and args["registry_name"] not in REGISTRIES:
+        return False
     if "job_id" in args and not JOB_ID_PATTERN.fullmatch(args["job_id"]):
         return False
     instance = args.get("instance_number")

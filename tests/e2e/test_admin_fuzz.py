@@ -247,6 +247,7 @@ def test_nul_in_the_sign_in_form_is_a_clear_400(admin_app, world):
         ("/admin/rq/{}/", [*HUGE, "7"]),
         ("/admin/rq/0/data/jobs/bulk/failed/{}/asc/1.json", [*HUGE, "²", "0"]),
         ("/admin/rq/0/data/jobs/bulk/failed/8/asc/{}.json", [*HUGE, "²", "0"]),
+        ("/admin/rq/0/data/jobs/bulk/{}/8/asc/1.json", ["Ð", "nonsense", "Failed"]),
     ],
 )
 def test_rq_dashboard_paths_it_cannot_read_are_not_found(as_admin, path, values):
