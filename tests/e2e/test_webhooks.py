@@ -18,7 +18,7 @@ from service.core import webhook_signing
 from service.models import AttentionItem, Facilitator, WebhookDelivery
 from service.program import enrollment, webhooks
 from service.unit_of_work import UnitOfWork
-from tests.support.factories import ANA, make_program, sms_form
+from tests.support.factories import ANA, make_program, mark_sent, sms_form
 
 
 class Receiver:
@@ -489,3 +489,23 @@ def test_an_item_of_another_facilitators_program_is_not_delivered(
     texted(twilio_post, run_jobs, "YES", "HEADSUP rough week")
     assert len(mine.seen) == 1 and theirs.seen == []
     assert json.loads(mine.seen[0][1])["data"]["program_id"] == program.id
+
+
+def test_a_text_that_cannot_arrive_raises_an_item_delivered_too(
+    services, run_jobs, receiver_factory, twilio_post
+):
+    receiver = receiver_factory()
+    program = make_program(services)
+    endpoint_for(services, program, receiver.url, ("attention.raised",))
+    participant = enrol(services, program)
+    run_jobs()
+    sent = mark_sent(services)
+    form = {"MessageSid": sent.twilio_sid, "MessageStatus": "undelivered", "ErrorCode": "30006"}
+    assert twilio_post("/twilio/sms/status", form).status_code == 204
+    run_jobs()
+    kinds = [json.loads(body)["data"]["kind"] for _, body in receiver.seen]
+    assert kinds  # the undeliverable number is on the list, and was sent
+    with services.sessions() as s:
+        raised = [a.kind for a in s.scalars(sa.select(AttentionItem).order_by(AttentionItem.id))]
+    assert kinds == raised  # each item the facilitator sees, once
+    assert all(json.loads(b)["data"]["participant_id"] == participant.id for _, b in receiver.seen)
