@@ -27,6 +27,7 @@ from service.infra.ratelimit import SenderRateLimit
 from service.infra.twilio_gateway import build_gateway
 from service.messaging import health
 from service.models import utcnow
+from service.program.webhooks import attention_raised
 from service.services import EXTENSION, Services
 
 
@@ -74,6 +75,7 @@ def build_services(
         webhook_token=settings.webhook_auth_token(),
         dispatcher=dispatcher,
         clock=clock or utcnow,
+        attention_hooks=(attention_raised,),
     )
     if quick_engine is not None:
         services.quick = dataclasses.replace(

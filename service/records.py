@@ -1,5 +1,10 @@
 """The two records every use case writes into its transaction: the audit log (who changed
-what, when) and the facilitator's needs-attention list."""
+what, when) and the facilitator's needs-attention list.
+
+Whoever opens the session may ask to hear of each new attention item: the callables in
+`session.info[ON_ATTENTION]` are called with the item and its participant (a unit of work
+puts its services' `attention_hooks` there, so event webhooks are written in the same
+transaction as the item, from whichever layer raised it)."""
 
 from __future__ import annotations
 
@@ -7,6 +12,8 @@ from datetime import datetime
 
 from service.core.enums import AttentionKind
 from service.models import AttentionItem, AuditEvent
+
+ON_ATTENTION = "on_attention"
 
 
 def audit(session, actor: str, action: str, entity=None, *, now: datetime, detail=None):
@@ -47,6 +54,8 @@ def flag(
         cause=cause,
     )
     session.add(item)
+    for hook in session.info.get(ON_ATTENTION, ()):
+        hook(item, participant)
     return item
 
 

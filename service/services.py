@@ -54,6 +54,9 @@ class Services:
     # Where texts and calls to test personas go instead: their numbers are fictional, and
     # the simulator promises they never reach a carrier (shown in its thread only).
     console: Gateway = field(default_factory=ConsoleGateway)
+    # Called as hook(uow, item, participant) for each attention item a unit of work raises
+    # (service/records.py); the composition root passes the webhook events' one.
+    attention_hooks: tuple[Callable, ...] = ()
 
     def now(self) -> datetime:
         return self.clock()

@@ -14,11 +14,13 @@ nothing: the rows are in the database for the sweeper. (cosmicpython's unit of w
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from service.infra.queue import Lane
+from service.records import ON_ATTENTION
 from service.services import Services
 
 BATCH = 100  # outbox rows per send job: one job per text would cap throughput near 50/s
@@ -92,6 +94,9 @@ class UnitOfWork:
             if self._connection is not None:
                 raise RuntimeError("this unit of work already runs on a bare connection")
             self._session = self.services.sessions()
+            self._session.info[ON_ATTENTION] = [
+                functools.partial(hook, self) for hook in self.services.attention_hooks
+            ]
         return self._session
 
     @property

@@ -161,6 +161,7 @@ class WebhookEvent(Labelled):
     CHECKIN_ANSWERED = "checkin.answered", "A check-in was answered"
     CHECKIN_MISSED = "checkin.missed", "A check-in's day ended unanswered"
     REFLECTION_RECORDED = "reflection.recorded", "A participant kept a recording"
+    ATTENTION_RAISED = "attention.raised", "Something needs a facilitator's attention"
 
 
 class Result(Labelled):

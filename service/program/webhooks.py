@@ -24,6 +24,7 @@ from service.core.enums import AttentionKind, ParticipantStatus, WebhookEvent
 from service.core.personas import is_persona_number
 from service.core.redact import mask_url
 from service.models import (
+    AttentionItem,
     CheckIn,
     Commitment,
     Facilitator,
@@ -35,6 +36,7 @@ from service.models import (
 )
 from service.program import accounts, reads
 from service.program.shapes import (
+    AttentionOut,
     CheckInOut,
     CommitmentOut,
     ParticipantOut,
@@ -184,6 +186,16 @@ def commitments_agreed(uow, participant: Participant, now: datetime) -> None:
         shown = CommitmentOut.of(commitment, participant.timezone).model_dump()
         emit(uow, WebhookEvent.COMMITMENT_AGREED, participant,
              lambda shown=shown: {**shown, "participant_id": participant.id})  # fmt: skip
+
+
+def attention_raised(uow, item: AttentionItem, participant: Participant) -> None:
+    """A new item on the needs-attention list (a unit of work's attention hook)."""
+
+    def data():
+        uow.session.flush()  # the item's id
+        return AttentionOut.of(item, participant, None).model_dump()
+
+    emit(uow, WebhookEvent.ATTENTION_RAISED, participant, data)
 
 
 def _live(uow) -> list[tuple[WebhookEndpoint, set[int] | None]]:

@@ -336,7 +336,8 @@ def _failed(services, reflection, participant, now, exc: GatewayError) -> str:
 
 
 def _give_up(services, reflection, participant, now, why: str) -> None:
-    with services.sessions() as session:
+    with UnitOfWork(services) as uow:
+        session = uow.session
         done = session.execute(
             sa.update(Reflection)
             .where(Reflection.id == reflection.id, Reflection.settled_at.is_(None))
@@ -348,7 +349,7 @@ def _give_up(services, reflection, participant, now, why: str) -> None:
             else:
                 what = "a recording could not be deleted at Twilio"
             flag(session, participant, AttentionKind.RECORDING_PROBLEM, f"{what}: {why}", now)
-        session.commit()
+        uow.commit()
 
 
 def _finish(services, reflection_id: int, now) -> None:

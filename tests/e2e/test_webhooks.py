@@ -15,10 +15,10 @@ import sqlalchemy as sa
 
 from jobs import tasks
 from service.core import webhook_signing
-from service.models import Facilitator, WebhookDelivery
+from service.models import AttentionItem, Facilitator, WebhookDelivery
 from service.program import enrollment, webhooks
 from service.unit_of_work import UnitOfWork
-from tests.support.factories import ANA, make_program, sms_form
+from tests.support.factories import ANA, make_program, mark_sent, sms_form
 
 
 class Receiver:
@@ -440,3 +440,72 @@ def test_closing_is_an_event(services, run_jobs, receiver_factory):
     [event] = [json.loads(body) for _, body in receiver.seen]
     assert event["type"] == "participant.closed"
     assert event["data"]["status"] == "closed" and event["data"]["outcome"] == "restored"
+
+
+def texted(twilio_post, run_jobs, *bodies):
+    """The participant texts these, one turn each (Ana, to the program's number)."""
+    for n, body in enumerate(bodies):
+        form = sms_form(body, sid=f"SM{n:032d}")
+        assert twilio_post("/twilio/sms", form).status_code == 200
+        run_jobs()
+
+
+def test_a_headsup_text_raises_an_item_delivered_signed(
+    services, run_jobs, receiver_factory, twilio_post, clock
+):
+    receiver = receiver_factory()
+    program = make_program(services)
+    endpoint = endpoint_for(services, program, receiver.url, ("attention.raised",))
+    participant = enrol(services, program)
+    texted(twilio_post, run_jobs, "YES", "HEADSUP I may be late tonight")
+    [row] = deliveries(services)  # the HEADSUP's turn wrote it with the item; a job sent it
+    assert row.event_type == "attention.raised" and row.status == "delivered"
+    [(headers, body)] = receiver.seen
+    assert headers["Realign-Event"] == "attention.raised"
+    assert webhook_signing.verify(
+        endpoint.secret, headers["Realign-Signature"], body, clock().timestamp()
+    )
+    event = json.loads(body)
+    with services.sessions() as s:
+        [item] = s.scalars(sa.select(AttentionItem))
+    assert event["type"] == "attention.raised"
+    assert event["data"]["id"] == item.id and event["data"]["kind"] == "headsup"
+    assert event["data"]["participant_id"] == participant.id
+    assert event["data"]["program_id"] == program.id and event["data"]["resolved_at"] is None
+    assert event["data"]["kind_label"] and event["data"]["detail"] == item.detail
+
+
+def test_an_item_of_another_facilitators_program_is_not_delivered(
+    services, run_jobs, receiver_factory, twilio_post
+):
+    mine, theirs = receiver_factory(), receiver_factory()
+    program = make_program(services)
+    other = make_program(
+        services, email="ben@example.org", name="Ben's", sender_number="+12015550177"
+    )
+    endpoint_for(services, program, mine.url, ("attention.raised",))
+    endpoint_for(services, other, theirs.url, ("attention.raised",))
+    enrol(services, program)
+    texted(twilio_post, run_jobs, "YES", "HEADSUP rough week")
+    assert len(mine.seen) == 1 and theirs.seen == []
+    assert json.loads(mine.seen[0][1])["data"]["program_id"] == program.id
+
+
+def test_a_text_that_cannot_arrive_raises_an_item_delivered_too(
+    services, run_jobs, receiver_factory, twilio_post
+):
+    receiver = receiver_factory()
+    program = make_program(services)
+    endpoint_for(services, program, receiver.url, ("attention.raised",))
+    participant = enrol(services, program)
+    run_jobs()
+    sent = mark_sent(services)
+    form = {"MessageSid": sent.twilio_sid, "MessageStatus": "undelivered", "ErrorCode": "30006"}
+    assert twilio_post("/twilio/sms/status", form).status_code == 204
+    run_jobs()
+    kinds = [json.loads(body)["data"]["kind"] for _, body in receiver.seen]
+    assert kinds  # the undeliverable number is on the list, and was sent
+    with services.sessions() as s:
+        raised = [a.kind for a in s.scalars(sa.select(AttentionItem).order_by(AttentionItem.id))]
+    assert kinds == raised  # each item the facilitator sees, once
+    assert all(json.loads(b)["data"]["participant_id"] == participant.id for _, b in receiver.seen)
