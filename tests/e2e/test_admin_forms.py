@@ -1,0 +1,111 @@
+"""Forms that guide: a facilitator's own phone and time zone, the admin's 404 and 403 pages
+with its menu, the favicon, and the close forms (test client)."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from sqlmodel import select
+
+from service.models import AuditEvent, Facilitator
+from tests.support.admin import PASSWORD
+
+TOKEN = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
+
+
+@pytest.fixture
+def client(admin_app):
+    return admin_app.test_client()
+
+
+def csrf(client, path="/admin/login") -> str:
+    page = client.get(path)
+    assert page.status_code == 200, page.status_code
+    return TOKEN.search(page.text).group(1)
+
+
+def login(client, email):
+    data = {"email": email, "password": PASSWORD, "csrf_token": csrf(client)}
+    assert client.post("/admin/login", data=data).status_code == 302
+
+
+def facilitator(app, pk) -> Facilitator:
+    with app.extensions["realign"].sessions() as s:
+        return s.get(Facilitator, pk)
+
+
+# A facilitator's own phone and time zone ---------------------------------------------------
+
+ACCOUNT = "/admin/account/"
+
+
+def test_a_facilitator_sets_their_own_phone_and_time_zone(admin_app, client, world):
+    login(client, "ana@example.org")
+    assert "My account" in client.get("/admin/").text  # in the menu
+    page = client.get(ACCOUNT)
+    assert page.status_code == 200
+    assert 'value="UTC"' in page.text
+    data = {"phone": "(201) 555-0177", "timezone": "America/Chicago"}
+    saved = client.post(ACCOUNT, data={**data, "csrf_token": csrf(client, ACCOUNT)})
+    assert saved.status_code == 302
+    ana = facilitator(admin_app, world.ana)
+    assert (ana.phone, ana.timezone) == ("+12015550177", "America/Chicago")
+    assert "Your phone and time zone are saved" in client.get(ACCOUNT).text
+    with admin_app.extensions["realign"].sessions() as s:
+        [event] = s.exec(select(AuditEvent).where(AuditEvent.action == "facilitator.update")).all()
+    assert event.detail == {"fields": ["phone", "timezone"]}
+    assert facilitator(admin_app, world.ben).phone is None  # only her own
+
+
+def test_a_bad_phone_or_zone_is_named_beside_the_field_and_nothing_is_saved(
+    admin_app, client, world
+):
+    login(client, "ana@example.org")
+    data = {"phone": "555-01", "timezone": "Mars/Base", "csrf_token": csrf(client, ACCOUNT)}
+    page = client.post(ACCOUNT, data=data)
+    assert page.status_code == 200
+    assert page.text.count("invalid-feedback") == 2
+    assert "Phone: " in page.text and "Time zone: " in page.text
+    ana = facilitator(admin_app, world.ana)
+    assert (ana.phone, ana.timezone) == (None, "UTC")
+
+
+def test_an_empty_phone_turns_the_digest_texts_off(admin_app, client, world):
+    login(client, "ana@example.org")
+    data = {"phone": "+12015550177", "timezone": "UTC"}
+    client.post(ACCOUNT, data={**data, "csrf_token": csrf(client, ACCOUNT)})
+    data = {"phone": " ", "timezone": "UTC"}
+    client.post(ACCOUNT, data={**data, "csrf_token": csrf(client, ACCOUNT)})
+    assert facilitator(admin_app, world.ana).phone is None
+
+
+def test_the_account_page_needs_a_sign_in(client, world):
+    page = client.get(ACCOUNT)
+    assert page.status_code == 302
+    assert "/admin/login" in page.headers["Location"]
+
+
+def test_an_admin_sets_a_facilitators_phone_and_zone(admin_app, client, world):
+    login(client, "root@example.org")
+    url = "/admin/facilitators/new/"
+    form = {"email": "nia@example.org", "name": "Nia", "role": "facilitator", "is_active": "y"}
+    page = client.get(url).text
+    assert 'name="phone"' in page and 'name="timezone"' in page
+    bad = {**form, "password": "long enough pw", "phone": "12", "timezone": "UTC"}
+    assert "Phone: " in client.post(url, data={**bad, "csrf_token": csrf(client, url)}).text
+    good = {**bad, "phone": "+44 7911 123456", "timezone": "Europe/London"}
+    assert client.post(url, data={**good, "csrf_token": csrf(client, url)}).status_code == 302
+    with admin_app.extensions["realign"].sessions() as s:
+        nia = s.exec(select(Facilitator).where(Facilitator.email == "nia@example.org")).one()
+    assert (nia.phone, nia.timezone) == ("+447911123456", "Europe/London")
+    edit = f"/admin/facilitators/edit/?id={world.ana}"
+    data = {"name": "Ana Coach", "role": "facilitator", "is_active": "y"}
+    data["timezone"] = "Asia/Nowhere"
+    refused = client.post(edit, data={**data, "csrf_token": csrf(client, edit)})
+    assert "Time zone: " in refused.text
+    assert facilitator(admin_app, world.ana).timezone == "UTC"
+    data = {**data, "timezone": "Asia/Tokyo", "phone": "201 555 0188"}
+    assert client.post(edit, data={**data, "csrf_token": csrf(client, edit)}).status_code == 302
+    ana = facilitator(admin_app, world.ana)
+    assert (ana.phone, ana.timezone) == ("+12015550188", "Asia/Tokyo")
