@@ -109,3 +109,40 @@ def test_an_admin_sets_a_facilitators_phone_and_zone(admin_app, client, world):
     assert client.post(edit, data={**data, "csrf_token": csrf(client, edit)}).status_code == 302
     ana = facilitator(admin_app, world.ana)
     assert (ana.phone, ana.timezone) == ("+12015550188", "Asia/Tokyo")
+
+
+# Not found, not allowed, and the tab icon ---------------------------------------------------
+
+
+def test_not_found_under_admin_is_a_page_with_the_menu(client, world):
+    login(client, "ana@example.org")
+    for url in ("/admin/no-such-page/", "/admin/participants/details/?id=999999"):
+        page = client.get(url)
+        assert page.status_code == 404, url
+        assert "Page not found" in page.text
+        assert 'href="/admin/participants/"' in page.text  # the menu
+        assert "Back to Today" in page.text
+    assert 'id="sign-out"' in page.text
+
+
+def test_not_allowed_under_admin_is_a_page_with_the_menu(client, world):
+    login(client, "ana@example.org")
+    page = client.get("/admin/facilitators/")
+    assert page.status_code == 403
+    assert "Not allowed" in page.text
+    assert 'href="/admin/participants/"' in page.text
+    assert "Facilitators</a>" not in page.text  # her menu: not the admin's
+
+
+def test_other_paths_keep_their_own_errors(client, world):
+    page = client.get("/no-such-page")
+    assert page.status_code == 404
+    assert "Page not found" not in page.text
+
+
+def test_the_favicon_is_served_and_linked(client, world):
+    icon = client.get("/favicon.ico")
+    assert icon.status_code == 200
+    assert icon.mimetype == "image/svg+xml"
+    assert icon.data.startswith(b"<svg")
+    assert 'rel="icon" href="/favicon.ico"' in client.get("/admin/login").text
