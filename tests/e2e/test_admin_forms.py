@@ -6,9 +6,11 @@ from __future__ import annotations
 import re
 
 import pytest
+from markupsafe import escape
 from sqlmodel import select
 
-from service.models import AuditEvent, Facilitator
+from service.core import texts
+from service.models import AuditEvent, Facilitator, Message, Participant
 from tests.support.admin import PASSWORD
 
 TOKEN = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
@@ -146,3 +148,52 @@ def test_the_favicon_is_served_and_linked(client, world):
     assert icon.mimetype == "image/svg+xml"
     assert icon.data.startswith(b"<svg")
     assert 'rel="icon" href="/favicon.ico"' in client.get("/admin/login").text
+
+
+# The close forms ----------------------------------------------------------------------------
+
+RESTORED = texts.closing_texts("en")["restored"]
+
+
+def participant_close(world):
+    return f"/admin/participants/close/?id={world.ana_participant}"
+
+
+def test_the_participant_close_form_asks_for_an_outcome_and_shows_the_texts(client, world):
+    login(client, "ana@example.org")
+    page = client.get(participant_close(world)).text
+    assert "checked" not in page  # nothing chosen for her
+    assert page.count('name="outcome"') == 2 and page.count(" required") >= 2
+    assert escape(RESTORED) in page and escape(texts.closing_texts("en")["ended"]) in page
+    assert 'class="form-control js-segments' in page and 'class="segment-counter' in page
+    assert ">Close Ari Ana-side's program</button>" in page
+    data = {"id": world.ana_participant, "csrf_token": csrf(client, participant_close(world))}
+    refused = client.post(participant_close(world), data=data)
+    assert "Choose an outcome." in refused.text
+
+
+def test_closing_with_the_standard_text_sends_it_and_an_edit_sends_the_edit(
+    admin_app, client, world
+):
+    login(client, "ana@example.org")
+    url = participant_close(world)
+    data = {"id": world.ana_participant, "outcome": "restored", "message": RESTORED}
+    assert client.post(url, data={**data, "csrf_token": csrf(client, url)}).status_code == 302
+    with admin_app.extensions["realign"].sessions() as s:
+        [sent] = s.exec(select(Message).where(Message.template == "closing_restored")).all()
+        ari = s.get(Participant, world.ana_participant)
+    assert (sent.body, ari.status) == (RESTORED, "closed")
+    assert texts.custom_closing(RESTORED + " ", "restored", "en") is None
+    assert texts.custom_closing("Thanks, Ari.", "restored", "en") == "Thanks, Ari."
+
+
+def test_the_program_close_form_says_what_it_closes(client, world):
+    login(client, "ben@example.org")
+    url = f"/admin/programs/close/?id={world.ben_program}"
+    page = client.get(url).text
+    assert "checked" not in page
+    assert f'data-standard="{escape(RESTORED)}"' in page
+    assert ">Close Ben&#39;s program and its 1 participant</button>" in page
+    refused = client.post(url, data={"csrf_token": csrf(client, url), "closing_message": "Hi"})
+    assert refused.status_code == 400
+    assert "Choose an outcome." in refused.text and ">Hi</textarea>" in refused.text
