@@ -36,6 +36,7 @@ from wtforms import (
     Form,
     FormField,
     HiddenField,
+    RadioField,
     SelectField,
     StringField,
     TextAreaField,
@@ -528,17 +529,27 @@ class ParticipantView(AuditedModelView):
         if model.status == "closed":
             flash(f"{model.name} is already closed.", "info")
             return redirect(self.get_url(".details_view", id=model.id))
+        program = self.session.get(Program, model.program_id)
+        overrides = program.text_overrides or {}
         if request.method == "POST" and form.validate():
             closure.close(
                 services(),
                 model.id,
                 outcome=form.outcome.data,
                 actor=current_user.actor,
-                message=(form.message.data or "").strip() or None,
+                message=texts.custom_closing(
+                    form.message.data, form.outcome.data, model.language, overrides
+                ),
             )
             flash(f"{model.name}'s program is closed; nothing more is scheduled.", "success")
             return redirect(self.get_url(".details_view", id=model.id))
-        return self.render("realign/participant_close.html", model=model, form=form)
+        return self.render(
+            "realign/participant_close.html",
+            model=model,
+            form=form,
+            outcomes=Outcome.choices(),
+            standard=texts.closing_texts(model.language, overrides),
+        )
 
     @expose("/export/", methods=("POST",))
     def export_view(self):
@@ -592,15 +603,17 @@ class ParticipantView(AuditedModelView):
 
 
 class CloseForm(Form):
-    outcome = SelectField(
+    """No outcome is chosen for the facilitator: they pick one."""
+
+    outcome = RadioField(
         "Outcome",
         choices=[SelectChoice(value, label) for value, label in Outcome.choices()],
-        validators=[InputRequired()],
+        validators=[InputRequired("Choose an outcome.")],
     )
     message = TextAreaField(
         "Closing message",
         validators=[Optional(), Length(max=640)],
-        description="Leave blank for the program's standard closing text for this outcome.",
+        description="The standard closing text for the outcome, as it is or edited.",
     )
 
 

@@ -507,10 +507,11 @@ class ProgramView(ScopedModelView):
     @expose("/close/", methods=("GET", "POST"))
     def close_view(self):
         program = self.get_one(request.args.get("id"))
+        overrides = program.text_overrides or {}
         error = None
+        outcome = request.form.get("outcome", "")
+        message = (request.form.get("closing_message") or "").strip()
         if request.method == "POST":
-            outcome = request.form.get("outcome", "")
-            message = (request.form.get("closing_message") or "").strip()
             if program.status == "closed":
                 error = "This program is already closed."
             elif outcome not in dict(OUTCOMES):
@@ -518,7 +519,8 @@ class ProgramView(ScopedModelView):
             elif len(message) > 1000:
                 error = "The closing message is too long (1,000 characters at most)."
             else:
-                closed = self._close(program, outcome, message or None)
+                own = texts.custom_closing(message, outcome, program.language, overrides)
+                closed = self._close(program, outcome, own)
                 flash(f"The program is closed; {closed} participant(s) were closed.", "success")
                 return redirect(url_for(".details_view", id=program.id))
         open_count = self.session.scalar(
@@ -530,6 +532,9 @@ class ProgramView(ScopedModelView):
             "realign/program_close.html",
             program=program,
             outcomes=OUTCOMES,
+            standard=texts.closing_texts(program.language, overrides),
+            chosen=outcome,
+            message=message,
             error=error,
             open_count=open_count,
         )

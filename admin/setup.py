@@ -21,7 +21,8 @@ from flask_admin import Admin
 from flask_admin.theme import Bootstrap4Theme
 from sqlalchemy.orm import scoped_session, sessionmaker
 
-from admin import queue_dashboard, security
+from admin import errors, favicon, queue_dashboard, security
+from admin.account import AccountView
 from admin.api_tokens import ApiTokenView
 from admin.auth import init_auth, is_admin_path
 from admin.dashboard import DashboardView
@@ -93,6 +94,9 @@ def init_admin(app, services) -> Admin:
     )
     admin.add_view(WebhookView(services, name="Webhooks", endpoint="webhooks", url="webhooks"))
     admin.add_view(QueueHealthView(db, services, name="Queue health", endpoint="queues"))
+    admin.add_view(AccountView(db, name="My account", endpoint="account", url="account"))
     queue_dashboard.mount(app, services)
+    errors.register(app, admin)
+    favicon.register(app)
     app.extensions["realign_admin"] = admin
     return admin

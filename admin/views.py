@@ -81,9 +81,15 @@ class FacilitatorView(ScopedModelView):
     column_searchable_list = ("email", "name")
     column_filters = ("role", "is_active")
     column_default_sort = "email"
-    form_columns = ("email", "name", "contact", "role", "is_active", "password")
+    form_columns = (
+        "email", "name", "contact", "phone", "timezone", "role", "is_active", "password",
+    )  # fmt: skip
+    form_args = {
+        "phone": {"description": "Where the daily digest is texted; leave empty for no texts."},
+        "timezone": {"label": "Time zone", "description": "e.g. America/New_York."},
+    }
     form_overrides = {"role": SelectField}
-    form_args = {"role": {"choices": [SelectChoice(v, lb) for v, lb in Role.choices()]}}
+    form_args["role"] = {"choices": [SelectChoice(v, lb) for v, lb in Role.choices()]}
     column_formatters = {"role": lambda v, c, m, n: label("role", m.role)}
     form_extra_fields = {"password": PasswordField("Password")}
 
@@ -109,6 +115,8 @@ class FacilitatorView(ScopedModelView):
                 form.password.data or "",
                 role=form.role.data,
                 contact=form.contact.data or "",
+                phone=form.phone.data,
+                timezone=form.timezone.data,
             )
             facilitator.is_active = bool(form.is_active.data)
             records.audit(
@@ -131,9 +139,16 @@ class FacilitatorView(ScopedModelView):
         if is_self and (form.role.data != "admin" or not form.is_active.data):
             flash("You cannot remove your own admin role or deactivate yourself.", "error")
             return False
+        try:
+            phone = accounts.facilitator_phone(form.phone.data)
+            timezone = accounts.facilitator_timezone(form.timezone.data)
+        except ValueError as exc:
+            flash(str(exc), "error")
+            return False
+        form.phone.data, form.timezone.data = phone, timezone
         changed = [
             name
-            for name in ("name", "contact", "role", "is_active")
+            for name in ("name", "contact", "phone", "timezone", "role", "is_active")
             if getattr(model, name) != getattr(form, name).data
         ]
         try:
@@ -145,6 +160,7 @@ class FacilitatorView(ScopedModelView):
             return False
         model.name = form.name.data.strip()
         model.contact = (form.contact.data or "").strip()
+        model.phone, model.timezone = phone, timezone
         model.role = form.role.data
         model.is_active = bool(form.is_active.data)
         detail = {"fields": changed}

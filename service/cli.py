@@ -52,14 +52,25 @@ def migrate_cmd(revision: str) -> None:
 @click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
 @click.option("--role", type=click.Choice(Role.values()), default="facilitator")
 @click.option("--contact", default="", help="How participants can reach you (shown in HELP).")
-def create_facilitator_cmd(email, name, password, role, contact) -> None:
+@click.option("--phone", default="", help="The number the daily digest texts (E.164 or US).")
+@click.option("--timezone", default="UTC", show_default=True, help="e.g. America/New_York.")
+def create_facilitator_cmd(email, name, password, role, contact, phone, timezone) -> None:
     """Create a facilitator account (use --role admin for the first one)."""
     from service.program.accounts import create_facilitator
 
     services = _services()
     with services.sessions() as session:
         try:
-            person = create_facilitator(session, email, name, password, role=role, contact=contact)
+            person = create_facilitator(
+                session,
+                email,
+                name,
+                password,
+                role=role,
+                contact=contact,
+                phone=phone,
+                timezone=timezone,
+            )
         except ValueError as exc:
             _fail(str(exc))
         session.commit()

@@ -74,7 +74,8 @@ class Facilitator(SQLModel, table=True):
     email: str = Field(max_length=254, sa_column_kwargs={"unique": True})
     name: str = Field(max_length=120)
     contact: str = Field(default="", max_length=120)
-    phone: str | None = Field(default=None, max_length=16)
+    phone: str | None = Field(default=None, max_length=16)  # E.164: the daily digest's number
+    timezone: str = Field(default="UTC", max_length=64)
     password_hash: str = Field(max_length=255)
     role: str = Field(default=Role.FACILITATOR, max_length=16)
     is_active: bool = True

@@ -23,7 +23,7 @@ import string
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from service.core.enums import Language
+from service.core.enums import Language, Outcome
 from service.core.keywords import OPT_OUT_WORDS
 from service.core.segments import segment_info
 
@@ -471,6 +471,24 @@ _FORMATTER = string.Formatter()
 
 class TemplateError(ValueError):
     """A template text cannot be rendered (bad braces, unknown placeholder, empty)."""
+
+
+def closing_texts(
+    lang: str | None, overrides: Mapping[str, Mapping[str, str]] | None = None
+) -> dict[str, str]:
+    """The standard closing text for each outcome, as the program would send it."""
+    return {o.value: render(f"closing_{o.value}", lang, overrides) for o in Outcome}
+
+
+def custom_closing(
+    message: str | None, outcome: str, lang: str | None, overrides=None
+) -> str | None:
+    """The closing message typed on a close form, or None when it is empty or still the
+    standard text for `outcome` (so the program's own wording is used)."""
+    text = (message or "").strip()
+    if not text or text == closing_texts(lang, overrides).get(outcome, "").strip():
+        return None
+    return text
 
 
 def placeholders(key: str) -> frozenset[str]:

@@ -13,8 +13,10 @@ import sqlalchemy as sa
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
-from service.core import passwords
+from service.core import passwords, schedule
+from service.core.countries import DEFAULT_COUNTRY
 from service.core.enums import Role
+from service.core.phones import normalize_phone
 from service.models import Facilitator, Program, ProgramFacilitator
 
 MIN_PASSWORD_LENGTH = passwords.MIN_LENGTH
@@ -70,6 +72,8 @@ def create_facilitator(
     password: str,
     role: str = "facilitator",
     contact: str = "",
+    phone: str | None = None,
+    timezone: str = "UTC",
 ) -> Facilitator:
     """Add a facilitator (flushed, not committed); ValueError says what is wrong."""
     email = normalize_email(email)
@@ -80,6 +84,8 @@ def create_facilitator(
         raise ValueError("Please enter a name.")
     if role not in Role.values():
         raise ValueError(f"The role must be one of: {', '.join(Role.values())}.")
+    phone = facilitator_phone(phone)
+    timezone = facilitator_timezone(timezone)
     check_password(password)
     if find_by_email(session, email) is not None:
         raise ValueError("A facilitator with this email address already exists.")
@@ -87,6 +93,8 @@ def create_facilitator(
         email=email,
         name=name[:120],
         contact=(contact or "").strip()[:120],
+        phone=phone,
+        timezone=timezone,
         password_hash=hasher.hash(password),
         role=role,
     )
@@ -96,6 +104,27 @@ def create_facilitator(
     except sa.exc.IntegrityError:  # lost a race to the same email; caller rolls back
         raise ValueError("A facilitator with this email address already exists.") from None
     return facilitator
+
+
+def facilitator_phone(raw: str | None) -> str | None:
+    """The number the digest texts, in E.164 (read as a US number without a country code);
+    None when left empty. ValueError says what is wrong."""
+    if not (raw or "").strip():
+        return None
+    try:
+        return normalize_phone(raw, DEFAULT_COUNTRY)
+    except ValueError as exc:
+        raise ValueError(f"Phone: {exc}.") from None
+
+
+def facilitator_timezone(raw: str | None) -> str:
+    """A time zone zoneinfo knows ("UTC" when left empty). ValueError says what is wrong."""
+    if not (raw or "").strip():
+        return "UTC"
+    try:
+        return schedule.validate_tz(raw)
+    except ValueError as exc:
+        raise ValueError(f"Time zone: {exc}.") from None
 
 
 def set_password(facilitator: Facilitator, password: str) -> None:

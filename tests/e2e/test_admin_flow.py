@@ -138,7 +138,7 @@ def test_facilitator_main_flow(admin_app, world, tmp_path):
 
         # Close the participant.
         page.click("#action-close")
-        page.select_option("#outcome", "restored")
+        page.check("#outcome-restored")
         page.fill("#message", "Thank you for the work you did here.")
         page.click("#confirm-close")
         page.wait_for_url(re.compile(r".*/admin/participants/.*"))

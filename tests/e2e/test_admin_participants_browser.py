@@ -12,6 +12,7 @@ import re
 import pytest
 import sqlalchemy as sa
 
+from service.core import texts
 from service.models import Message, Participant, Reflection, Statement
 from tests.support.admin import WAV
 from tests.support.browser import (
@@ -96,7 +97,12 @@ def test_create_open_and_close_a_participant(admin_app, world, tmp_path):
         screenshot(page, "admin-participant-page")
 
         page.click("#action-close")
-        page.select_option("#outcome", "ended")
+        assert page.locator("input[name=outcome]:checked").count() == 0  # no outcome chosen
+        assert page.locator("#message").input_value() == ""
+        page.check("#outcome-ended")  # its standard text, ready to send or edit
+        assert page.locator("#message").input_value() == texts.closing_texts("en")["ended"]
+        assert "1 segment" in page.locator(".segment-counter").inner_text()
+        screenshot(page, "admin-participant-close")
         page.fill("#message", "Thank you for the work you did.")
         page.click("#confirm-close")
         page.wait_for_url(re.compile(r"/admin/participants/details/\?id=\d+"))

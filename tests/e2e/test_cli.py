@@ -163,6 +163,64 @@ def test_create_facilitator(realign, db):
     assert "a-long-password-1" not in person.password_hash
 
 
+def test_a_facilitator_made_with_a_phone_gets_the_daily_digest(realign, db):
+    from datetime import UTC, datetime
+
+    from service import records
+    from service.program import digest
+
+    out = ok(
+        realign(
+            "create-facilitator",
+            "--email", "dana@example.org",
+            "--name", "Dana Coach",
+            "--password", "a-long-password-1",
+            "--phone", "(201) 555-0177",
+            "--timezone", " Europe/London ",
+        )
+    )  # fmt: skip
+    assert out.startswith("created facilitator dana@example.org")
+    with Session(db) as session:
+        dana = session.exec(select(Facilitator)).one()
+        assert (dana.phone, dana.timezone) == ("+12015550177", "Europe/London")
+        program = Program(
+            name="Founders Reset",
+            owner_id=dana.id,
+            timezone="America/New_York",
+            sender_number="+12015550100",
+            options={"daily_digest": True},
+        )
+        session.add(program)
+        session.flush()
+        ana = Participant(program_id=program.id, name="Ana", phone="+12015550111")
+        session.add(ana)
+        session.flush()
+        now = datetime(2026, 3, 3, 14, 5, tzinfo=UTC)  # 09:05 in New York
+        records.flag(session, ana, "headsup", "at risk", now)
+        [text] = digest.queue_digests(session, now)
+        assert text.to_number == "+12015550177"
+        assert "Founders Reset: 1 person needs your attention" in text.body
+
+
+@pytest.mark.parametrize(
+    ("option", "value", "says"),
+    [("--phone", "555-01", "Phone: "), ("--timezone", "Mars/Base", "Time zone: ")],
+)
+def test_create_facilitator_refuses_a_bad_phone_or_time_zone(realign, db, option, value, says):
+    args = ["--email", "lee@example.org", "--name", "Lee", "--password", "a-long-password-1"]
+    message = error(realign("create-facilitator", *args, option, value))
+    assert says in message
+    assert count(db, Facilitator) == 0
+
+
+def test_create_facilitator_without_a_phone_is_in_utc(realign, db):
+    args = ["--email", "lee@example.org", "--name", "Lee", "--password", "a-long-password-1"]
+    ok(realign("create-facilitator", *args))
+    with Session(db) as session:
+        lee = session.exec(select(Facilitator)).one()
+    assert (lee.phone, lee.timezone) == (None, "UTC")
+
+
 def test_create_facilitator_prompts_for_the_password(realign, db):
     result = realign(
         "create-facilitator",

@@ -320,3 +320,16 @@ def test_validate_override_measures_with_longest_values():
     text = "{program} / {facilitator}: " + "x" * 120 + " STOP"
     assert len(text) == 152
     assert any("170 characters" in p for p in validate_override("invite", text))
+
+
+def test_closing_texts_are_the_programs_own_per_outcome():
+    from service.core.texts import closing_texts, custom_closing
+
+    own = {"closing_ended": {"en": "We are done here. Thank you."}}
+    shown = closing_texts("en", own)
+    assert shown["ended"] == "We are done here. Thank you."
+    assert shown["restored"].startswith("Thank you for the care")
+    assert closing_texts("es")["ended"].startswith("Gracias")
+    assert custom_closing("  We are done here. Thank you. ", "ended", "en", own) is None
+    assert custom_closing("", "restored", "en") is None
+    assert custom_closing(shown["restored"], "ended", "en", own) == shown["restored"]

@@ -1,0 +1,73 @@
+"""My account: the signed-in facilitator's own phone (for the daily digest) and time zone."""
+
+from __future__ import annotations
+
+from flask import flash, redirect, request, url_for
+from flask_admin import expose
+from flask_admin.form import SecureForm
+from flask_login import current_user
+from wtforms import StringField
+from wtforms.validators import InputRequired, Length, ValidationError
+
+from admin.base import SignedInView
+from service import records
+from service.models import Facilitator
+from service.program import accounts
+from service.services import current
+
+
+def phone_validator(form, field):
+    try:
+        field.data = accounts.facilitator_phone(field.data)
+    except ValueError as exc:
+        raise ValidationError(str(exc)) from None
+
+
+def timezone_validator(form, field):
+    try:
+        field.data = accounts.facilitator_timezone(field.data)
+    except ValueError as exc:
+        raise ValidationError(str(exc)) from None
+
+
+class AccountForm(SecureForm):
+    phone = StringField(
+        "Phone",
+        validators=[Length(max=40), phone_validator],
+        description="Where the daily digest is texted, e.g. +1 201 555 0177; "
+        "leave empty for no texts.",
+    )
+    timezone = StringField(
+        "Time zone",
+        validators=[InputRequired(), Length(max=64), timezone_validator],
+        description="e.g. America/New_York or Europe/London.",
+    )
+
+
+class AccountView(SignedInView):
+    def __init__(self, db, **kwargs):
+        super().__init__(**kwargs)
+        self.db = db
+
+    @expose("/", methods=("GET", "POST"))
+    def index(self):
+        me = self.db.get(Facilitator, current_user.id)
+        form = AccountForm(request.form if request.method == "POST" else None, obj=me)
+        if request.method == "POST" and form.validate():
+            changed = [
+                name for name in ("phone", "timezone") if getattr(me, name) != form[name].data
+            ]
+            me.phone, me.timezone = form.phone.data, form.timezone.data
+            if changed:
+                records.audit(
+                    self.db,
+                    current_user.actor,
+                    "facilitator.update",
+                    me,
+                    now=current().now(),
+                    detail={"fields": changed},
+                )
+            self.db.commit()
+            flash("Your phone and time zone are saved.", "success")
+            return redirect(url_for(".index"))
+        return self.render("realign/account.html", form=form, me=me)
