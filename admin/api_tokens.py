@@ -10,6 +10,7 @@ from flask_login import current_user
 
 from admin.base import SignedInView
 from service.core.enums import ApiScope
+from service.core.numbers import whole_number
 from service.models import Facilitator
 from service.program import tokens
 
@@ -59,7 +60,7 @@ class ApiTokenView(SignedInView):
 
     @expose("/revoke", methods=("POST",))
     def revoke(self):
-        token_id = request.form.get("id", type=int)
+        token_id = whole_number(request.form.get("id"))
         if token_id is None:
             abort(404)
         svc = self.services

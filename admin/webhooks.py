@@ -10,6 +10,7 @@ from flask_login import current_user
 
 from admin.base import SignedInView
 from service.core.enums import WebhookEvent
+from service.core.numbers import whole_number
 from service.models import Facilitator
 from service.program import webhooks
 from service.unit_of_work import UnitOfWork
@@ -60,7 +61,7 @@ class WebhookView(SignedInView):
         with self.services.sessions() as session:
             try:
                 endpoint = webhooks.own_endpoint(
-                    session, self._me(session), request.args.get("id", type=int)
+                    session, self._me(session), whole_number(request.args.get("id"))
                 )
             except webhooks.EndpointNotFound:
                 abort(404)
@@ -74,7 +75,9 @@ class WebhookView(SignedInView):
     def resend(self):
         with UnitOfWork(self.services) as uow:
             try:
-                row = webhooks.resend(uow, self._me(uow.session), request.form.get("id", type=int))
+                row = webhooks.resend(
+                    uow, self._me(uow.session), whole_number(request.form.get("id"))
+                )
             except webhooks.EndpointNotFound:
                 abort(404)
             except webhooks.WebhookError as exc:
@@ -90,7 +93,7 @@ class WebhookView(SignedInView):
         with svc.sessions() as session:
             try:
                 webhooks.disable(
-                    session, self._me(session), request.form.get("id", type=int), now=svc.now()
+                    session, self._me(session), whole_number(request.form.get("id")), now=svc.now()
                 )
             except webhooks.EndpointNotFound:
                 abort(404)

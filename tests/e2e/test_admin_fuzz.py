@@ -104,6 +104,7 @@ ID_PAGES = [
     "/admin/audit/details/?id={}",
     "/admin/simulator/?program_id={}",
     "/admin/simulator/?participant_id={}",
+    "/admin/webhooks/log?id={}",
 ]
 ID_POSTS = [
     ("/admin/attention/{}/resolve", {}),
@@ -112,6 +113,10 @@ ID_POSTS = [
     ("/admin/simulator/text", {"participant_id": "{}", "body": "hi"}),
     ("/admin/simulator/call", {"participant_id": "{}"}),
     ("/admin/simulator/persona", {"program_id": "{}"}),
+    ("/admin/webhooks/resend", {"id": "{}"}),
+    ("/admin/webhooks/disable", {"id": "{}"}),
+    ("/admin/api-tokens/revoke", {"id": "{}"}),
+    ("/admin/inbox/failed/{}/retry", {}),
 ]
 
 
