@@ -32,9 +32,12 @@ def register(app, admin: Admin) -> None:
     page.admin = admin
 
     def handle(exc: HTTPException):
-        if not is_admin_path(request.path):
-            return exc
+        if exc.code not in PAGES or not is_admin_path(request.path):
+            return exc  # as Flask would answer it
         title, text = PAGES[exc.code]
+        # A refusal that says why (another site's form, a stale page) keeps its words.
+        if exc.description and exc.description != type(exc).description:
+            text = exc.description
         body = page.render(
             "realign/error.html",
             code=exc.code,
@@ -44,5 +47,7 @@ def register(app, admin: Admin) -> None:
         )
         return body, exc.code
 
-    for code in PAGES:
-        app.register_error_handler(code, handle)
+    # By class, not by code: Flask looks up handlers for a code (a blueprint's and the app's)
+    # before handlers for a class, so a code handler here would win over the read API's own
+    # (its blueprint answers every HTTPException in JSON).
+    app.register_error_handler(HTTPException, handle)
