@@ -26,6 +26,7 @@ from admin.account import AccountView
 from admin.api_tokens import ApiTokenView
 from admin.auth import init_auth, is_admin_path
 from admin.dashboard import DashboardView
+from admin.i18n import init_i18n
 from admin.inbox import InboxView
 from admin.participants import register as register_participants
 from admin.programs import ProgramView
@@ -62,6 +63,8 @@ def init_admin(app, services) -> Admin:
     # `value|label('participant_status')`: what people read, never a stored key.
     app.jinja_env.filters["label"] = lambda value, kind: label(kind, value)
     init_auth(app, services, db)
+    # Every admin page speaks the facilitator's language (admin/i18n.py).
+    init_i18n(app)
 
     @app.after_request
     def admin_headers(response):
