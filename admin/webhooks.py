@@ -44,9 +44,10 @@ class WebhookView(SignedInView):
         svc = self.services
         with svc.sessions() as session:
             try:
+                production = svc.settings.env == "production"
                 endpoint = webhooks.register(
                     session, self._me(session), url, events, now=svc.now(),
-                    allow_local=svc.settings.env != "production",
+                    allow_local=not production, production=production, resolve=svc.resolve,
                 )  # fmt: skip
             except webhooks.WebhookError as exc:
                 session.rollback()

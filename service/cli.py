@@ -271,9 +271,10 @@ def webhook_add_cmd(email, url, events) -> None:
         if person is None or not person.is_active:
             _fail(f"no active facilitator with the email {email}")
         try:
+            production = services.settings.env == "production"
             endpoint = webhooks.register(
                 session, person, url, events, now=services.now(),
-                allow_local=services.settings.env != "production",
+                allow_local=not production, production=production, resolve=services.resolve,
             )  # fmt: skip
         except webhooks.WebhookError as exc:
             _fail(str(exc))

@@ -52,6 +52,10 @@ class Settings(BaseSettings):
     # A send claimed this long ago with no outcome is reconciled against Twilio's list.
     # Must exceed TWILIO_TIMEOUT so a live worker is never second-guessed.
     claim_stale_seconds: int = Field(120, ge=1, le=3600)
+    # An event webhook try claimed this long ago is taken as its worker's death: one that
+    # had not started its request yet is sent again, one whose request may have left is
+    # marked unknown, never sent again by itself (tests shorten it).
+    webhook_claim_stale_seconds: int = Field(60, ge=1, le=3600)
     # Transient Twilio failures are retried (capped backoff, jitter) for this long.
     send_retry_hours: float = Field(24.0, gt=0, le=24 * 7)
     # An inbound webhook waits this long for the database before spooling to Redis.

@@ -466,7 +466,8 @@ class WebhookEndpoint(SQLModel, table=True):
 
 class WebhookDelivery(SQLModel, table=True):
     """One event for one endpoint: the outbox row, written in the event's own transaction
-    and sent by a job (at most once delivered: the row is claimed before each try)."""
+    and sent by a job: claimed before each try, marked sending just before its request
+    leaves, so a try whose worker died is sent again only if its request never left."""
 
     id: int | None = Field(default=None, primary_key=True)
     endpoint_id: int = Field(foreign_key="webhookendpoint.id", index=True)
@@ -479,6 +480,9 @@ class WebhookDelivery(SQLModel, table=True):
     attempts: int = 0
     next_attempt_at: datetime | None = _ts(default=None)
     claimed_at: datetime | None = _ts(default=None)
+    # Set (committed) just before a try's request is written: from then on it may have
+    # reached the receiver, so a worker taking over a dead claim never sends it again.
+    sending_at: datetime | None = _ts(default=None)
     last_status_code: int | None = None
     last_error: str | None = Field(default=None, max_length=200)
     delivered_at: datetime | None = _ts(default=None)
@@ -487,6 +491,6 @@ class WebhookDelivery(SQLModel, table=True):
     __table_args__ = (
         sa.UniqueConstraint("endpoint_id", "event_id", name="uq_delivery_event"),
         sa.CheckConstraint(
-            "status IN ('pending', 'delivered', 'failed')", name="ck_delivery_status"
+            "status IN ('pending', 'delivered', 'failed', 'unknown')", name="ck_delivery_status"
         ),
     )

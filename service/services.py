@@ -17,6 +17,7 @@ from service.infra.gateway import ConsoleGateway, Gateway
 from service.infra.logs import RepeatedError
 from service.infra.queue import Dispatcher, NullDispatcher
 from service.infra.ratelimit import SenderRateLimit
+from service.infra.resolver import addresses
 from service.infra.spool import SpoolWatch
 from service.models import utcnow
 
@@ -57,6 +58,8 @@ class Services:
     # Called as hook(uow, item, participant) for each attention item a unit of work raises
     # (service/records.py); the composition root passes the webhook events' one.
     attention_hooks: tuple[Callable, ...] = ()
+    # Names to addresses, for the webhook receivers' address rule: resolve(host, port).
+    resolve: Callable[[str, int], list[str]] = addresses
 
     def now(self) -> datetime:
         return self.clock()

@@ -164,6 +164,16 @@ class WebhookEvent(Labelled):
     ATTENTION_RAISED = "attention.raised", "Something needs a facilitator's attention"
 
 
+class DeliveryStatus(Labelled):
+    """Where an event webhook delivery stands (the delivery log's State)."""
+
+    PENDING = "pending", "Waiting"
+    DELIVERED = "delivered", "Delivered"
+    FAILED = "failed", "Failed"
+    # Its worker stopped after the request may have left: never sent again by itself.
+    UNKNOWN = "unknown", "Not known: it may have arrived"
+
+
 class Result(Labelled):
     KEPT = "kept", "Kept"
     PARTLY = "partly", "Partly"
@@ -325,6 +335,7 @@ ENUMS: dict[str, type[Labelled]] = {
     "recording_status": RecordingStatus,
     "transcript_status": TranscriptStatus,
     "webhook_event": WebhookEvent,
+    "delivery_status": DeliveryStatus,
 }
 
 

@@ -1,9 +1,18 @@
 """Event webhooks: endpoints a facilitator registers, the outbox of deliveries written in
 the same transaction as the event, and the delivery job (signed, retried with backoff).
 
-A delivery row is claimed (a conditional UPDATE) before each try, so two workers never send
-it at once; a worker killed mid-try leaves a claim that another may take over after
-CLAIM_STALE. The POST happens outside any transaction."""
+Each try of a delivery goes through three commits, so that a worker killed at any point
+never makes a receiver get the event twice:
+1. claim: a conditional UPDATE takes the row (and counts the try), so two workers never
+   send it at once; the try number fences every later write of this try;
+2. sending: once connected to the receiver, and only while the claim is still its own, the
+   worker records `sending_at`: from here on the request may reach the receiver;
+3. outcome: delivered, another try later, or failed.
+A claim older than `webhook_claim_stale_seconds` belongs to a dead worker. If it never
+reached step 2, no byte of its request left and the delivery is simply sent (by the
+sweep's job or the next); if it did, the outcome is "unknown": it stays in the delivery
+log, in words, with Resend, and is never sent again by itself. The POST happens outside any
+transaction."""
 
 from __future__ import annotations
 
@@ -14,15 +23,14 @@ import secrets
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from urllib.parse import urlsplit
 
-import requests
 import sqlalchemy as sa
 
-from service.core import webhook_signing
-from service.core.enums import AttentionKind, ParticipantStatus, WebhookEvent
+from service.core import webhook_addresses, webhook_signing
+from service.core.enums import AttentionKind, DeliveryStatus, ParticipantStatus, WebhookEvent
 from service.core.personas import is_persona_number
 from service.core.redact import mask_url
+from service.infra import webhook_http
 from service.models import (
     AttentionItem,
     CheckIn,
@@ -49,33 +57,45 @@ log = logging.getLogger(__name__)
 
 TASK = "deliver_webhook"
 TIMEOUT_SECONDS = 10
-CLAIM_STALE = timedelta(seconds=60)
 EARLY = timedelta(seconds=5)
-LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1")
 # Answers that are worth another try (the receiver is away or busy); others fail at once.
 RETRIED = {408, 425, 429}
+UNSURE = (
+    "Its worker stopped while sending: the receiver may have it. Not sent again by itself; "
+    "Resend it if it did not arrive."
+)
 
 
 class WebhookError(ValueError):
     """A plain-language reason an endpoint cannot be registered."""
 
 
-def check_url(url: str, *, allow_local: bool = False) -> str:
-    """An https:// address; plain http only to this machine, and only outside production
-    (a local receiver while developing)."""
+def check_url(url: str, *, allow_local=False, production=False, resolve=None) -> str:
+    """An https:// address (in production, one on the public internet: `resolve` finds its
+    host's addresses); plain http only to this machine, and only outside production (a
+    local receiver while developing)."""
     url = (url or "").strip()
-    parts = urlsplit(url)
-    local = allow_local and parts.scheme == "http" and parts.hostname in LOCAL_HOSTS
-    if not (parts.scheme == "https" or local) or not parts.hostname or len(url) > 500:
-        raise WebhookError("The address must be an https:// URL (at most 500 characters).")
+    _, why = webhook_addresses.check(
+        url, production=production, allow_local=allow_local, resolve=resolve
+    )
+    if why:
+        raise WebhookError(why)
     return url
 
 
 def register(
-    session, facilitator: Facilitator, url: str, events, *, now: datetime, allow_local=False
+    session,
+    facilitator: Facilitator,
+    url: str,
+    events,
+    *,
+    now: datetime,
+    allow_local=False,
+    production=False,
+    resolve=None,
 ):
     """A new endpoint (flushed) and its signing secret."""
-    url = check_url(url, allow_local=allow_local)
+    url = check_url(url, allow_local=allow_local, production=production, resolve=resolve)
     chosen = sorted(set(events or ()))
     unknown = [e for e in chosen if e not in WebhookEvent.values()]
     if not chosen or unknown:
@@ -265,83 +285,188 @@ def emit(uow, event: WebhookEvent, participant: Participant, data=None) -> list[
     return rows
 
 
-def deliver(services, delivery_id: int) -> str:
-    """One try of one delivery; what happened ("delivered", "retry", "failed", "skipped")."""
-    now = services.now()
+def _stale(services, now: datetime) -> datetime:
+    return now - timedelta(seconds=services.settings.webhook_claim_stale_seconds)
+
+
+def _mark_unsure(session, now: datetime, stale: datetime, delivery_id: int | None = None) -> int:
+    """Tries whose worker died after their request may have left: outcome unknown."""
+    stmt = sa.update(WebhookDelivery).where(
+        WebhookDelivery.status == DeliveryStatus.PENDING,
+        WebhookDelivery.sending_at.is_not(None),
+        WebhookDelivery.claimed_at < stale,
+    )
+    if delivery_id is not None:
+        stmt = stmt.where(WebhookDelivery.id == delivery_id)
+    found = session.execute(
+        stmt.values(
+            status=DeliveryStatus.UNKNOWN,
+            claimed_at=None,
+            next_attempt_at=None,
+            last_status_code=None,
+            last_error=UNSURE,
+        )
+    ).rowcount
+    if found:
+        log.warning("%d webhook deliveries' outcome is unknown (their worker stopped)", found)
+    return found
+
+
+@dataclass(frozen=True)
+class _Try:
+    """One claimed try: which, and what it sends."""
+
+    delivery_id: int
+    number: int  # the row's attempts when claimed: fences this try's later writes
+    url: str
+    secret: str
+    body: bytes
+    event_type: str
+    event_id: str
+    disabled: bool
+
+
+def _claim(services, delivery_id: int, now: datetime) -> _Try | None:
+    stale = _stale(services, now)
     with services.sessions() as session:
+        _mark_unsure(session, now, stale, delivery_id)
         claimed = session.execute(
             sa.update(WebhookDelivery)
             .where(
                 WebhookDelivery.id == delivery_id,
-                WebhookDelivery.status == "pending",
+                WebhookDelivery.status == DeliveryStatus.PENDING,
                 # Not before its time (a scheduled job may start a little early).
                 sa.or_(
                     WebhookDelivery.next_attempt_at.is_(None),
                     WebhookDelivery.next_attempt_at <= now + EARLY,
                 ),
-                sa.or_(
-                    WebhookDelivery.claimed_at.is_(None),
-                    WebhookDelivery.claimed_at < now - CLAIM_STALE,
-                ),
+                # Free, or claimed by a worker long gone before its request could leave.
+                WebhookDelivery.sending_at.is_(None),
+                sa.or_(WebhookDelivery.claimed_at.is_(None), WebhookDelivery.claimed_at < stale),
             )
             .values(claimed_at=now, attempts=WebhookDelivery.attempts + 1)
         ).rowcount
         session.commit()
         if not claimed:
-            return "skipped"
+            return None
         row = session.get(WebhookDelivery, delivery_id)
         endpoint = session.get(WebhookEndpoint, row.endpoint_id)
-        url, secret, body = endpoint.url, endpoint.secret, row.body.encode()
-        disabled = endpoint.disabled_at is not None
-    code, problem = None, None
-    if disabled:
-        problem = "endpoint disabled"
-    else:
-        headers = {
-            "Content-Type": "application/json",
-            webhook_signing.HEADER: webhook_signing.header(secret, int(now.timestamp()), body),
-            "Realign-Event": row.event_type,
-            "Realign-Delivery": row.event_id,
-        }
-        try:
-            answer = requests.post(
-                url, data=body, headers=headers, timeout=TIMEOUT_SECONDS, allow_redirects=False
-            )
-            code = answer.status_code
-        except requests.RequestException as exc:
-            problem = type(exc).__name__
-    return _settle(services, delivery_id, code, problem, disabled, now)
+        return _Try(
+            delivery_id, row.attempts, endpoint.url, endpoint.secret, row.body.encode(),
+            row.event_type, row.event_id, endpoint.disabled_at is not None,
+        )  # fmt: skip
 
 
-def _settle(services, delivery_id, code, problem, disabled, now) -> str:
+def _mark_sending(services, one: _Try, now: datetime) -> str | None:
+    """Record that the request is about to leave, if the try is still this worker's and
+    the endpoint still live: None, or why it is not sent. The endpoint's row is read under
+    a share lock, so a Disable being committed right now is waited for."""
     with services.sessions() as session:
-        row = session.get(WebhookDelivery, delivery_id)
+        endpoint = session.scalars(
+            sa.select(WebhookEndpoint)
+            .join(WebhookDelivery, WebhookDelivery.endpoint_id == WebhookEndpoint.id)
+            .where(WebhookDelivery.id == one.delivery_id)
+            .with_for_update(read=True, of=WebhookEndpoint)
+        ).one()
+        if endpoint.disabled_at is not None:
+            return "endpoint disabled"
+        marked = session.execute(
+            sa.update(WebhookDelivery)
+            .where(
+                WebhookDelivery.id == one.delivery_id,
+                WebhookDelivery.status == DeliveryStatus.PENDING,
+                WebhookDelivery.attempts == one.number,
+                WebhookDelivery.claimed_at.is_not(None),
+                WebhookDelivery.sending_at.is_(None),
+            )
+            .values(sending_at=services.now())
+        ).rowcount
+        session.commit()
+        return None if marked else "taken over"
+
+
+def deliver(services, delivery_id: int) -> str:
+    """One try of one delivery; what happened ("delivered", "retry", "failed", "skipped")."""
+    now = services.now()
+    one = _claim(services, delivery_id, now)
+    if one is None:
+        return "skipped"
+    if one.disabled:
+        return _settle(services, one, None, "endpoint disabled", True, now)
+    production = services.settings.env == "production"
+    # Checked again now, not only when it was registered: a name that resolves to a
+    # private address today (DNS rebinding) is refused, and the connection is pinned to
+    # the address checked.
+    target, problem = webhook_addresses.check(
+        one.url, production=production, allow_local=not production, resolve=services.resolve
+    )
+    conn = None
+    if target is not None:
+        try:
+            conn = webhook_http.connect(target, TIMEOUT_SECONDS)
+        except webhook_http.PostFailed as exc:
+            problem = str(exc)
+    if conn is not None:
+        problem = _mark_sending(services, one, now)
+        if problem == "taken over":  # another worker owns the delivery now
+            conn.close()
+            return "skipped"
+        if problem is not None:
+            conn.close()
+            return _settle(services, one, None, problem, True, now)
+    if conn is None:
+        return _settle(services, one, None, problem, False, now)
+    headers = {
+        "Content-Type": "application/json",
+        webhook_signing.HEADER: webhook_signing.header(one.secret, int(now.timestamp()), one.body),
+        "Realign-Event": one.event_type,
+        "Realign-Delivery": one.event_id,
+        "User-Agent": "Realign-Webhooks",
+    }
+    code = None
+    try:
+        code = webhook_http.send(conn, one.url, one.body, headers, TIMEOUT_SECONDS)
+    except webhook_http.PostFailed as exc:
+        problem = str(exc)
+    return _settle(services, one, code, problem, False, now)
+
+
+def _settle(services, one: _Try, code, problem, disabled, now) -> str:
+    """Record a try's outcome, unless the delivery is no longer this try's (resent and
+    claimed again since): then the newer try records its own."""
+    with services.sessions() as session:
+        row = session.get(WebhookDelivery, one.delivery_id, with_for_update=True)
+        # (An unknown outcome that its worker, alive after all, now knows, is recorded.)
+        open_ = (DeliveryStatus.PENDING, DeliveryStatus.UNKNOWN)
+        if row is None or row.attempts != one.number or row.status not in open_:
+            return "skipped"
         row.claimed_at = None
+        row.sending_at = None
         row.last_status_code = code
         row.last_error = problem
         if code is not None and 200 <= code < 300:
-            row.status, row.delivered_at, outcome = "delivered", now, "delivered"
+            row.status, row.delivered_at, outcome = DeliveryStatus.DELIVERED, now, "delivered"
         else:
             retry = not disabled and (code is None or code >= 500 or code in RETRIED)
             next_at = now + timedelta(seconds=webhook_signing.retry_delay(row.attempts))
             if retry and not webhook_signing.gives_up(
                 row.created_at.timestamp(), next_at.timestamp()
             ):
-                row.next_attempt_at, outcome = next_at, "retry"
+                row.status, row.next_attempt_at, outcome = DeliveryStatus.PENDING, next_at, "retry"
             else:
-                row.status, row.next_attempt_at, outcome = "failed", None, "failed"
+                row.status, row.next_attempt_at, outcome = DeliveryStatus.FAILED, None, "failed"
                 if retry:  # a day of failures, not a refusal
                     _disable_if_failing(session, row, now)
         session.commit()
         log.info(
             "webhook delivery %s to %s: %s (%s)",
-            delivery_id,
+            one.delivery_id,
             mask_url(session.get(WebhookEndpoint, row.endpoint_id).url),
             outcome,
             code or problem,
         )
         if outcome == "retry":
-            services.dispatcher.enqueue(TASK, delivery_id, at=row.next_attempt_at)
+            services.dispatcher.enqueue(TASK, one.delivery_id, at=row.next_attempt_at)
         return outcome
 
 
@@ -353,7 +478,7 @@ def _disable_if_failing(session, row: WebhookDelivery, now: datetime) -> None:
     delivered = session.scalars(
         sa.select(WebhookDelivery.id).where(
             WebhookDelivery.endpoint_id == endpoint.id,
-            WebhookDelivery.status == "delivered",
+            WebhookDelivery.status == DeliveryStatus.DELIVERED,
             WebhookDelivery.delivered_at >= since,
         )
     ).first()
@@ -369,19 +494,24 @@ def _disable_if_failing(session, row: WebhookDelivery, now: datetime) -> None:
 
 def sweep(services, limit: int = 500) -> int:
     """Queue again deliveries whose job was lost (Redis away at the commit, a worker that
-    died mid-try): due, not being sent (or claimed by a worker long gone), and not held by
-    a job that still waits. Returns how many were queued."""
+    died before its request left): due, not being sent (or claimed by a worker long gone),
+    and not held by a job that still waits. A dead worker's try whose request may have
+    left is marked unknown instead. Returns how many were queued."""
     now = services.now()
+    stale = _stale(services, now)
     with services.sessions() as session:
+        _mark_unsure(session, now, stale)
+        session.commit()
         due = list(
             session.scalars(
                 sa.select(WebhookDelivery.id)
                 .where(
-                    WebhookDelivery.status == "pending",
+                    WebhookDelivery.status == DeliveryStatus.PENDING,
                     WebhookDelivery.next_attempt_at <= now,
+                    WebhookDelivery.sending_at.is_(None),
                     sa.or_(
                         WebhookDelivery.claimed_at.is_(None),
-                        WebhookDelivery.claimed_at < now - CLAIM_STALE,
+                        WebhookDelivery.claimed_at < stale,
                     ),
                 )
                 .order_by(WebhookDelivery.id)
@@ -438,8 +568,9 @@ def disable(session, facilitator: Facilitator, endpoint_id: int, *, now: datetim
 
 
 def resend(uow, facilitator: Facilitator, delivery_id: int | None) -> WebhookDelivery:
-    """Send one of the facilitator's deliveries again (a failed one, or one the receiver
-    lost), as a new series of tries; refused while it is being sent."""
+    """Send one of the facilitator's deliveries again (a failed one, one whose outcome is
+    unknown, or one the receiver lost), as a new series of tries; refused while it is
+    being sent."""
     session, now = uow.session, uow.now
     row = session.get(WebhookDelivery, delivery_id) if delivery_id else None
     if row is None:
@@ -447,9 +578,10 @@ def resend(uow, facilitator: Facilitator, delivery_id: int | None) -> WebhookDel
     endpoint = own_endpoint(session, facilitator, row.endpoint_id)
     if endpoint.disabled_at is not None:
         raise WebhookError("This endpoint is disabled: register it again to send to it.")
-    if row.status == "pending" and row.claimed_at is not None:
+    if row.status == DeliveryStatus.PENDING and row.claimed_at is not None:
         raise WebhookError("This delivery is being sent right now.")
-    row.status, row.next_attempt_at, row.claimed_at, row.created_at = "pending", now, None, now
+    row.status, row.next_attempt_at, row.created_at = DeliveryStatus.PENDING, now, now
+    row.claimed_at = row.sending_at = None
     audit(session, f"facilitator:{facilitator.id}", "webhook.resend", row, now=now)
     uow.later(TASK, row.id)
     return row

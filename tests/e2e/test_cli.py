@@ -22,7 +22,7 @@ from sqlmodel import Session, func, select
 
 from jobs import tasks
 from service import cli
-from service.models import Facilitator, Message, Participant, Program
+from service.models import Facilitator, Message, Participant, Program, WebhookEndpoint
 from service.program import commitments
 from service.unit_of_work import UnitOfWork
 from tests.support.factories import ANA, BEN, enter_step5, make_participant, make_program, sms_form
@@ -528,3 +528,29 @@ def test_seed_demo_twice_is_idempotent_and_prints_the_login(realign, db):
         ana, ben = session.exec(select(Participant).order_by(Participant.id)).all()
     assert (ana.partner_id, ben.partner_id) == (ben.id, ana.id)
     assert (ana.step, ben.step) == (1, 4)
+
+
+# webhook add ----------------------------------------------------------------------------
+
+
+def test_webhook_add_in_production_refuses_a_receiver_on_a_private_network(
+    realign, db, monkeypatch
+):
+    facilitator_and_program(realign)
+    monkeypatch.setenv("REALIGN_ENV", "production")
+    monkeypatch.setenv("TWILIO_CONSOLE", "1")
+    add = ("webhook", "add", "--email", "dana@example.org", "--event", "participant.enrolled")
+    assert error(realign(*add, "--url", "https://10.0.0.5/hook")) == (
+        "Error: The receiver's address 10.0.0.5 is not on the public internet."
+    )
+    assert error(realign(*add, "--url", "https://169.254.169.254/latest")).endswith(
+        "is not on the public internet."
+    )
+    # A name is resolved as registered: this machine's own name points at a loopback address.
+    assert re.fullmatch(
+        r"Error: The receiver's host localhost points at (127\.0\.0\.1|::1), not on the "
+        r"public internet\.",
+        error(realign(*add, "--url", "https://localhost/hook")),
+    )
+    assert "https://" in error(realign(*add, "--url", "http://127.0.0.1:9/hook"))
+    assert count(db, WebhookEndpoint) == 0

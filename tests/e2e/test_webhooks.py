@@ -509,3 +509,82 @@ def test_a_text_that_cannot_arrive_raises_an_item_delivered_too(
         raised = [a.kind for a in s.scalars(sa.select(AttentionItem).order_by(AttentionItem.id))]
     assert kinds == raised  # each item the facilitator sees, once
     assert all(json.loads(b)["data"]["participant_id"] == participant.id for _, b in receiver.seen)
+
+
+def _as_left_by_a_dead_worker(services, row_id, *, sending: bool):
+    """The row as a worker killed mid-try leaves it: claimed (and, once its request may
+    have left, marked sending), with no outcome."""
+    with services.sessions() as s:
+        row = s.get(WebhookDelivery, row_id)
+        row.claimed_at, row.attempts = services.now(), row.attempts + 1
+        row.sending_at = services.now() if sending else None
+        s.commit()
+
+
+def test_a_try_whose_request_may_have_left_is_never_sent_again_by_itself(
+    services, run_jobs, receiver_factory, clock
+):
+    receiver = receiver_factory()
+    program = make_program(services)
+    endpoint_for(services, program, receiver.url)
+    enrol(services, program)
+    [row] = deliveries(services)
+    _as_left_by_a_dead_worker(services, row.id, sending=True)
+    assert tasks.deliver_webhook(row.id) == "skipped"  # its worker may still be sending
+    assert webhooks.sweep(services) == 0
+    clock.advance(seconds=services.settings.webhook_claim_stale_seconds + 1)
+    assert webhooks.sweep(services) == 0  # not queued again: marked unknown instead
+    assert tasks.deliver_webhook(row.id) == "skipped"
+    run_jobs()
+    assert receiver.seen == []
+    [row] = deliveries(services)
+    assert row.status == "unknown" and row.claimed_at is None and row.next_attempt_at is None
+    assert row.last_error == webhooks.UNSURE
+    with services.sessions() as s:  # nothing noisy: no attention item
+        assert s.scalars(sa.select(AttentionItem)).all() == []
+
+
+def test_a_try_killed_before_its_request_left_is_sent_once(
+    services, run_jobs, receiver_factory, clock
+):
+    receiver = receiver_factory()
+    program = make_program(services)
+    endpoint_for(services, program, receiver.url)
+    enrol(services, program)
+    [row] = deliveries(services)
+    _as_left_by_a_dead_worker(services, row.id, sending=False)
+    run_jobs()  # the job finds the claim still fresh: its worker may be alive
+    assert receiver.seen == [] and webhooks.sweep(services) == 0
+    clock.advance(seconds=services.settings.webhook_claim_stale_seconds + 1)
+    assert webhooks.sweep(services) == 1
+    run_jobs()
+    assert len(receiver.seen) == 1 and deliveries(services)[0].status == "delivered"
+    assert webhooks.sweep(services) == 0 and tasks.deliver_webhook(row.id) == "skipped"
+
+
+def test_in_production_a_name_rebound_to_a_private_address_is_refused_at_send_time(
+    services, run_jobs, clock
+):
+    import dataclasses
+
+    program = make_program(services)
+    answers = {"crm.example.org": ["93.184.216.34"]}
+    prod = dataclasses.replace(
+        services,
+        settings=services.settings.model_copy(update={"env": "production"}),
+        resolve=lambda host, port: answers[host],
+    )
+    with prod.sessions() as s:
+        owner = s.get(Facilitator, program.owner_id)
+        webhooks.register(s, owner, "https://crm.example.org/hook", ["participant.enrolled"],
+                          now=clock(), production=True, resolve=prod.resolve)  # fmt: skip
+        s.commit()
+    enrol(services, program)
+    [row] = deliveries(services)
+    answers["crm.example.org"] = ["10.0.0.7"]  # the name now points inside
+    assert webhooks.deliver(prod, row.id) == "retry"
+    [row] = deliveries(services)
+    assert row.last_status_code is None and row.sending_at is None
+    assert row.last_error == (
+        "The receiver's host crm.example.org points at 10.0.0.7, not on the public internet."
+    )
