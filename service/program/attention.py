@@ -95,6 +95,8 @@ def settle(session, participant: Participant, causes: list[Cause], now: datetime
     caller's transaction. Returns how many."""
     if not causes or participant.id is None:
         return 0
+    if any(isinstance(row, AttentionItem) for row in (*session.new, *session.dirty)):
+        session.flush()  # an item raised or changed earlier in this transaction is settled too
     done = 0
     for cause in causes:
         kinds = attention_rules.settled_by(cause)
@@ -104,12 +106,15 @@ def settle(session, participant: Participant, causes: list[Cause], now: datetime
         ]
         if kinds is not None:
             where.append(AttentionItem.kind.in_(sorted(kinds)))
-        found = session.execute(
-            sa.update(AttentionItem)
-            .where(*where)
-            .values(resolved_at=now, snoozed_until=None)
-            .execution_options(synchronize_session=False)
-        ).rowcount
+        # On the session's connection: no flush of every pending change first (a Core
+        # statement through the session would do one).
+        found = (
+            session.connection()
+            .execute(
+                sa.update(AttentionItem).where(*where).values(resolved_at=now, snoozed_until=None)
+            )
+            .rowcount
+        )
         if found:
             audit(
                 session, SYSTEM, "attention.settled", participant, now=now,
