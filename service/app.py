@@ -10,11 +10,10 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 import redis as redis_lib
 import sqlalchemy as sa
-from flask import Flask, abort, jsonify, request
-from werkzeug.middleware.proxy_fix import ProxyFix
 
 from service.config import Settings, load_settings
 from service.infra import headers, metrics
@@ -29,6 +28,9 @@ from service.messaging import health
 from service.models import utcnow
 from service.program.webhooks import attention_raised
 from service.services import EXTENSION, Services
+
+if TYPE_CHECKING:
+    from flask import Flask
 
 
 def build_services(
@@ -95,7 +97,11 @@ def worker_services() -> Services:
 def create_app(settings: Settings | None = None, **overrides) -> Flask:
     """Build the web app. `overrides` (engine, redis, gateway, clock) replace real parts."""
     # Imported here, not at the top: the entry points sit above the service, and only this
-    # root (and the CLI) may reach up to them.
+    # root (and the CLI) may reach up to them; and the worker, which builds no web app,
+    # starts without loading Flask.
+    from flask import Flask, abort, jsonify, request
+    from werkzeug.middleware.proxy_fix import ProxyFix
+
     import admin
     import readapi
     import webhooks

@@ -59,10 +59,17 @@ class UnitOfWork:
     first use. `lane`: where its texts' send jobs go (bulk work passes `Lane.BULK`, so a
     wave of check-ins never delays a reply). `sends_to`: a list that takes the ids of
     texts due now instead of a send job, for a caller that sends them itself (a batch of
-    turns sends its replies without a second queue hop)."""
+    turns sends its replies without a second queue hop). `memo`: what was read once for
+    several units of work in a row (a batch of turns reads the live webhook endpoints once,
+    not once a text); by default its own."""
 
     def __init__(
-        self, services: Services, *, lane: Lane | None = None, sends_to: list | None = None
+        self,
+        services: Services,
+        *,
+        lane: Lane | None = None,
+        sends_to: list | None = None,
+        memo: dict | None = None,
     ):
         self.services = services
         self.lane = lane
@@ -75,8 +82,9 @@ class UnitOfWork:
         self._dropped: list[str] = []
         # Per participant, the state whose events were last emitted (service/program/webhooks).
         self.told: dict[int, Any] = {}
-        # What a use case read once for the whole transaction (the live webhook endpoints).
-        self.memo: dict[str, Any] = {}
+        # What a use case read once for the whole transaction (the live webhook endpoints),
+        # or for the caller's batch of them.
+        self.memo: dict[str, Any] = memo if memo is not None else {}
 
     def __enter__(self) -> UnitOfWork:
         return self

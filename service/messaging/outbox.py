@@ -5,6 +5,7 @@ cannot write it twice. Sending it is messaging/delivery.py's work.
 
 from __future__ import annotations
 
+import functools
 from datetime import datetime
 
 import sqlalchemy as sa
@@ -14,7 +15,7 @@ from service.core import rotation, schedule, texts
 from service.core.enums import NOT_TEXTED, Direction, MessageStatus, ParticipantStatus
 from service.core.options import quiet_hours
 from service.core.personas import is_persona_number
-from service.infra.db import insert_ignoring, keep, row_values
+from service.infra.db import insert_ignoring, keep, new_row, row_values
 from service.models import Facilitator, Message, Participant, Program
 from service.unit_of_work import UnitOfWork
 
@@ -75,7 +76,8 @@ def compose_text(
         quiet = quiet_hours(program)
         earliest = max(send_after or now, now)
         send_after = schedule.next_allowed(earliest, participant.timezone, quiet)
-    return Message(
+    return new_row(
+        Message,
         direction=Direction.OUT,
         program_id=program.id,
         participant_id=participant.id,
@@ -130,10 +132,7 @@ def insert_all(session: Session, messages: list[Message | None]) -> list[Message
         m.simulated = is_persona_number(m.to_number)
     ids: dict[str, int] = {}
     if new:
-        table = Message.__table__
-        statement = insert_ignoring(session.get_bind().dialect.name, table, KEY).returning(
-            table.c.idempotency_key, table.c.id
-        )
+        statement = _insert_keyed(session.get_bind().dialect.name)
         # On the session's connection: session.execute would flush first, even for Core
         # (sqlalchemy#9809), and what is pending is flushed at the commit anyway.
         ids = dict(session.connection().execute(statement, [row_values(m) for m in new]).all())
@@ -149,6 +148,14 @@ def insert_all(session: Session, messages: list[Message | None]) -> list[Message
             for m in session.exec(select(Message).where(Message.idempotency_key.in_(taken)))
         )
     return [None if m is None else stored[m.idempotency_key] for m in messages]
+
+
+@functools.cache
+def _insert_keyed(dialect: str):
+    """INSERT … ON CONFLICT (idempotency_key) DO NOTHING RETURNING the key and id: built
+    once per dialect, not once per text."""
+    table = Message.__table__
+    return insert_ignoring(dialect, table, KEY).returning(table.c.idempotency_key, table.c.id)
 
 
 def cancel_pending(session: Session, participant: Participant, now: datetime) -> int:

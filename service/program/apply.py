@@ -24,7 +24,7 @@ from service.core.enums import (
 )
 from service.core.options import quiet_hours
 from service.core.status import call_reply, status_reply
-from service.infra.db import keep
+from service.infra.db import insert_now, keep
 from service.messaging import outbox
 from service.models import Call, CheckIn, Message, Participant, Program, Statement
 from service.program import attention, checkin_answers, checkin_schedule, commitments, webhooks
@@ -141,7 +141,10 @@ def carry_out(
             recording_id=recording_id,
             created_at=now,
         )
-        session.add(statement)
+        if p.id is None:  # a participant not stored yet: the statement waits for the flush
+            session.add(statement)
+        else:  # one INSERT now, with no flush and no object for the flush to track
+            insert_now(session, statement)
         webhooks.statement_recorded(uow, p, statement)
     if decision.effects.get(Effect.CANCEL_PENDING):
         outbox.cancel_pending(session, p, now)

@@ -4,6 +4,7 @@ someone who may see it, and settles by itself once its cause is gone
 
 from __future__ import annotations
 
+import functools
 from datetime import datetime
 
 import sqlalchemy as sa
@@ -90,26 +91,40 @@ def _zone_of(uow: UnitOfWork, item: AttentionItem) -> str | None:
     return None
 
 
+@functools.cache
+def _settle_query(cause: Cause):
+    """The UPDATE that resolves one participant's open items `cause` settles (built once
+    per cause: a turn settles a text's causes every time)."""
+    kinds = attention_rules.settled_by(cause)
+    where = [
+        AttentionItem.participant_id == sa.bindparam("participant"),
+        AttentionItem.resolved_at.is_(None),
+    ]
+    if kinds is not None:
+        where.append(AttentionItem.kind.in_(sorted(kinds)))
+    return (
+        sa.update(AttentionItem)
+        .where(*where)
+        .values(resolved_at=sa.bindparam("now"), snoozed_until=None)
+    )
+
+
 def settle(session, participant: Participant, causes: list[Cause], now: datetime) -> int:
     """Resolve `participant`'s open items that `causes` settle (their cause is gone), in the
     caller's transaction. Returns how many."""
     if not causes or participant.id is None:
         return 0
+    if any(isinstance(row, AttentionItem) for row in (*session.new, *session.dirty)):
+        session.flush()  # an item raised or changed earlier in this transaction is settled too
     done = 0
     for cause in causes:
-        kinds = attention_rules.settled_by(cause)
-        where = [
-            AttentionItem.participant_id == participant.id,
-            AttentionItem.resolved_at.is_(None),
-        ]
-        if kinds is not None:
-            where.append(AttentionItem.kind.in_(sorted(kinds)))
-        found = session.execute(
-            sa.update(AttentionItem)
-            .where(*where)
-            .values(resolved_at=now, snoozed_until=None)
-            .execution_options(synchronize_session=False)
-        ).rowcount
+        # On the session's connection: no flush of every pending change first (a Core
+        # statement through the session would do one).
+        found = (
+            session.connection()
+            .execute(_settle_query(cause), {"participant": participant.id, "now": now})
+            .rowcount
+        )
         if found:
             audit(
                 session, SYSTEM, "attention.settled", participant, now=now,

@@ -16,6 +16,7 @@ their local waking hours.
 
 from __future__ import annotations
 
+import functools
 import logging
 import time
 from datetime import timedelta
@@ -63,12 +64,15 @@ def turn_waiting(services, *, limit: int = 2000, budget_s: float = TURN_BUDGET_S
             batch = claim_waiting(services, min(TURN_BATCH, limit - turned))
             if not batch:
                 break
+            # Read once for the batch (the live webhook endpoints): one registered meanwhile
+            # is seen from the next batch, a few seconds later at most.
+            memo: dict = {}
             for position, message_id in enumerate(batch):
                 if time.monotonic() > stop_at:  # the rest go back, for the next job
                     _give_back(services, batch[position:])
                     more = True
                     break
-                outcome = _turn_one(services, message_id, replies, done)
+                outcome = _turn_one(services, message_id, replies, done, memo)
                 outcomes[outcome] = outcomes.get(outcome, 0) + 1
                 turned += 1
                 sender.add(replies)
@@ -124,9 +128,11 @@ def _give_back(services, message_ids: list[int]) -> None:
         )  # (not tried: their attempts do not count)
 
 
-def _turn_one(services, message_id: int, replies: list, done: list) -> str:
+def _turn_one(services, message_id: int, replies: list, done: list, memo: dict) -> str:
     try:
-        return handle_inbound(services, message_id, replies=replies, done=done, counted=True)
+        return handle_inbound(
+            services, message_id, replies=replies, done=done, counted=True, memo=memo
+        )
     except Exception:  # noqa: BLE001 - one text that fails must not hold up the others
         # Left claimed: the sweep gives it back after a minute (its attempt is counted), a
         # pause before the retry, and that person's later texts keep waiting behind it.
@@ -141,12 +147,14 @@ def handle_inbound(
     replies: list | None = None,
     done: list | None = None,
     counted: bool = False,
+    memo: dict | None = None,
 ) -> str:
     """Process one stored inbound text exactly once. Returns what happened. `replies`
     takes the ids of replies due now (the caller sends them; otherwise a send job does);
     `done` takes (stored, turned) instants for the caller to record; `counted`: this
-    attempt was counted already (by the batch's claim)."""
-    with UnitOfWork(services, sends_to=replies) as uow:
+    attempt was counted already (by the batch's claim); `memo`: what the caller's batch
+    read once for all its turns (see UnitOfWork)."""
+    with UnitOfWork(services, sends_to=replies, memo=memo) as uow:
         session, now = uow.session, uow.now
         if not counted:
             # Counted in its own commit, so a text that keeps failing stops being retried.
@@ -157,10 +165,8 @@ def handle_inbound(
             )
             uow.commit()
         message = session.scalars(
-            sa.update(Message)
-            .where(Message.id == message_id, Message.status.in_(WAITING))
-            .values(status=MessageStatus.PROCESSED, updated_at=now)
-            .returning(Message),
+            _claim_one(),
+            {"message_id": message_id, "now": now},
             execution_options={"synchronize_session": False},
         ).first()
         if message is None:
@@ -183,6 +189,18 @@ def handle_inbound(
     else:
         done.append((message.created_at, services.now()))
     return outcome
+
+
+@functools.cache
+def _claim_one():
+    """The text, claimed for this turn (`received`/`turning` → `processed`), as stored;
+    built once, so a turn does not compose it again."""
+    return (
+        sa.update(Message)
+        .where(Message.id == sa.bindparam("message_id"), Message.status.in_(WAITING))
+        .values(status=MessageStatus.PROCESSED, updated_at=sa.bindparam("now"))
+        .returning(Message)
+    )
 
 
 def turn(uow: UnitOfWork, participant: Participant, message: Message, *, also=()) -> str:

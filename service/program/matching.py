@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
@@ -43,17 +45,23 @@ def find_enrolments(
     # One statement: every enrolment of the phone (a few at most), locked, with their
     # programs and owners. These stay in the session for the rest of the transaction, so
     # the turn that follows finds the chosen one's without asking again.
-    rows = session.exec(
-        select(Participant, Program, Facilitator)
-        .join(Program, Program.id == Participant.program_id)
-        .outerjoin(Facilitator, Facilitator.id == Program.owner_id)
-        .where(Participant.phone == phone)
-        .with_for_update(of=Participant)
-        .execution_options(populate_existing=True)
-    ).all()
+    rows = session.execute(_enrolments_of(), {"phone": phone}).all()
     keep(session, rows)
     enrolments = [(participant, program) for participant, program, _owner in rows]
     return matching.reached(enrolments, to_number, service_sid, defaults)
+
+
+@functools.cache
+def _enrolments_of():
+    """Built once: a turn asks it for every text."""
+    return (
+        select(Participant, Program, Facilitator)
+        .join(Program, Program.id == Participant.program_id)
+        .outerjoin(Facilitator, Facilitator.id == Program.owner_id)
+        .where(Participant.phone == sa.bindparam("phone"))
+        .with_for_update(of=Participant)
+        .execution_options(populate_existing=True)
+    )
 
 
 def program_reached(session: Session, to_number: str, service_sid: str | None, defaults):

@@ -16,6 +16,7 @@ transaction."""
 
 from __future__ import annotations
 
+import functools
 import itertools
 import json
 import logging
@@ -218,31 +219,54 @@ def attention_raised(uow, item: AttentionItem, participant: Participant) -> None
     emit(uow, WebhookEvent.ATTENTION_RAISED, participant, data)
 
 
-def _live(uow) -> list[tuple[WebhookEndpoint, set[int] | None]]:
-    """The live endpoints with the programs each may hear about, read once per unit of work
-    (a tick's page of a thousand misses asks once, not a thousand times)."""
+@dataclass(frozen=True)
+class LiveEndpoint:
+    """A live endpoint as read (plain values: it outlives the session it was read in)."""
+
+    id: int
+    events: frozenset[str]
+    visible: frozenset[int] | None  # the programs its facilitator sees; None: all of them
+
+
+@functools.cache
+def _live_query():
+    return sa.select(
+        WebhookEndpoint.id, WebhookEndpoint.facilitator_id, WebhookEndpoint.events
+    ).where(WebhookEndpoint.disabled_at.is_(None))
+
+
+def _live(uow) -> list[LiveEndpoint]:
+    """The live endpoints with the programs each may hear about, read once per unit of work,
+    or once per batch of them when the caller shares one memo (a tick's page of a thousand
+    misses, a batch of turns, asks once, not a thousand times). Read without flushing: no
+    change pending in the transaction says which endpoints are live."""
     if "webhook_endpoints" not in uow.memo:
         session, live = uow.session, []
-        for endpoint in session.scalars(
-            sa.select(WebhookEndpoint).where(WebhookEndpoint.disabled_at.is_(None))
-        ):
-            owner = session.get(Facilitator, endpoint.facilitator_id)
+        rows = session.connection().execute(_live_query()).all()
+        for endpoint_id, facilitator_id, events in rows:
+            owner = session.get(Facilitator, facilitator_id)
             visible = accounts.visible_program_ids(session, owner) if owner.is_active else set()
-            live.append((endpoint, visible))
+            live.append(
+                LiveEndpoint(
+                    endpoint_id,
+                    frozenset(events or ()),
+                    None if visible is None else frozenset(visible),
+                )
+            )
         uow.memo["webhook_endpoints"] = live
     return uow.memo["webhook_endpoints"]
 
 
-def wanted(uow, event: WebhookEvent, participant: Participant) -> list[WebhookEndpoint]:
+def wanted(uow, event: WebhookEvent, participant: Participant) -> list[LiveEndpoint]:
     """The live endpoints that want `event` about this participant: their facilitator sees
     the program. Test personas (the simulator's fictional numbers) are nobody's event."""
     if is_persona_number(participant.phone):
         return []
     return [
         endpoint
-        for endpoint, visible in _live(uow)
-        if event in (endpoint.events or [])
-        and (visible is None or participant.program_id in visible)
+        for endpoint in _live(uow)
+        if event in endpoint.events
+        and (endpoint.visible is None or participant.program_id in endpoint.visible)
     ]
 
 

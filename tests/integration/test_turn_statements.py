@@ -5,7 +5,8 @@ database, and work for the ORM). Before the batch claim counted attempts and the
 loaded the enrolment, program and owner in one query, a story text took 19 and a check-in
 answer 21; then 8 and 14. Now a turn's texts go in one INSERT that does not flush first, its
 reads do not flush either, and a check-in answer neither reads back its commitments nor
-itself: every change is flushed once, at the commit. These budgets keep them there.
+itself: every change is flushed once, at the commit. These budgets keep them there. A batch
+of turns reads the live webhook endpoints once for all its texts, not once for each.
 """
 
 from __future__ import annotations
@@ -43,6 +44,19 @@ def test_a_story_text_is_turned_in_seven_statements(services):
             sa.select(Message.template).where(Message.direction == "out").order_by(Message.id)
         ).all()
     assert replies[-2:] == ["ack_statement", "step1_emotions"]
+
+
+def test_a_batch_of_turns_reads_the_live_webhook_endpoints_once(services):
+    program = make_program(services)
+    people = [
+        make_participant(services, program, phone=f"+1201555018{i}", invite=False) for i in range(3)
+    ]
+    for i, person in enumerate(people):
+        receive_sms(services, InboundSms(f"SM{i:032d}", person.phone, PROGRAM_NUMBER, "Yes"))
+    with statements(services.engine) as seen:
+        outcomes = conversation.turn_waiting(services)
+    assert outcomes == {"consent": 3}
+    assert len([sql for sql in seen if sql.startswith("SELECT webhookendpoint.")]) == 1, seen
 
 
 def test_a_check_in_answer_is_turned_in_eleven_statements(services):
