@@ -4,11 +4,7 @@
   every-N, time) that becomes the stored cadence string, quiet hours, pacing, language,
   dates, and every option in `service.programs.DEFAULT_OPTIONS`. What the form cannot
   check, `validate_program` does; its `ProgramError` is shown on the form (never a 500).
-* Texts: one page per program with every template in every language. An empty box means
-  "use the default"; anything else is checked with `texts.validate_override` and shown
-  with its problems, and nothing is saved while any box has one. A static script
-  (admin/static/realign/segments.js, mirroring service/segments.py) counts characters,
-  encoding and segments as the facilitator types.
+* Texts: the texts editor (admin/program_texts.py), mixed into this view.
 * Closure: outcome + closing message; every open participant is closed through
   `service.program.closure` (closing text once, schedules stopped), then the program.
 """
@@ -23,7 +19,6 @@ from flask import Response, abort, flash, g, redirect, request, url_for
 from flask_admin import expose
 from flask_admin.form import SecureForm
 from flask_login import current_user
-from markupsafe import Markup, escape
 from wtforms import (
     BooleanField,
     DateField,
@@ -38,15 +33,16 @@ from wtforms.validators import InputRequired, Length, NumberRange, Optional, Val
 
 from admin import exports
 from admin.base import ScopedModelView
+from admin.program_texts import TextsEditor
+from admin.program_words import cadence_text, country_name, options_summary, waking_time
+from admin.times import LOCAL_TIMES, LOCAL_TIMES_DETAIL
 from admin.views import owner_name, owner_names
 from service import records
 from service.core import schedule, texts
 from service.core.enums import Outcome, label
 from service.core.options import (
     DEFAULT_OPTIONS,
-    OPTION_LABELS,
     option,
-    option_text,
     parse_hhmm,
 )
 from service.models import Facilitator, Participant, Program, ProgramFacilitator
@@ -213,7 +209,7 @@ def timezone_choices() -> list[SelectChoice]:
     return [SelectChoice(z, z) for z in zones]
 
 
-class ProgramView(ScopedModelView):
+class ProgramView(TextsEditor, ScopedModelView):
     can_create = True
     can_edit = True
     can_delete = False  # close instead: statements and check-ins stay with the program
@@ -241,7 +237,12 @@ class ProgramView(ScopedModelView):
         "language": lambda v, c, m, n: label("language", m.language),
         "pacing": lambda v, c, m, n: label("pacing", m.pacing),
         "cadence": lambda v, c, m, n: cadence_text(m.cadence),
+        "quiet_start": lambda v, c, m, n: waking_time(m.quiet_start),
+        "quiet_end": lambda v, c, m, n: waking_time(m.quiet_end),
+        "country": lambda v, c, m, n: country_name(m.country),
     }
+    column_type_formatters = LOCAL_TIMES
+    column_type_formatters_detail = LOCAL_TIMES_DETAIL
     details_template = "realign/program_details.html"
 
     def scope_clause(self, program_ids):
@@ -404,72 +405,6 @@ class ProgramView(ScopedModelView):
     def update_model(self, form, model):
         return bool(self._save(form, model, False))
 
-    # Texts per language -------------------------------------------------------------------
-
-    @expose("/texts/", methods=("GET", "POST"))
-    def texts_view(self):
-        program = self.get_one(request.args.get("id"))
-        overrides = {k: dict(v) for k, v in (program.text_overrides or {}).items()}
-        errors: dict[str, list[str]] = {}
-        if request.method == "POST":
-            if program.status != "active":
-                abort(409)
-            new: dict[str, dict[str, str]] = {}
-            for key in texts.TEMPLATES:
-                for lang in texts.LANGUAGES:
-                    raw = request.form.get(f"text-{key}-{lang}", "")
-                    text = raw.replace("\r\n", "\n").strip()
-                    default = texts.TEMPLATES[key].get(lang, "")
-                    if not text or text == default:
-                        continue
-                    problems = texts.validate_override(key, text)
-                    if problems:
-                        errors[f"{key}-{lang}"] = problems
-                    new.setdefault(key, {})[lang] = text
-            if errors:
-                flash("Nothing was saved: some texts need changes (see below).", "error")
-                overrides = new
-            else:
-                changed = sorted(
-                    f"{k}.{lang}"
-                    for k in set(new) | set(overrides)
-                    for lang in texts.LANGUAGES
-                    if (new.get(k) or {}).get(lang) != (overrides.get(k) or {}).get(lang)
-                )
-                program.text_overrides = new
-                records.audit(
-                    self.session,
-                    current_user.actor,
-                    "program.texts",
-                    program,
-                    now=now(),
-                    detail={"texts": changed},
-                )
-                self.session.commit()
-                flash(f"Texts saved ({len(changed)} changed).", "success")
-                return redirect(url_for(".texts_view", id=program.id))
-        rows = [
-            {
-                "key": key,
-                "lang": lang,
-                "default": texts.TEMPLATES[key].get(lang, ""),
-                "value": (overrides.get(key) or {}).get(lang, ""),
-                "placeholders": sorted(texts.placeholders(key)),
-                "errors": errors.get(f"{key}-{lang}", []),
-                "variable": key in texts.VARIABLE_LENGTH,
-            }
-            for key in texts.TEMPLATES
-            for lang in texts.LANGUAGES
-        ]
-        return self.render(
-            "realign/program_texts.html",
-            program=program,
-            rows=rows,
-            samples=texts.SAMPLE_VALUES,
-            names=texts.TEXT_NAMES,
-            languages=texts.LANGUAGES,
-        )
-
     # Results --------------------------------------------------------------------------------
 
     @expose("/results/", methods=("POST",))
@@ -545,18 +480,3 @@ class ProgramView(ScopedModelView):
         return closure.close_program(
             current(), program.id, outcome=outcome, actor=current_user.actor, message=message
         )
-
-
-def options_summary(program: Program) -> Markup:
-    parts = [
-        f"{escape(OPTION_LABELS[name])}: {escape(option_text(option(program, name)))}"
-        for name in DEFAULT_OPTIONS
-    ]
-    return Markup("<br>".join(parts))
-
-
-def cadence_text(stored: str) -> str:
-    try:
-        return schedule.Cadence.parse(stored).describe()
-    except ValueError:
-        return stored

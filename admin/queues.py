@@ -18,11 +18,18 @@ from rq.exceptions import NoSuchJobError
 from rq.job import Job
 
 from admin.base import deny, is_allowed
+from admin.i18n import lazy_
 from service import records
 from service.infra.queue import LANES
 from service.messaging import health
 
 FAILED_SHOWN = 50
+WORKER_STATES = {
+    "busy": lazy_("Working"),
+    "idle": lazy_("Waiting for work"),
+    "started": lazy_("Starting"),
+    "suspended": lazy_("Suspended"),
+}
 
 
 def last_line(text: str | None) -> str:
@@ -67,6 +74,7 @@ def queue_stats(redis) -> dict:
         {
             "name": w.name,
             "state": w.get_state(),
+            "state_words": str(WORKER_STATES.get(w.get_state(), w.get_state())),
             "queues": ", ".join(w.queue_names()),
             "job": w.get_current_job_id() or "",
             "heartbeat": w.last_heartbeat,

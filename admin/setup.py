@@ -21,7 +21,7 @@ from flask_admin import Admin
 from flask_admin.theme import Bootstrap4Theme
 from sqlalchemy.orm import scoped_session, sessionmaker
 
-from admin import errors, favicon, queue_dashboard, security
+from admin import errors, favicon, queue_dashboard, security, times
 from admin.account import AccountView
 from admin.api_tokens import ApiTokenView
 from admin.auth import init_auth, is_admin_path
@@ -62,6 +62,7 @@ def init_admin(app, services) -> Admin:
     app.jinja_env.globals["admin_csp_nonce"] = security.csp_nonce
     # `value|label('participant_status')`: what people read, never a stored key.
     app.jinja_env.filters["label"] = lambda value, kind: label(kind, value)
+    times.register(app)  # `at|yourtime`: in the facilitator's zone, UTC in a tooltip
     init_auth(app, services, db)
     # Every admin page speaks the facilitator's language (admin/i18n.py).
     init_i18n(app)

@@ -15,8 +15,11 @@ from flask_login import current_user, login_user
 from wtforms import PasswordField, SelectField
 from wtforms.fields import SelectChoice
 
+from admin.audit_words import action_words, actor_name, detail_text, words
 from admin.auth import AdminUser
 from admin.base import ScopedModelView
+from admin.i18n import lazy_
+from admin.times import LOCAL_TIMES, LOCAL_TIMES_DETAIL
 from service import records
 from service.core.enums import Role, label
 from service.models import Facilitator, Program
@@ -79,6 +82,11 @@ class FacilitatorView(ScopedModelView):
     can_delete = False  # deactivate instead: programs keep their owner
     column_list = ("email", "name", "role", "is_active", "last_login_at", "created_at")
     column_searchable_list = ("email", "name")
+    column_labels = {
+        "is_active": lazy_("Active"),
+        "last_login_at": lazy_("Last signed in"),
+        "created_at": lazy_("Created"),
+    }
     column_filters = ("role", "is_active")
     column_default_sort = "email"
     form_columns = (
@@ -91,6 +99,8 @@ class FacilitatorView(ScopedModelView):
     form_overrides = {"role": SelectField}
     form_args["role"] = {"choices": [SelectChoice(v, lb) for v, lb in Role.choices()]}
     column_formatters = {"role": lambda v, c, m, n: label("role", m.role)}
+    column_type_formatters = LOCAL_TIMES
+    column_type_formatters_detail = LOCAL_TIMES_DETAIL
     form_extra_fields = {"password": PasswordField("Password")}
 
     def create_form(self, obj=None):
@@ -183,38 +193,13 @@ class AuditEventView(ScopedModelView):
     column_labels = {"at": "When", "actor": "Who", "action": "What", "entity_id": "Record"}
     column_formatters = {
         "actor": lambda v, c, m, n: actor_name(v.session, m.actor),
-        "action": lambda v, c, m, n: words(m.action),
+        "action": lambda v, c, m, n: action_words(m.action),
         "entity": lambda v, c, m, n: words(m.entity),
         "detail": lambda v, c, m, n: detail_text(m.detail),
     }
     column_formatters_detail = column_formatters
+    column_type_formatters = LOCAL_TIMES
+    column_type_formatters_detail = LOCAL_TIMES_DETAIL
     column_default_sort = ("at", True)
     column_filters = ("actor", "action", "entity", "at")
     column_searchable_list = ("actor", "action")
-
-
-def words(key: str) -> str:
-    """An audit key as words: "participant.update" → "Participant update"."""
-    return (key or "").replace(".", " ").replace("_", " ").capitalize()
-
-
-def actor_name(db, actor: str) -> str:
-    """Who did it: the facilitator's name, "Participant 12", "Twilio", "The command line"."""
-    kind, _, ident = (actor or "").partition(":")
-    if kind == "facilitator" and ident.isdigit():
-        person = db.get(Facilitator, int(ident))
-        return person.name if person else f"Facilitator {ident}"
-    if kind == "participant" and ident.isdigit():
-        return f"Participant {ident}"
-    return {"cli": "The command line", "system": "Realign", "twilio": "Twilio"}.get(
-        actor, words(actor)
-    )
-
-
-def detail_text(detail) -> str:
-    """An event's detail as a line: "fields: name, phone · step: 3"."""
-    parts = []
-    for key, value in (detail or {}).items():
-        shown = ", ".join(map(str, value)) if isinstance(value, list) else str(value)
-        parts.append(f"{words(key).lower()}: {shown}")
-    return " · ".join(parts)

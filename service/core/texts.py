@@ -661,7 +661,7 @@ def report(
         for lang in LANGUAGES:
             values_here = {**filled, "kept": format_kept([(lb, 7, 7) for lb in labels], lang)}
             own = ((overrides or {}).get(key) or {}).get(lang)
-            override = isinstance(own, str) and _renders(own, key, values_here)
+            override = isinstance(own, str) and renders(own, key, values_here)
             text = render(key, lang, overrides if override else None, **values_here)
             info = segment_info(text)
             rows.append(
@@ -670,7 +670,9 @@ def report(
     return rows
 
 
-def _renders(text: str, key: str, values: Mapping[str, str]) -> bool:
+def renders(text: str, key: str, values: Mapping[str, str]) -> bool:
+    """Whether `text`, as an override for `key`, can be filled in with `values` (else
+    `render` would skip it for the default)."""
     try:
         _format(text, placeholders(key), values)
     except TemplateError:

@@ -15,6 +15,7 @@ import sqlalchemy as sa
 
 from service.models import Commitment, Participant, Program, Statement
 from tests.support.browser import (
+    ARTIFACTS,
     ConsoleLog,
     chromium_page,
     missing_chromium,
@@ -67,11 +68,14 @@ def test_facilitator_main_flow(admin_app, world, tmp_path):
         # Texts per language: the live segment counter follows what is typed.
         page.goto(f"{base}/admin/programs/texts/?id={program.id}")
         counter = page.locator('.segment-counter[data-for="text-help-en"]')
+        page.click("#box-text-help-en .js-customise")
         page.fill("#text-help-en", "Reply STOP to opt out. " + "x" * 150)
         assert counter.get_attribute("data-segments") == "2"
         page.fill("#text-help-en", "Need help? Text your facilitator. Reply STOP to opt out. 🙂")
         assert counter.get_attribute("data-encoding") == "UCS-2"
-        screenshot(page, "admin-flow-texts")
+        page.locator("#box-text-help-en").scroll_into_view_if_needed()
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / "admin-flow-texts.png"))  # the viewport: a tall page
         page.fill("#text-help-en", "")
 
         # Import a CSV with a bad row: preview shows the problem, the good rows go in.

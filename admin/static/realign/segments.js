@@ -53,7 +53,7 @@
     var chars = Array.from(own).length;
     var parts = "plain" in counter.dataset  // a text typed as sent: no defaults, no names
       ? chars + " characters · "
-      : (own.trim() ? "" : "Standard text: ") + chars + " characters typed · " +
+      : (own.trim() ? chars + " characters typed · " : "Standard text: ") +
         info.units + " with longest names · ";
     counter.textContent = parts + info.encoding + " · " + info.segments +
       (info.segments === 1 ? " segment" : " segments");
