@@ -50,8 +50,9 @@ from admin.base import visible_program_ids
 from admin.choices import as_choices, partner_choices, program_choices
 from admin.i18n import _, lazy_
 from admin.views import AuditedModelView, program_country, program_name
+from admin.zones import ZoneField
 from service import records
-from service.core import compose_rules, schedule, texts
+from service.core import compose_rules, texts
 from service.core.commitment_labels import LABEL_MAX, label_of
 from service.core.countries import DEFAULT_COUNTRY
 from service.core.enums import OPEN_COMMITMENTS, Language, Outcome, ParticipantStatus, label
@@ -105,13 +106,6 @@ def phone_validator(form, field):
         raise ValidationError(str(exc)) from None
 
 
-def timezone_validator(form, field):
-    try:
-        field.data = schedule.validate_tz((field.data or "").strip())
-    except ValueError as exc:
-        raise ValidationError(str(exc)) from None
-
-
 class CommitmentForm(Form):
     """One inline commitment row (no CSRF of its own: the outer form carries it)."""
 
@@ -131,9 +125,9 @@ class ParticipantForm(SecureForm):
         "Phone", validators=[InputRequired(), phone_validator],
         description="Any format; numbers without +country are read in the program's country.",
     )  # fmt: skip
-    timezone = StringField(
-        "Time zone", validators=[InputRequired(), timezone_validator],
-        description="IANA name, e.g. America/New_York or Europe/Berlin.",
+    timezone = ZoneField(
+        lazy_("Time zone"), validators=[InputRequired()],
+        description=lazy_("Where they live: type a city and pick it from the list."),
     )  # fmt: skip
     language = SelectField(
         "Language", choices=[SelectChoice(v, lb) for v, lb in Language.choices()]

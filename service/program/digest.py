@@ -14,6 +14,7 @@ from service.messaging import outbox
 from service.models import AttentionItem, Facilitator, Message, Program
 from service.unit_of_work import UnitOfWork
 
+
 def send_digests(services) -> int:
     """Queue today's digests, in one unit of work; returns how many were written."""
     with UnitOfWork(services, lane=Lane.BULK) as uow:
