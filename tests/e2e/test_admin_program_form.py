@@ -133,7 +133,9 @@ def test_every_form_with_a_zone_has_the_one_searchable_picker(client, world, who
     page = client.get(url).text
     assert re.search(r'<input[^>]*id="timezone"[^>]*list="timezone-zones"', page)
     assert '<datalist id="timezone-zones">' in page
-    assert '<option value="America/Argentina/Buenos_Aires">Buenos Aires, America / Argentina' in page
+    assert (
+        '<option value="America/Argentina/Buenos_Aires">Buenos Aires, America / Argentina' in page
+    )
 
 
 def test_a_zone_typed_wrong_is_refused_beside_the_field_on_each_form(admin_app, client, world):
