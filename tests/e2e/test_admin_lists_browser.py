@@ -31,6 +31,9 @@ pytestmark = pytest.mark.skipif(missing_chromium() is not None, reason=missing_c
 DAYS = (("answered", "kept"), ("answered", "partly"), ("answered", "missed"), ("missed", None))
 
 
+# How long a step may wait on a busy two-core machine (a bound, never a measurement).
+LOADED_MACHINE_MS = 30_000
+
 # Elements reaching past a 390 px screen (what makes a phone scroll sideways).
 WIDER_THAN_SCREEN = """
 [...document.querySelectorAll('body *')]
@@ -85,6 +88,7 @@ def row_of(page, name):
 def test_the_list_a_coach_scans_on_a_desktop_and_on_a_phone(admin_app, world):
     a_fortnight(admin_app, world)
     with serve(admin_app) as base, chromium_page() as page:
+        page.set_default_timeout(LOADED_MACHINE_MS)
         log = ConsoleLog(page)
         sign_in(page, base)
         page.goto(f"{base}/admin/participants/")
@@ -142,6 +146,7 @@ def test_the_list_a_coach_scans_on_a_desktop_and_on_a_phone(admin_app, world):
 def test_the_program_form_in_sections_with_its_cadence_zone_and_sender(admin_app, world):
     services = admin_app.extensions["realign"]
     with serve(admin_app) as base, chromium_page() as page:
+        page.set_default_timeout(LOADED_MACHINE_MS)
         log = ConsoleLog(page)
         sign_in(page, base)
         page.goto(f"{base}/admin/programs/new/")
