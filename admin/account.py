@@ -10,6 +10,8 @@ from wtforms import StringField
 from wtforms.validators import InputRequired, Length, ValidationError
 
 from admin.base import SignedInView
+from admin.i18n import lazy_
+from admin.zones import ZoneField
 from service import records
 from service.models import Facilitator
 from service.program import accounts
@@ -37,10 +39,10 @@ class AccountForm(SecureForm):
         description="Where the daily digest is texted, e.g. +1 201 555 0177; "
         "leave empty for no texts.",
     )
-    timezone = StringField(
-        "Time zone",
+    timezone = ZoneField(
+        lazy_("Time zone"),
         validators=[InputRequired(), Length(max=64), timezone_validator],
-        description="e.g. America/New_York or Europe/London.",
+        description=lazy_("Your own: the daily digest comes at 9:00 there."),
     )
 
 

@@ -45,11 +45,14 @@ from wtforms.fields import SelectChoice
 from wtforms.validators import InputRequired, Length, Optional, ValidationError
 
 from admin import exports, importer
+from admin import participant_list as roster_cells
 from admin.base import visible_program_ids
 from admin.choices import as_choices, partner_choices, program_choices
+from admin.i18n import _, lazy_
 from admin.views import AuditedModelView, program_country, program_name
+from admin.zones import ZoneField
 from service import records
-from service.core import compose_rules, schedule, texts
+from service.core import compose_rules, texts
 from service.core.commitment_labels import LABEL_MAX, label_of
 from service.core.countries import DEFAULT_COUNTRY
 from service.core.enums import OPEN_COMMITMENTS, Language, Outcome, ParticipantStatus, label
@@ -63,9 +66,10 @@ from service.models import (
     Participant,
     Program,
 )
-from service.program import actions, closure, scores, story
+from service.program import actions, closure, story
 from service.program import participants as people
 from service.program.erasure import ErasureError, erase_participant
+from service.program.roster import roster
 from service.services import current
 from service.unit_of_work import UnitOfWork
 from service.voice.recordings import AUDIO_MIMETYPE, RecordingNotFound, open_recording
@@ -102,13 +106,6 @@ def phone_validator(form, field):
         raise ValidationError(str(exc)) from None
 
 
-def timezone_validator(form, field):
-    try:
-        field.data = schedule.validate_tz((field.data or "").strip())
-    except ValueError as exc:
-        raise ValidationError(str(exc)) from None
-
-
 class CommitmentForm(Form):
     """One inline commitment row (no CSRF of its own: the outer form carries it)."""
 
@@ -128,9 +125,9 @@ class ParticipantForm(SecureForm):
         "Phone", validators=[InputRequired(), phone_validator],
         description="Any format; numbers without +country are read in the program's country.",
     )  # fmt: skip
-    timezone = StringField(
-        "Time zone", validators=[InputRequired(), timezone_validator],
-        description="IANA name, e.g. America/New_York or Europe/Berlin.",
+    timezone = ZoneField(
+        lazy_("Time zone"), validators=[InputRequired()],
+        description=lazy_("Where they live: type a city and pick it from the list."),
     )  # fmt: skip
     language = SelectField(
         "Language", choices=[SelectChoice(v, lb) for v, lb in Language.choices()]
@@ -237,20 +234,29 @@ class ParticipantView(AuditedModelView):
     create_template = "realign/participant_form.html"
     edit_template = "realign/participant_form.html"
     details_template = "realign/participant_details.html"
+    # Sort indexes are places in this list (bench/admin.py and links rely on them).
     column_list = (
-        "name", "program_id", "step", "status", "streak", "kept_7d", "kept_30d",
-        "last_inbound_at", "phone",
+        "name", "program_id", "step", "status", "streak", "needs_me", "waiting_on",
+        "last_inbound_at", "checkins", "phone",
     )  # fmt: skip
     column_labels = {
-        "program_id": "Program",
-        "kept_7d": "Kept 7d",
-        "kept_30d": "Kept 30d",
-        "last_inbound_at": "Last reply",
+        "name": lazy_("Name"),
+        "program_id": lazy_("Program"),
+        "step": lazy_("Step"),
+        "status": lazy_("Status"),
+        "streak": lazy_("Streak"),
+        "needs_me": lazy_("Needs you"),
+        "waiting_on": lazy_("Waiting on"),
+        "last_inbound_at": lazy_("Last reply"),
+        "checkins": lazy_("Check-ins, 14 days"),
+        "phone": lazy_("Phone"),
     }
     column_sortable_list = ("name", "step", "status", "streak", "last_inbound_at")
     column_searchable_list = ("name",)  # plus phone numbers: see _apply_search
     column_default_sort = "name"
-    column_filters = (ProgramFilter(), StepFilter(), StatusFilter())
+    column_filters = (
+        ProgramFilter(), StepFilter(), StatusFilter(), roster_cells.PersonaFilter(Participant.name),
+    )  # fmt: skip
     column_formatters = {
         "program_id": lambda v, c, m, n: g.get("program_names", {}).get(m.program_id, ""),
         "step": lambda v, c, m, n: step_label(m.step),
@@ -258,11 +264,10 @@ class ParticipantView(AuditedModelView):
         "phone": lambda v, c, m, n: mask_phone(
             display_phone(m.phone, program_country(v.session, m.program_id))
         ),
-        "kept_7d": lambda v, c, m, n: scores.percent(_stats(m.id)[0]),
-        "kept_30d": lambda v, c, m, n: scores.percent(_stats(m.id)[1]),
-        "last_inbound_at": lambda v, c, m, n: (
-            m.last_inbound_at.strftime("%Y-%m-%d %H:%M UTC") if m.last_inbound_at else "never"
-        ),
+        "needs_me": roster_cells.needs_cell,
+        "waiting_on": roster_cells.waiting_cell,
+        "last_inbound_at": roster_cells.last_reply_cell,
+        "checkins": roster_cells.strip_cell,
     }
 
     def scope_clause(self, program_ids):
@@ -270,7 +275,7 @@ class ParticipantView(AuditedModelView):
 
     # List: search by name or by phone digits; kept ratios computed once per page ----------
 
-    search_placeholder = lambda self: "Name or phone"  # noqa: E731
+    search_placeholder = lambda self: _("Name or last digits of the phone")  # noqa: E731
 
     def _apply_search(self, query, count_query, joins, count_joins, search):
         for term in search.split():
@@ -296,6 +301,7 @@ class ParticipantView(AuditedModelView):
         """One page, with what its columns show read once for the page (program names,
         kept ratios): a few statements whatever the page size. The page's ids come first
         (from the sort's index alone, however far down the page is), then their rows."""
+        filters = roster_cells.with_personas_hidden(self, filters)
         count, query = super().get_list(
             page, sort_column, sort_desc, search, filters, execute=False, **kwargs
         )
@@ -308,7 +314,8 @@ class ParticipantView(AuditedModelView):
             else {}
         )
         rows = [found[pid] for pid in ids if pid in found]
-        g.participant_stats = kept_stats([r.id for r in rows])
+        g.roster_now = services().now()
+        g.roster = roster(self.session, rows, g.roster_now)
         program_ids = {r.program_id for r in rows}
         # Held for the page: a `session.get` of one (a row's number format) asks nothing.
         g.page_programs = (
@@ -334,6 +341,10 @@ class ParticipantView(AuditedModelView):
 
     def render(self, template, **kwargs):
         kwargs.setdefault("label_max", LABEL_MAX)
+        if template == self.list_template:
+            kwargs["strip_legend"] = roster_cells.legend()
+            kwargs["personas_hidden"] = g.get("personas_hidden", False)
+            kwargs["show_personas_url"] = roster_cells.show_personas_url(self)
         return super().render(template, **kwargs)
 
     def _choices(self, form, participant_id=None):
@@ -619,17 +630,6 @@ class CloseForm(Form):
 
 class EraseForm(Form):
     confirm_name = StringField("Type their name to confirm", validators=[InputRequired()])
-
-
-def kept_stats(participant_ids: list[int]) -> dict[int, tuple]:
-    """(kept 7 days, kept 30 days) per participant, from the one score."""
-    svc = services()
-    with svc.sessions() as s:
-        return scores.kept_stats(s, participant_ids, svc.now())
-
-
-def _stats(pid: int) -> tuple:
-    return g.get("participant_stats", {}).get(pid, (None, None))
 
 
 NONCE = re.compile(r"[0-9a-f]{32}")

@@ -12,13 +12,13 @@
 from __future__ import annotations
 
 import json
-import zoneinfo
 
 import sqlalchemy as sa
 from flask import Response, abort, flash, g, redirect, request, url_for
 from flask_admin import expose
 from flask_admin.form import SecureForm
 from flask_login import current_user
+from markupsafe import Markup
 from wtforms import (
     BooleanField,
     DateField,
@@ -33,10 +33,12 @@ from wtforms.validators import InputRequired, Length, NumberRange, Optional, Val
 
 from admin import exports
 from admin.base import ScopedModelView
+from admin.i18n import _, lazy_
 from admin.program_texts import TextsEditor
 from admin.program_words import cadence_text, country_name, options_summary, waking_time
 from admin.times import LOCAL_TIMES, LOCAL_TIMES_DETAIL
 from admin.views import owner_name, owner_names
+from admin.zones import ZoneField
 from service import records
 from service.core import schedule, texts
 from service.core.enums import Outcome, label
@@ -100,15 +102,22 @@ class ProgramForm(SecureForm):
     sender_number = StringField(
         "Sender number",
         validators=[Optional(), Length(max=32)],
-        description="The Twilio number participants text, in +E.164 form. Or use a "
-        "messaging service below.",
+        description=lazy_(
+            "The Twilio number participants text, in any format: a number without "
+            "+country is read in the program's country. Or use a messaging service."
+        ),
     )
     messaging_service_sid = StringField(
         "Messaging service SID",
         validators=[Optional(), Length(max=34)],
         description="MG… (instead of, or with, a sender number).",
     )
-    timezone = SelectField("Time zone", default="UTC")
+    timezone = ZoneField(
+        lazy_("Time zone"),
+        default="UTC",
+        validators=[InputRequired()],
+        description=lazy_("Where the check-in time and waking hours are counted."),
+    )
     language = SelectField(
         "Language", choices=[SelectChoice("en", "English"), SelectChoice("es", "Español")]
     )
@@ -191,6 +200,61 @@ class ProgramForm(SecureForm):
         if self.cadence_kind.data == schedule.DAYS and not field.data:
             raise ValidationError("Choose at least one weekday.")
 
+    def validate(self, extra_validators=None):
+        """Every field checked, then the cadence fields the chosen kind does not use are
+        ignored (whatever was typed in them, hidden): they are not saved either."""
+        super().validate(extra_validators)
+        for name in unused_cadence_fields(self.cadence_kind.data):
+            getattr(self, name).errors = []
+        self._errors = None
+        return not self.errors and not self.form_errors
+
+
+CADENCE_FIELDS = {schedule.DAYS: "cadence_days", schedule.EVERY_N_DAYS: "cadence_every"}
+
+
+def unused_cadence_fields(kind: str) -> list[str]:
+    """The cadence fields that only another kind of cadence reads."""
+    return [name for k, name in CADENCE_FIELDS.items() if k != kind]
+
+
+# The form's sections, in order: each a title and its fields.
+SECTIONS = (
+    ("basics", lazy_("Basics"), (
+        "name", "sender_number", "messaging_service_sid", "timezone", "country",
+        "co_facilitators",
+    )),
+    ("schedule", lazy_("Schedule"), (
+        "cadence_kind", "cadence_days", "cadence_every", "cadence_time", "quiet_start",
+        "quiet_end", "pacing", "start_date", "end_date",
+    )),
+    ("texts", lazy_("Texts"), (
+        "language", "nudge_delay_minutes", "max_nudges", "weekly_summary", "milestones",
+        "daily_digest",
+    )),
+    ("options", lazy_("Options"), (
+        "adaptive_cadence", "ladder_step", "two_sided", "recording_max_seconds",
+        "delete_recordings_at_twilio", "call_retries", "quiet_days",
+    )),
+)  # fmt: skip
+
+# Which field a refusal of `validate_program` / `check_line` is about (its first words).
+REFUSAL_FIELDS = (
+    ("sender number", "sender_number"),
+    ("messaging service", "messaging_service_sid"),
+    ("time zone", "timezone"),
+    ("country", "country"),
+    ("cadence", "cadence_time"),
+    ("waking hours", "quiet_start"),
+    ("the end date", "end_date"),
+    ("a program needs a name", "name"),
+)
+
+
+def refusal_field(message: str) -> str | None:
+    text = message.lower()
+    return next((name for start, name in REFUSAL_FIELDS if text.startswith(start)), None)
+
 
 def cadence_string(form: ProgramForm) -> str:
     at = parse_hhmm(form.cadence_time.data)
@@ -202,11 +266,6 @@ def cadence_string(form: ProgramForm) -> str:
     else:
         cadence = schedule.Cadence(kind, at)
     return str(cadence)
-
-
-def timezone_choices() -> list[SelectChoice]:
-    zones = sorted(z for z in zoneinfo.available_timezones() if "/" in z or z == "UTC")
-    return [SelectChoice(z, z) for z in zones]
 
 
 class ProgramView(TextsEditor, ScopedModelView):
@@ -244,6 +303,8 @@ class ProgramView(TextsEditor, ScopedModelView):
     column_type_formatters = LOCAL_TIMES
     column_type_formatters_detail = LOCAL_TIMES_DETAIL
     details_template = "realign/program_details.html"
+    create_template = "realign/program_form.html"
+    edit_template = "realign/program_form.html"
 
     def scope_clause(self, program_ids):
         return Program.id.in_(program_ids)
@@ -258,7 +319,6 @@ class ProgramView(TextsEditor, ScopedModelView):
     # The form ---------------------------------------------------------------------------
 
     def _prepare(self, form, program: Program | None):
-        form.timezone.choices = timezone_choices()
         owner_id = program.owner_id if program else current_user.id
         form.co_facilitators.choices = [
             SelectChoice(f.id, f.name) for f in self._pickable(program) if f.id != owner_id
@@ -367,7 +427,12 @@ class ProgramView(TextsEditor, ScopedModelView):
         except (ProgramError, ValueError) as exc:
             self.session.rollback()
             message = str(exc)
-            form.form_errors.append(message[:1].upper() + message[1:] + ".")
+            sentence = message[:1].upper() + message[1:] + "."
+            field = refusal_field(message)
+            if field is not None:
+                getattr(form, field).errors.append(sentence)  # beside the field
+            else:
+                form.form_errors.append(sentence)
             flash(f"The program was not saved: {message}.", "error")
             return None
         if is_created:
@@ -400,7 +465,22 @@ class ProgramView(TextsEditor, ScopedModelView):
 
     def create_model(self, form):
         program = Program(name="", owner_id=current_user.id)
-        return self._save(form, program, True) or False
+        saved = self._save(form, program, True)
+        if saved:
+            flash(next_steps(saved), "info")
+        return saved or False
+
+    def get_save_return_url(self, model, is_created=False):
+        """After creating a program: its page, with what to do next."""
+        if is_created:
+            return self.get_url(".details_view", id=model.id)
+        return super().get_save_return_url(model, is_created)
+
+    def render(self, template, **kwargs):
+        if template in (self.create_template, self.edit_template):
+            kwargs["sections"] = SECTIONS
+            kwargs["cadence_only"] = {name: kind for kind, name in CADENCE_FIELDS.items()}
+        return super().render(template, **kwargs)
 
     def update_model(self, form, model):
         return bool(self._save(form, model, False))
@@ -480,3 +560,28 @@ class ProgramView(TextsEditor, ScopedModelView):
         return closure.close_program(
             current(), program.id, outcome=outcome, actor=current_user.actor, message=message
         )
+
+
+def next_steps(program: Program) -> Markup:
+    """What a coach does after creating a program, each a link."""
+    steps = []
+    if not program.sender_number and not program.messaging_service_sid:
+        steps.append(
+            (url_for(".edit_view", id=program.id), "next-sender", _("add a sender number"))
+        )
+    steps += [
+        (url_for(".texts_view", id=program.id), "next-texts", _("review its texts")),
+        (
+            url_for("participants.create_view", program_id=program.id),
+            "next-invite",
+            _("invite participants"),
+        ),
+        (url_for("simulator.index", program_id=program.id), "next-try", _("try it yourself")),
+    ]
+    links = Markup("").join(
+        Markup('<li><a href="{}" id="{}">{}</a></li>').format(href, ident, words)
+        for href, ident, words in steps
+    )
+    return Markup('<span id="next-steps">{}</span><ol class="mb-0">{}</ol>').format(
+        _("%(name)s is ready. Next:", name=program.name), links
+    )

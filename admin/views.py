@@ -20,6 +20,7 @@ from admin.auth import AdminUser
 from admin.base import ScopedModelView
 from admin.i18n import lazy_
 from admin.times import LOCAL_TIMES, LOCAL_TIMES_DETAIL
+from admin.zones import ZoneField
 from service import records
 from service.core.enums import Role, label
 from service.models import Facilitator, Program
@@ -94,9 +95,12 @@ class FacilitatorView(ScopedModelView):
     )  # fmt: skip
     form_args = {
         "phone": {"description": "Where the daily digest is texted; leave empty for no texts."},
-        "timezone": {"label": "Time zone", "description": "e.g. America/New_York."},
+        "timezone": {
+            "label": lazy_("Time zone"),
+            "description": lazy_("Their own: the daily digest comes at 9:00 there."),
+        },
     }
-    form_overrides = {"role": SelectField}
+    form_overrides = {"role": SelectField, "timezone": ZoneField}
     form_args["role"] = {"choices": [SelectChoice(v, lb) for v, lb in Role.choices()]}
     column_formatters = {"role": lambda v, c, m, n: label("role", m.role)}
     column_type_formatters = LOCAL_TIMES

@@ -16,7 +16,7 @@ cron.register(tasks.drain_spool, Lane.SENDS.value, interval=10, job_timeout=300)
 cron.register(tasks.tick, Lane.BULK.value, cron="* * * * *", job_timeout=300)
 # Due and retried outbound calls, and recordings still to download or delete at Twilio.
 cron.register(tasks.sweep_voice, Lane.BULK.value, interval=30, job_timeout=300)
-# Facilitators' daily digests go out at 09:00 in each program's zone: check hourly.
+# Facilitators' daily digests go out at 09:00 in each facilitator's own zone: check hourly.
 cron.register(tasks.daily_digests, Lane.BULK.value, cron="5 * * * *", job_timeout=300)
 # The dashboard's weekly figures per program (seconds of adding up at a large practice),
 # kept in Redis so the page reads them at once: every trends.REFRESH_SECONDS.

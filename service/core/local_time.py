@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from enum import StrEnum
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 UTC_NAME = "UTC"
@@ -44,3 +45,32 @@ def local(at: datetime, tz: str | None, now: datetime) -> str:
 def utc_title(at: datetime) -> str:
     """The exact instant, for a tooltip."""
     return at.astimezone(ZoneInfo(UTC_NAME)).strftime("%Y-%m-%d %H:%M UTC")
+
+
+class Span(StrEnum):
+    """The unit a time ago is counted in."""
+
+    NOW = "now"
+    MINUTE = "minute"
+    HOUR = "hour"
+    DAY = "day"
+    WEEK = "week"
+    MONTH = "month"
+    YEAR = "year"
+
+
+def elapsed(at: datetime, now: datetime) -> tuple[int, Span]:
+    """How long ago `at` was, as people round it: (3, DAY) for "3 days ago"; (0, NOW)
+    under a minute (or for a moment in the future, a clock skew)."""
+    seconds = (now - at).total_seconds()
+    for limit, size, span in (
+        (60, 1, Span.NOW),
+        (3600, 60, Span.MINUTE),
+        (86400, 3600, Span.HOUR),
+        (14 * 86400, 86400, Span.DAY),
+        (61 * 86400, 7 * 86400, Span.WEEK),
+        (365 * 86400, 30 * 86400, Span.MONTH),
+    ):
+        if seconds < limit:
+            return (0, Span.NOW) if span is Span.NOW else (int(seconds // size), span)
+    return int(seconds // (365 * 86400)), Span.YEAR

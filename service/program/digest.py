@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import datetime, time, timedelta
-from zoneinfo import ZoneInfo
+from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
+from service.core.digest_rules import digest_day
 from service.core.options import option
 from service.infra.queue import Lane
 from service.messaging import outbox
 from service.models import AttentionItem, Facilitator, Message, Program
 from service.unit_of_work import UnitOfWork
-
-SEND_AT = time(9, 0)  # local to the program
 
 
 def send_digests(services) -> int:
@@ -27,8 +25,9 @@ def send_digests(services) -> int:
 
 
 def queue_digests(session: Session, now: datetime) -> list[Message]:
-    """For each program with the digest on whose local morning has come, text its owner
-    once that day if anything is waiting. Safe to run every hour (idempotency key)."""
+    """For each program with the digest on whose owner's morning has come (09:00 in the
+    facilitator's own time zone), text them once that day if anything is waiting. Safe to
+    run every hour (idempotency key: the program and the facilitator's date)."""
     messages = []
     for program in session.exec(select(Program).where(Program.status == "active")):
         if not option(program, "daily_digest"):
@@ -36,8 +35,8 @@ def queue_digests(session: Session, now: datetime) -> list[Message]:
         owner = session.get(Facilitator, program.owner_id)
         if owner is None or not owner.phone or not owner.is_active:
             continue
-        local = now.astimezone(ZoneInfo(program.timezone))
-        if local.time() < SEND_AT or local.hour >= 20:
+        day = digest_day(now, owner.timezone)
+        if day is None:
             continue
         waiting = session.exec(
             select(sa.func.count(sa.distinct(AttentionItem.participant_id))).where(
@@ -52,7 +51,7 @@ def queue_digests(session: Session, now: datetime) -> list[Message]:
         message = Message(
             direction="out",
             program_id=program.id,
-            idempotency_key=f"digest:{program.id}:{local.date().isoformat()}",
+            idempotency_key=f"digest:{program.id}:{day.isoformat()}",
             to_number=owner.phone,
             from_number=program.sender_number or "",
             messaging_service_sid=program.messaging_service_sid,

@@ -113,7 +113,7 @@ def validate_program(program: Program) -> None:
         program.country = country_of_zone(program.timezone, zone_countries())
     if program.sender_number:
         try:
-            program.sender_number = normalize_phone(program.sender_number, None)
+            program.sender_number = normalize_phone(program.sender_number, program.country)
         except InvalidPhone as exc:
             raise ProgramError(f"sender number: {exc}") from None
     sid = program.messaging_service_sid

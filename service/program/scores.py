@@ -76,55 +76,6 @@ def kept_by_commitment(
     return [(rows[cid], kept[cid], n) for cid, n in asked.items() if cid in rows]
 
 
-def kept_stats(session, participant_ids: list[int], now: datetime) -> dict[int, tuple]:
-    """(kept 7 days, kept 30 days) per participant of one list page, added up by the
-    database: two statements for the page, whatever its length (only people with a scored
-    check-in in the window have a ratio)."""
-    if not participant_ids:
-        return {}
-    week = CheckIn.due_at > now - timedelta(days=7)
-    where = (
-        CheckIn.participant_id.in_(participant_ids),
-        CheckIn.kind == CheckInKind.SELF,
-        CheckIn.due_at > now - timedelta(days=30),
-        CheckIn.status.in_(SCORED),
-    )
-    found: dict[int, list] = {}
-    missed = sa.case((CheckIn.status == CheckInStatus.MISSED, asked()), else_=0)
-    for pid, asked_7, asked_30 in session.execute(
-        sa.select(
-            CheckIn.participant_id,
-            sa.func.sum(sa.case((week, missed), else_=0)),
-            sa.func.sum(missed),
-        )
-        .where(*where)
-        .group_by(CheckIn.participant_id)
-    ):
-        found[pid] = [0.0, int(asked_7 or 0), 0.0, int(asked_30 or 0)]
-    for pid, points_7, counted_7, points_30, counted_30 in session.execute(
-        sa.select(
-            CheckIn.participant_id,
-            sa.func.sum(sa.case((week, answer_score()), else_=0.0)),
-            sa.func.sum(sa.case((week, 1), else_=0)),
-            sa.func.sum(answer_score()),
-            sa.func.count(),
-        )
-        .select_from(CheckInAnswer)
-        .join(CheckIn, CheckIn.id == CheckInAnswer.checkin_id)
-        .where(*where)
-        .group_by(CheckIn.participant_id)
-    ):
-        row = found.setdefault(pid, [0.0, 0, 0.0, 0])
-        row[0] += float(points_7 or 0)
-        row[1] += int(counted_7 or 0)
-        row[2] += float(points_30 or 0)
-        row[3] += int(counted_30 or 0)
-    return {
-        pid: (checkin_rules.ratio(p7, c7), checkin_rules.ratio(p30, c30))
-        for pid, (p7, c7, p30, c30) in found.items()
-    }
-
-
 def asked() -> sa.ColumnElement:
     """How many commitments a check-in asked about (the length of its id list)."""
     return sa.func.coalesce(sa.func.json_array_length(CheckIn.commitment_ids), 0)

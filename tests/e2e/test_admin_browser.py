@@ -57,7 +57,7 @@ def test_facilitator_signs_in_browses_and_signs_out(admin_app, world):
         # An edit form round trip (SecureForm's CSRF token in a real browser).
         page.goto(f"{base}/admin/programs/edit/?id={world.ana_program}")
         page.fill("#name", "Ana's renamed program")
-        page.click("input[type=submit][value=Save]")
+        page.click("#save")
         page.wait_for_url(f"{base}/admin/programs/")
         assert page.locator(".alert", has_text="Record was successfully saved").is_visible()
 

@@ -225,7 +225,7 @@ def test_create_program_with_every_setting(admin_app, client, world):
 @pytest.mark.parametrize(
     ("changes", "message"),
     [
-        ({"timezone": "Mars/Olympus"}, "Not a valid choice"),
+        ({"timezone": "Mars/Olympus"}, "is not a time zone we know"),
         ({"sender_number": "12"}, "sender number"),
         ({"messaging_service_sid": "XX123"}, "messaging service SID"),
         ({"cadence_kind": "days"}, "Choose at least one weekday"),

@@ -53,13 +53,13 @@ def test_facilitator_main_flow(admin_app, world, tmp_path):
         # Create a program (every setting has a sensible default in the form).
         page.goto(f"{base}/admin/programs/new/")
         page.fill("#name", "Founders reset")
-        page.select_option("#timezone", "America/New_York")
+        page.fill("#timezone", "America/New_York")  # the zone picker: typed, or picked
         page.select_option("#cadence_kind", "days")
         page.check("#cadence_days-0")
         page.check("#cadence_days-3")
         page.fill("#cadence_time", "18:30")
         screenshot(page, "admin-flow-program-form")
-        page.click("input[type=submit][value=Save]")
+        page.click("#save")
         page.wait_for_url(re.compile(r".*/admin/programs/.*"))
         with services.sessions() as s:
             program = s.scalar(sa.select(Program).where(Program.name == "Founders reset"))

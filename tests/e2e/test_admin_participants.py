@@ -112,7 +112,8 @@ def test_list_is_scoped_masks_phones_and_shows_figures(admin_app, client, world)
     assert "Ari Ana-side" in page and "Cy Shared" in page and "Bo Ben-side" not in page
     assert "+12015550111" not in page and "(•••) •••-••11" in page
     assert "1. Naming the misalignment" in page
-    assert "Kept 7d" in page and "Last reply" in page and "Import CSV" in page
+    assert "Check-ins, 14 days" in page and "Last reply" in page and "Import CSV" in page
+    assert "Waiting on" in page and 'id="strip-legend"' in page
 
 
 def test_search_finds_names_and_numbers_typed_in_any_format(client, world):
@@ -341,9 +342,9 @@ def test_list_shows_kept_ratios_from_the_domain_score(
     login(client)
     page = client.get("/admin/participants/").text
     row = re.search(r"Ari Ana-side.*?</tr>", page, re.S).group(0)
-    assert row.count("100%") == 2  # kept 7d and 30d
+    assert "100% kept" in row and "dot dot-kept" in row  # beside the 14-day strip
     row = re.search(r"Cy Shared.*?</tr>", page, re.S).group(0)
-    assert "100%" not in row and "–" in row
+    assert "%" not in row and "nothing to count yet" in row
 
 
 def test_audio_is_streamed_only_to_the_programs_facilitators(admin_app, client, world, tmp_path):

@@ -145,25 +145,22 @@ def test_the_participants_list_costs_the_same_few_statements_for_5_rows_or_50(
     assert len(many) <= 12, [q for q, _ in many]
 
 
-def test_the_participants_list_shows_each_persons_kept_ratios(admin_app, client, world):
-    """The page's two statements give what the one score gives for each person."""
-    ids = people(admin_app, [world.ana_program], 3, days=12)
+def test_the_participants_list_shows_each_persons_kept_ratio_beside_the_strip(
+    admin_app, client, world
+):
+    """The page's grouped check-in statement gives what the one score gives for each
+    person over the strip's 14 days."""
+    ids = people(admin_app, [world.ana_program], 3, days=20)
     svc = services_of(admin_app)
-    with svc.sessions() as s:
-        stats = scores.kept_stats(s, ids, svc.now())
-        for pid in ids:
-            p = s.get(Participant, pid)
-            expected = (
-                scores.kept_ratio(s, p, svc.now(), 7),
-                scores.kept_ratio(s, p, svc.now(), 30),
-            )
-            assert stats[pid] == pytest.approx(expected), pid
     login(client, "ana@example.org")
     page = client.get("/admin/participants/").text
     with svc.sessions() as s:
-        first = s.get(Participant, ids[0]).name
-    row = page[page.index(first) :][:3000]
-    assert scores.percent(stats[ids[0]][0]) in row
+        for pid in ids:
+            p = s.get(Participant, pid)
+            expected = scores.kept_ratio(s, p, svc.now(), 14)
+            row = page[page.index(p.name) :].split("</tr>", 1)[0]
+            assert f"{scores.percent(expected)} kept" in row, (p.name, row)
+            assert row.count('class="dot dot-') == 14
 
 
 def test_the_programs_list_reads_owner_names_once_for_the_page(admin_app, client, world):

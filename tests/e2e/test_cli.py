@@ -195,7 +195,7 @@ def test_a_facilitator_made_with_a_phone_gets_the_daily_digest(realign, db):
         ana = Participant(program_id=program.id, name="Ana", phone="+12015550111")
         session.add(ana)
         session.flush()
-        now = datetime(2026, 3, 3, 14, 5, tzinfo=UTC)  # 09:05 in New York
+        now = datetime(2026, 3, 3, 14, 5, tzinfo=UTC)  # 14:05 in London, where Dana is
         records.flag(session, ana, "headsup", "at risk", now)
         [text] = digest.queue_digests(session, now)
         assert text.to_number == "+12015550177"

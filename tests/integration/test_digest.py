@@ -18,6 +18,7 @@ def _setup(services, digest=True):
     with services.sessions() as session:
         owner = session.get(Facilitator, program.owner_id)
         owner.phone = "+12015550177"
+        owner.timezone = "America/New_York"
         records.flag(
             session, session.get(Participant, ana.id), "headsup", "at risk", services.now()
         )
@@ -46,6 +47,28 @@ def test_digest_goes_once_on_the_local_morning(app, services, clock, run_jobs):
     clock.set(datetime(2026, 3, 4, 14, 5, tzinfo=UTC))  # next day, still unresolved
     tasks.daily_digests()
     assert len(digests(services)) == 2
+
+
+def test_digest_goes_at_nine_in_the_facilitators_zone_not_the_programs(
+    app, services, clock, run_jobs
+):
+    program = _setup(services)  # the program runs in New York
+    with services.sessions() as session:
+        owner = session.get(Facilitator, program.owner_id)
+        owner.timezone = "Europe/Berlin"  # the coach lives in Berlin
+        session.commit()
+    clock.set(datetime(2026, 3, 3, 7, 5, tzinfo=UTC))  # 08:05 in Berlin, 02:05 in New York
+    assert tasks.daily_digests() == 0
+    clock.set(datetime(2026, 3, 3, 8, 5, tzinfo=UTC))  # 09:05 in Berlin, 03:05 in New York
+    tasks.daily_digests()
+    assert len(digests(services)) == 1
+    clock.set(datetime(2026, 3, 3, 14, 5, tzinfo=UTC))  # 09:05 in New York: already sent
+    tasks.daily_digests()
+    clock.set(datetime(2026, 3, 4, 19, 5, tzinfo=UTC))  # 20:05 in Berlin next day: too late
+    assert tasks.daily_digests() == 0
+    run_jobs()
+    [digest] = digests(services)
+    assert digest.idempotency_key.endswith(":2026-03-03")
 
 
 def test_no_digest_unless_the_program_asks(app, services, clock):

@@ -18,3 +18,23 @@ def test_an_unknown_zone_reads_as_utc_and_the_tooltip_is_exact():
     assert local(datetime(2026, 3, 3, 0, 5, tzinfo=UTC), "Mars/Olympus", NOW) == "today 12:05 am"
     assert utc_title(datetime(2026, 3, 3, 14, 2, tzinfo=UTC)) == "2026-03-03 14:02 UTC"
     assert clock(datetime(2026, 1, 1, 0, 0)) == "12 am"
+
+
+def test_how_long_ago_reads_as_people_round_it():
+    from datetime import timedelta
+
+    from service.core.local_time import Span, elapsed
+
+    for ago, expected in (
+        (timedelta(seconds=20), (0, Span.NOW)),
+        (timedelta(seconds=-30), (0, Span.NOW)),
+        (timedelta(minutes=5, seconds=59), (5, Span.MINUTE)),
+        (timedelta(hours=1), (1, Span.HOUR)),
+        (timedelta(hours=23, minutes=59), (23, Span.HOUR)),
+        (timedelta(days=3, hours=2), (3, Span.DAY)),
+        (timedelta(days=13), (13, Span.DAY)),
+        (timedelta(days=15), (2, Span.WEEK)),
+        (timedelta(days=70), (2, Span.MONTH)),
+        (timedelta(days=800), (2, Span.YEAR)),
+    ):
+        assert elapsed(NOW - ago, NOW) == expected, ago
