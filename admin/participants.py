@@ -47,6 +47,7 @@ from wtforms.validators import InputRequired, Length, Optional, ValidationError
 from admin import exports, importer
 from admin.base import visible_program_ids
 from admin.choices import as_choices, partner_choices, program_choices
+from admin.i18n import lazy_
 from admin.views import AuditedModelView, program_country, program_name
 from service import records
 from service.core import compose_rules, schedule, texts
@@ -660,6 +661,6 @@ def participant_story(pid: int, before: int | None = None) -> dict:
 def register(admin, app, db):
     """Add the participants view and its static assets (called from admin/setup.py)."""
     app.register_blueprint(assets)
-    view = ParticipantView(Participant, db, name="Participants", endpoint="participants")
+    view = ParticipantView(Participant, db, name=lazy_("Participants"), endpoint="participants")
     admin.add_view(view)
     return view
