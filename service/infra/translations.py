@@ -93,11 +93,15 @@ def one(value) -> str:
 def merge(template: Catalog, path: Path) -> None:
     """Bring the catalog at `path` up to `template`: new strings added untranslated, changed
     ones marked fuzzy, gone ones obsolete."""
+    original = path.read_text(encoding="utf-8")
     catalog = read(path)
     catalog.update(template, update_header_comment=False)
     buffer = BytesIO()
-    write_po(buffer, catalog, width=WIDTH, sort_output=False)
-    path.write_bytes(buffer.getvalue())
+    # No source locations (they would change with every edit of the code) and the header
+    # kept as the translators wrote it: a merge changes only the entries that changed.
+    write_po(buffer, catalog, width=WIDTH, sort_output=False, no_location=True, omit_header=True)
+    header = original.split("\n\n", 1)[0]
+    path.write_text(header + "\n\n" + buffer.getvalue().decode("utf-8").lstrip("\n"), "utf-8")
 
 
 def write_template(template: Catalog, path: Path) -> None:
