@@ -219,7 +219,14 @@ class AuditEventView(ScopedModelView):
     can_delete = False
     can_view_details = True
     column_list = ("at", "actor", "action", "entity", "entity_id", "detail")
-    column_labels = {"at": "When", "actor": "Who", "action": "What", "entity_id": "Record"}
+    column_labels = {
+        "at": lazy_("When"),
+        "actor": lazy_("Who"),
+        "action": lazy_("What"),
+        "entity": lazy_("Of"),
+        "entity_id": lazy_("Record"),
+        "detail": lazy_("Detail"),
+    }
     column_formatters = {
         "actor": lambda v, c, m, n: actor_name(v.session, m.actor),
         "action": lambda v, c, m, n: words(m.action),
@@ -242,10 +249,10 @@ def actor_name(db, actor: str) -> str:
     kind, _, ident = (actor or "").partition(":")
     if kind == "facilitator" and ident.isdigit():
         person = db.get(Facilitator, int(ident))
-        return person.name if person else f"Facilitator {ident}"
+        return person.name if person else _("Facilitator %(id)s", id=ident)
     if kind == "participant" and ident.isdigit():
-        return f"Participant {ident}"
-    return {"cli": "The command line", "system": "Realign", "twilio": "Twilio"}.get(
+        return _("Participant %(id)s", id=ident)
+    return {"cli": _("The command line"), "system": "Realign", "twilio": "Twilio"}.get(
         actor, words(actor)
     )
 
