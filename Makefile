@@ -6,10 +6,15 @@ UV := .tools/bin/uv
 STAMP := .venv/.synced
 export UV_PYTHON_DOWNLOADS := never
 
-.PHONY: dev test test-fast bench lint fmt install
+# Translations: each gettext catalog (.po, edited by translators) is compiled to the .mo the
+# app reads; a .mo is remade whenever its .po changes (README, "Translating").
+PO_FILES := $(wildcard service/core/catalogs/*/LC_MESSAGES/*.po admin/translations/*/LC_MESSAGES/*.po)
+MO_FILES := $(PO_FILES:.po=.mo)
+
+.PHONY: dev test test-fast bench lint fmt install catalogs
 .DEFAULT_GOAL := dev
 
-install: $(STAMP)
+install: $(STAMP) $(MO_FILES)
 
 $(UV):
 	python3 -m venv .tools
@@ -19,12 +24,20 @@ $(STAMP): uv.lock pyproject.toml | $(UV)
 	$(UV) sync --locked
 	@touch $@
 
+%.mo: %.po | $(STAMP)
+	.venv/bin/python scripts/compile_catalogs.py $<
+
+# After the English changes (service/core/texts.py, spoken.py) or admin strings are added:
+# remake the templates (.pot, from the source) and merge them into every language's .po.
+catalogs: $(STAMP)
+	.venv/bin/python scripts/catalogs.py
+
 # TWILIO=local sends texts to the local Twilio-compatible API instead of the console.
-dev: $(STAMP)
+dev: install
 	.venv/bin/python scripts/dev.py $(if $(TWILIO),--twilio $(TWILIO))
 
 # Two workers for two cores: each gets its own database and Redis db (tests/servers.py).
-test: $(STAMP)
+test: install
 	.venv/bin/pytest -n 2 $(PYTEST_ARGS)
 
 # The pure core's unit tests alone: no database, no Redis, no app (seconds).

@@ -1,16 +1,18 @@
-"""My account: the signed-in facilitator's own phone (for the daily digest) and time zone."""
+"""My account: the signed-in facilitator's own phone (for the daily digest), time zone and
+the language of their admin screens."""
 
 from __future__ import annotations
 
 from flask import flash, redirect, request, url_for
 from flask_admin import expose
 from flask_admin.form import SecureForm
+from flask_babel import refresh
 from flask_login import current_user
-from wtforms import StringField
+from wtforms import SelectField, StringField
 from wtforms.validators import InputRequired, Length, ValidationError
 
 from admin.base import SignedInView
-from admin.i18n import lazy_
+from admin.i18n import _, language_choices, lazy_
 from admin.zones import ZoneField
 from service import records
 from service.models import Facilitator
@@ -32,17 +34,32 @@ def timezone_validator(form, field):
         raise ValidationError(str(exc)) from None
 
 
+def language_validator(form, field):
+    try:
+        field.data = accounts.facilitator_language(field.data)
+    except ValueError:
+        raise ValidationError(_("Choose one of the languages in the list.")) from None
+
+
 class AccountForm(SecureForm):
     phone = StringField(
-        "Phone",
+        lazy_("Phone"),
         validators=[Length(max=40), phone_validator],
-        description="Where the daily digest is texted, e.g. +1 201 555 0177; "
-        "leave empty for no texts.",
+        description=lazy_(
+            "Where the daily digest is texted, e.g. +1 201 555 0177; leave empty for no texts."
+        ),
     )
     timezone = ZoneField(
         lazy_("Time zone"),
         validators=[InputRequired(), Length(max=64), timezone_validator],
         description=lazy_("Your own: the daily digest comes at 9:00 there."),
+    )
+    language = SelectField(
+        lazy_("Language"),
+        choices=language_choices,
+        validators=[language_validator],
+        validate_choice=False,
+        description=lazy_("The language of your admin screens."),
     )
 
 
@@ -55,11 +72,16 @@ class AccountView(SignedInView):
     def index(self):
         me = self.db.get(Facilitator, current_user.id)
         form = AccountForm(request.form if request.method == "POST" else None, obj=me)
+        if request.method == "GET":
+            form.language.data = me.language or ""
         if request.method == "POST" and form.validate():
             changed = [
-                name for name in ("phone", "timezone") if getattr(me, name) != form[name].data
+                name
+                for name in ("phone", "timezone", "language")
+                if getattr(me, name) != form[name].data
             ]
             me.phone, me.timezone = form.phone.data, form.timezone.data
+            me.language = form.language.data
             if changed:
                 records.audit(
                     self.db,
@@ -70,6 +92,9 @@ class AccountView(SignedInView):
                     detail={"fields": changed},
                 )
             self.db.commit()
-            flash("Your phone and time zone are saved.", "success")
+            # Said, and the next page drawn, in the language just chosen.
+            current_user.language = me.language
+            refresh()
+            flash(_("Your account is saved."), "success")
             return redirect(url_for(".index"))
         return self.render("realign/account.html", form=form, me=me)

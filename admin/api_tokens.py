@@ -9,6 +9,7 @@ from flask_admin import expose
 from flask_login import current_user
 
 from admin.base import SignedInView
+from admin.i18n import _
 from service.core.enums import ApiScope
 from service.core.numbers import whole_number
 from service.models import Facilitator
@@ -29,7 +30,7 @@ class ApiTokenView(SignedInView):
             token=token,
             problem=problem,
             name=name,
-            scope_label=ApiScope.PHONES.label,
+            scope_label=_(ApiScope.PHONES.label),
         )
         return page
 
@@ -73,5 +74,8 @@ class ApiTokenView(SignedInView):
             except tokens.TokenNotFound:
                 abort(404)
             session.commit()
-            flash(f"The token “{row.name}” is revoked: it is refused from now on.", "success")
+            flash(
+                _("The token “%(name)s” is revoked: it is refused from now on.", name=row.name),
+                "success",
+            )
         return redirect(url_for(".index"))

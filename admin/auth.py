@@ -35,6 +35,7 @@ from wtforms import PasswordField, StringField
 from wtforms.validators import InputRequired, Length
 
 from admin.base import deny, is_allowed
+from admin.i18n import _, lazy_, n_
 from admin.inputs import check_inputs
 from admin.security import SAFE_METHODS, check_csrf, check_same_origin
 from admin.sessions import EndedSessions, new_session_id
@@ -42,7 +43,6 @@ from admin.throttle import LoginThrottle
 from service import records
 from service.core import redirects
 from service.core.numbers import whole_number
-from service.core.signin import wait_text
 from service.models import Facilitator
 from service.program import accounts
 
@@ -59,6 +59,7 @@ class AdminUser(UserMixin):
         self.name = facilitator.name
         self.role = facilitator.role
         self.timezone = facilitator.timezone  # their own times are shown in it
+        self.language = facilitator.language  # admin/i18n.py: the admin speaks it
         self.token = fingerprint(facilitator)
 
     @property
@@ -89,8 +90,8 @@ def load_user(db, user_id: str) -> AdminUser | None:
 
 
 class LoginForm(SecureForm):
-    email = StringField("Email", validators=[InputRequired(), Length(max=254)])
-    password = PasswordField("Password", validators=[InputRequired(), Length(max=1024)])
+    email = StringField(lazy_("Email"), validators=[InputRequired(), Length(max=254)])
+    password = PasswordField(lazy_("Password"), validators=[InputRequired(), Length(max=1024)])
 
 
 def safe_next(target: str | None) -> str | None:
@@ -153,7 +154,13 @@ def end_old_or_ended_session(db, services, ended: EndedSessions) -> None:
         session.clear()
         hours = current_app.config["ADMIN_LIFETIME_HOURS"]
         audit(db, services, f"facilitator:{fid}", "admin.logout", reason="lifetime", hours=hours)
-        flash(f"You were signed out: a session lasts at most {hours:g} hours.", "info")
+        flash(
+            _(
+                "You were signed out: a session lasts at most %(hours)s hours.",
+                hours=format(hours, "g"),
+            ),
+            "info",
+        )
     elif ended.ended(session.get("admin_sid")):
         logout_user()
         session.clear()  # (the cookie's owner signed out: this is a copy of it)
@@ -178,7 +185,10 @@ def expire_idle_session(db, services) -> None:
     logout_user()
     session.clear()
     audit(db, services, f"facilitator:{fid}", "admin.logout", reason="idle", minutes=minutes)
-    flash(f"You were signed out after {minutes} minutes without activity.", "info")
+    flash(
+        _("You were signed out after %(minutes)s minutes without activity.", minutes=minutes),
+        "info",
+    )
 
 
 class AuthIndexView(AdminIndexView):
@@ -208,7 +218,7 @@ class AuthIndexView(AdminIndexView):
         form = LoginForm(request.form)
         if request.method == "POST":
             if not form.validate():
-                return self._login_page(form, "Please enter your email and password.", 400)
+                return self._login_page(form, _("Please enter your email and password."), 400)
             return self._sign_in(form, target)
         return self._login_page(form)
 
@@ -220,11 +230,17 @@ class AuthIndexView(AdminIndexView):
             if verdict.first_refusal:
                 self._record_anonymous("admin.login_refused", email, address)
             headers = {"Retry-After": str(verdict.wait_s)}
-            return self._login_page(form, wait_text(verdict.wait_s), 429, headers)
+            minutes = max(1, -(-verdict.wait_s // 60))
+            wait = n_(
+                "Too many tries; wait %(num)d minute.",
+                "Too many tries; wait %(num)d minutes.",
+                minutes,
+            )
+            return self._login_page(form, wait, 429, headers)
         facilitator = accounts.authenticate(self.db, email, form.password.data)
         if facilitator is None:
             self._record_anonymous("admin.login_failed", email, address)
-            return self._login_page(form, "That email and password do not match.")
+            return self._login_page(form, _("That email and password do not match."))
         if verdict is not None:  # None: Redis is down; do not wait for it twice
             self.throttle.accepted(email, address)
         facilitator.last_login_at = self.services.now()
@@ -257,5 +273,5 @@ class AuthIndexView(AdminIndexView):
         logout_user()
         session.clear()
         audit(self.db, self.services, actor, "admin.logout", reason="user")
-        flash("You are signed out.", "info")
+        flash(_("You are signed out."), "info")
         return redirect(url_for("admin.login"))

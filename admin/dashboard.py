@@ -25,9 +25,10 @@ from flask_login import current_user
 
 from admin.auth import AuthIndexView
 from admin.base import visible_program_ids
+from admin.i18n import _, label, lazy_, n_
 from service.core import attention_rules
 from service.core.attention_rules import Snooze
-from service.core.enums import AttentionKind, Step, label
+from service.core.enums import AttentionKind
 from service.core.local_time import local, utc_title
 from service.models import (
     AttentionItem,
@@ -216,7 +217,7 @@ def unmatched_texts(db, ids: set[int] | None, now: datetime, limit: int) -> list
         short, cut = attention_rules.excerpt(message.body)
         item = Item(
             kind=AttentionKind.UNMATCHED,
-            label=AttentionKind.UNMATCHED.label,
+            label=label("attention_kind", AttentionKind.UNMATCHED),
             at=message.created_at,
             when=local(message.created_at, tz, now),
             exact=utc_title(message.created_at),
@@ -292,12 +293,12 @@ def list_url(program_id: int, step: int | None = None, status: str | None = None
 
 def funnel_rows(program_id: int, funnel: program_funnel.Funnel) -> list[dict]:
     """Invited, each step, closed: how many, and how wide a bar (of the widest)."""
-    rows = [("Invited", funnel.invited, list_url(program_id, status="invited"))]
+    rows = [(_("Invited"), funnel.invited, list_url(program_id, status="invited"))]
     rows += [
-        (Step(step).label, count, list_url(program_id, step=step))
+        (label("step", step), count, list_url(program_id, step=step))
         for step, count in sorted(funnel.steps.items())
     ]
-    rows.append(("Closed", funnel.closed, list_url(program_id, status="closed")))
+    rows.append((_("Closed"), funnel.closed, list_url(program_id, status="closed")))
     widest = max([count for _, count, _ in rows] + [1])
     return [
         {"label": name, "count": count, "url": url, "width": round(100 * count / widest)}
@@ -311,10 +312,12 @@ def _change(now_value: float | None, before: float | None) -> dict | None:
         return None
     points = round((now_value - before) * 100)
     if points == 0:
-        return {"sign": "same", "text": "same as last week"}
-    word = "up" if points > 0 else "down"
-    unit = "point" if abs(points) == 1 else "points"
-    return {"sign": word, "text": f"{word} {abs(points)} {unit} on last week"}
+        return {"sign": "same", "text": _("same as last week")}
+    if points > 0:
+        text = n_("up %(num)d point on last week", "up %(num)d points on last week", points)
+        return {"sign": "up", "text": text}
+    text = n_("down %(num)d point on last week", "down %(num)d points on last week", -points)
+    return {"sign": "down", "text": text}
 
 
 def this_week(weeks: list[scores.Week]) -> dict:
@@ -374,6 +377,13 @@ def chart(weeks: dict[date, scores.Week]) -> dict:
     }
 
 
+# The snooze buttons, in the facilitator's language.
+SNOOZE_BUTTONS = {
+    Snooze.TOMORROW: lazy_("Snooze until tomorrow"),
+    Snooze.NEXT_WEEK: lazy_("Snooze for a week"),
+}
+
+
 class DashboardView(AuthIndexView):
     @expose("/")
     def index(self):
@@ -389,7 +399,7 @@ class DashboardView(AuthIndexView):
             shown_count=shown,
             snoozed=snoozed,
             resolved=resolved,
-            snoozes=Snooze.choices(),
+            snoozes=[(choice.value, SNOOZE_BUTTONS[choice]) for choice in Snooze],
             trends=program_trends(self.db, self.services, now),
             percent=scores.percent,
         )
@@ -407,22 +417,25 @@ class DashboardView(AuthIndexView):
     @expose("/attention/<int:item_id>/resolve", methods=("POST",))
     def resolve(self, item_id: int):
         if self._act(attention.resolve, item_id):
-            flash("Marked as resolved. You can undo it under “Handled”.", "success")
+            flash(_("Marked as resolved. You can undo it under “Handled”."), "success")
         return redirect(url_for("admin.index"))
 
     @expose("/attention/<int:item_id>/snooze", methods=("POST",))
     def snooze(self, item_id: int):
         choice = request.form.get("until", "")
         if choice not in Snooze.values():
-            flash("Choose how long to snooze it: until tomorrow, or for a week.", "error")
+            flash(_("Choose how long to snooze it: until tomorrow, or for a week."), "error")
             return redirect(url_for("admin.index"))
         self._act(attention.snooze, item_id, choice=choice)
-        back = "tomorrow morning" if choice == Snooze.TOMORROW else "in a week"
-        flash(f"Snoozed: back on Today {back}. You can undo it under “Handled”.", "success")
+        if choice == Snooze.TOMORROW:
+            done = _("Snoozed: back on Today tomorrow morning. You can undo it under “Handled”.")
+        else:
+            done = _("Snoozed: back on Today in a week. You can undo it under “Handled”.")
+        flash(done, "success")
         return redirect(url_for("admin.index"))
 
     @expose("/attention/<int:item_id>/reopen", methods=("POST",))
     def reopen(self, item_id: int):
         if self._act(attention.reopen, item_id):
-            flash("Back on Today.", "success")
+            flash(_("Back on Today."), "success")
         return redirect(url_for("admin.index"))

@@ -9,10 +9,17 @@ from flask_login import current_user
 from werkzeug.exceptions import HTTPException
 
 from admin.auth import is_admin_path
+from admin.i18n import lazy_
 
 PAGES = {
-    404: ("Page not found", "There is nothing here, or it is not one of your programs."),
-    403: ("Not allowed", "Your account cannot open this page. An admin can change your role."),
+    404: (
+        lazy_("Page not found"),
+        lazy_("There is nothing here, or it is not one of your programs."),
+    ),
+    403: (
+        lazy_("Not allowed"),
+        lazy_("Your account cannot open this page. An admin can change your role."),
+    ),
 }
 
 
@@ -28,7 +35,7 @@ class ErrorPage(BaseView):
 
 
 def register(app, admin: Admin) -> None:
-    page = ErrorPage(name="Error", endpoint="realign_error")
+    page = ErrorPage(name=lazy_("Error"), endpoint="realign_error")
     page.admin = admin
 
     def handle(exc: HTTPException):

@@ -19,6 +19,7 @@ from flask_login import current_user
 from markupsafe import Markup, escape
 
 from admin.base import SignedInView, visible_program_ids
+from admin.i18n import _, n_
 from service.core import delivery_reasons
 from service.core.enums import NOT_TEXTED
 from service.core.local_time import local, utc_title
@@ -33,19 +34,20 @@ EXCERPT = 140
 class UnreadLabel(str):
     """The menu's "Inbox" with its unread count. Flask-Admin prints a menu item's name as
     given at start-up; markupsafe asks a str for `__html__` first, so this one renders
-    afresh on every page, for whoever is signed in."""
+    afresh on every page, for whoever is signed in, in their language (`text` may be lazy)."""
 
-    def __new__(cls, text: str, view: InboxView):
-        label = super().__new__(cls, text)
-        label.view = view
+    def __new__(cls, text, view: InboxView):
+        label = super().__new__(cls, str(text))
+        label.text, label.view = text, view
         return label
 
     def __html__(self) -> Markup:
         count = self.view.unread_count() if current_user.is_authenticated else 0
+        name = escape(str(self.text))
         if not count:
-            return escape(str(self))
+            return name
         badge = Markup(' <span class="badge badge-pill badge-warning" id="unread-count">{}</span>')
-        return escape(str(self)) + badge.format(inbox.badge(count))
+        return name + badge.format(inbox.badge(count))
 
 
 class InboxView(SignedInView):
@@ -91,7 +93,7 @@ class InboxView(SignedInView):
     def read(self):
         ids = [n for v in request.form.getlist("message_id") if (n := whole_number(v))]
         if not ids:
-            flash("Nothing was chosen to mark read.", "warning")
+            flash(_("Nothing was chosen to mark read."), "warning")
             return redirect(url_for(".index"))
         with UnitOfWork(self.services) as uow:
             done = inbox.mark_read(
@@ -101,7 +103,7 @@ class InboxView(SignedInView):
                 facilitator_id=current_user.id,
             )
             uow.commit()
-        flash(f"Marked {done} text{'' if done == 1 else 's'} read.", "success")
+        flash(n_("Marked %(num)d text read.", "Marked %(num)d texts read.", done), "success")
         return redirect(url_for(".index"))
 
     @expose("/failed/<int:message_id>/retry", methods=("POST",))
@@ -124,7 +126,7 @@ class InboxView(SignedInView):
             uow.commit()
         leaves = again.send_after
         if leaves is not None and leaves > self.services.now():
-            flash("It will be sent again when their waking hours begin.", "success")
+            flash(_("It will be sent again when their waking hours begin."), "success")
         else:
-            flash("It is being sent again.", "success")
+            flash(_("It is being sent again."), "success")
         return redirect(url_for(".failed"))

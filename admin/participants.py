@@ -660,6 +660,6 @@ def participant_story(pid: int, before: int | None = None) -> dict:
 def register(admin, app, db):
     """Add the participants view and its static assets (called from admin/setup.py)."""
     app.register_blueprint(assets)
-    view = ParticipantView(Participant, db, name="Participants", endpoint="participants")
+    view = ParticipantView(Participant, db, name=lazy_("Participants"), endpoint="participants")
     admin.add_view(view)
     return view

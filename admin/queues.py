@@ -18,7 +18,7 @@ from rq.exceptions import NoSuchJobError
 from rq.job import Job
 
 from admin.base import deny, is_allowed
-from admin.i18n import lazy_
+from admin.i18n import _, lazy_
 from service import records
 from service.infra.queue import LANES
 from service.messaging import health
@@ -132,5 +132,5 @@ class QueueHealthView(BaseView):
             detail={"job": job_id},
         )
         self.db.commit()
-        flash("The job was put back on its queue.", "success")
+        flash(_("The job was put back on its queue."), "success")
         return redirect(url_for(".index"))

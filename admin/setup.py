@@ -26,7 +26,7 @@ from admin.account import AccountView
 from admin.api_tokens import ApiTokenView
 from admin.auth import init_auth, is_admin_path
 from admin.dashboard import DashboardView
-from admin.i18n import init_i18n
+from admin.i18n import init_i18n, label, lazy_
 from admin.inbox import InboxView
 from admin.participants import register as register_participants
 from admin.programs import ProgramView
@@ -37,7 +37,6 @@ from admin.views import (
     FacilitatorView,
 )
 from admin.webhooks import WebhookView
-from service.core.enums import label
 from service.models import AuditEvent, Facilitator, Program
 
 
@@ -61,6 +60,7 @@ def init_admin(app, services) -> Admin:
     app.jinja_env.globals["admin_csrf_token"] = security.csrf_token
     app.jinja_env.globals["admin_csp_nonce"] = security.csp_nonce
     # `value|label('participant_status')`: what people read, never a stored key.
+    # In the facilitator's language (admin/i18n.py).
     app.jinja_env.filters["label"] = lambda value, kind: label(kind, value)
     times.register(app)  # `at|yourtime`: in the facilitator's zone, UTC in a tooltip
     init_auth(app, services, db)
@@ -83,22 +83,26 @@ def init_admin(app, services) -> Admin:
     admin = Admin(
         app,
         name="Realign",
-        index_view=DashboardView(db, services, name="Today"),
+        index_view=DashboardView(db, services, name=lazy_("Today")),
         theme=Bootstrap4Theme(base_template="realign/base.html"),
         csp_nonce_generator=security.csp_nonce,
     )
-    admin.add_view(ProgramView(Program, db, name="Programs", endpoint="programs"))
+    admin.add_view(ProgramView(Program, db, name=lazy_("Programs"), endpoint="programs"))
     register_participants(admin, app, db)
-    admin.add_view(InboxView(db, services, name="Inbox", endpoint="inbox"))
-    admin.add_view(FacilitatorView(Facilitator, db, name="Facilitators", endpoint="facilitators"))
-    admin.add_view(AuditEventView(AuditEvent, db, name="Audit log", endpoint="audit"))
-    admin.add_view(SimulatorView(db, services, name="Simulator", endpoint="simulator"))
+    admin.add_view(InboxView(db, services, name=lazy_("Inbox"), endpoint="inbox"))
     admin.add_view(
-        ApiTokenView(services, name="API tokens", endpoint="api_tokens", url="api-tokens")
+        FacilitatorView(Facilitator, db, name=lazy_("Facilitators"), endpoint="facilitators")
     )
-    admin.add_view(WebhookView(services, name="Webhooks", endpoint="webhooks", url="webhooks"))
-    admin.add_view(QueueHealthView(db, services, name="Queue health", endpoint="queues"))
-    admin.add_view(AccountView(db, name="My account", endpoint="account", url="account"))
+    admin.add_view(AuditEventView(AuditEvent, db, name=lazy_("Audit log"), endpoint="audit"))
+    admin.add_view(SimulatorView(db, services, name=lazy_("Simulator"), endpoint="simulator"))
+    admin.add_view(
+        ApiTokenView(services, name=lazy_("API tokens"), endpoint="api_tokens", url="api-tokens")
+    )
+    admin.add_view(
+        WebhookView(services, name=lazy_("Webhooks"), endpoint="webhooks", url="webhooks")
+    )
+    admin.add_view(QueueHealthView(db, services, name=lazy_("Queue health"), endpoint="queues"))
+    admin.add_view(AccountView(db, name=lazy_("My account"), endpoint="account", url="account"))
     queue_dashboard.mount(app, services)
     errors.register(app, admin)
     favicon.register(app)

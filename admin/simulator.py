@@ -40,6 +40,7 @@ from flask_login import current_user
 from twilio.request_validator import RequestValidator
 
 from admin.base import SignedInView, visible_program_ids
+from admin.i18n import _
 from service.core import personas as persona_rules
 from service.core.numbers import whole_number
 from service.models import Message, Participant, Program, Reflection, Statement
@@ -113,10 +114,12 @@ class SimulatorView(SignedInView):
         """403, on the program's simulator page: this is a real participant."""
         self.db.commit()
         flash(
-            f"The simulator acts only as test personas. {participant.name} is a real "
-            "participant: nothing was sent, recorded or shown as them. Acting as a real "
-            "person here would record consent and answers they never gave, and text "
-            "their phone.",
+            _(
+                "The simulator acts only as test personas. %(name)s is a real participant: "
+                "nothing was sent, recorded or shown as them. Acting as a real person here "
+                "would record consent and answers they never gave, and text their phone.",
+                name=participant.name,
+            ),
             "error",
         )
         page = self._page(self.db.get(Program, participant.program_id), None)
@@ -206,11 +209,11 @@ class SimulatorView(SignedInView):
                 )
                 uow.commit()
             except (personas.NoRoom, EnrollmentError) as exc:
-                flash(f"Could not add a test persona: {exc}", "error")
+                flash(_("Could not add a test persona: %(why)s", why=exc), "error")
                 return redirect(url_for(".index", program_id=program.id))
             pid, name = participant.id, participant.name
         self._deliver(pid)
-        flash(f"{name} was enrolled and invited. Reply YES to consent.", "success")
+        flash(_("%(name)s was enrolled and invited. Reply YES to consent.", name=name), "success")
         return redirect(url_for(".index", participant_id=pid))
 
     @expose("/reset", methods=("POST",))
@@ -229,13 +232,16 @@ class SimulatorView(SignedInView):
                     uow, uow.session.get(Participant, pid), actor=current_user.actor
                 )
             except EnrollmentError as exc:
-                flash(f"Could not reset the test persona: {exc}", "error")
+                flash(_("Could not reset the test persona: %(why)s", why=exc), "error")
                 return redirect(url_for(".index", participant_id=pid))
             uow.commit()
             new_id, name = again.id, again.name
         personas.remove_files(paths)
         self._deliver(new_id)
-        flash(f"{name} is back at the start, invited again. Reply YES to consent.", "success")
+        flash(
+            _("%(name)s is back at the start, invited again. Reply YES to consent.", name=name),
+            "success",
+        )
         return redirect(url_for(".index", participant_id=new_id) + "#newest")
 
     @expose("/delete", methods=("POST",))
@@ -250,7 +256,7 @@ class SimulatorView(SignedInView):
             )
             uow.commit()
         personas.remove_files(paths)
-        flash(f"{name} and everything it did were deleted.", "success")
+        flash(_("%(name)s and everything it did were deleted.", name=name), "success")
         return redirect(url_for(".index", program_id=program_id))
 
     @expose("/text", methods=("POST",))
@@ -258,7 +264,7 @@ class SimulatorView(SignedInView):
         participant = self._participant(request.form.get("participant_id"))
         body = (request.form.get("body") or "").strip()
         if not body:
-            flash("Type a text to send.", "error")
+            flash(_("Type a text to send."), "error")
             return redirect(url_for(".index", participant_id=participant.id))
         program = self.db.get(Program, participant.program_id)
         sid = "SM" + uuid.uuid4().hex
@@ -276,7 +282,7 @@ class SimulatorView(SignedInView):
         self.db.commit()  # end our read transaction before the webhook writes
         response = signed_post("/twilio/sms", form)
         if response.status_code != 200:
-            flash(f"The SMS webhook answered {response.status_code}.", "error")
+            flash(_("The SMS webhook answered %(code)s.", code=response.status_code), "error")
             return redirect(url_for(".index", participant_id=participant.id))
         self._run_conversation(sid)
         self._deliver(participant.id)

@@ -18,11 +18,11 @@ from wtforms.fields import SelectChoice
 from admin.audit_words import action_words, actor_name, detail_text, words
 from admin.auth import AdminUser
 from admin.base import ScopedModelView
-from admin.i18n import lazy_
+from admin.i18n import _, label, language_choices, lazy_
 from admin.times import LOCAL_TIMES, LOCAL_TIMES_DETAIL
 from admin.zones import ZoneField
 from service import records
-from service.core.enums import Role, label
+from service.core.enums import Role
 from service.models import Facilitator, Program
 from service.program import accounts
 from service.services import current
@@ -90,34 +90,70 @@ class FacilitatorView(ScopedModelView):
     }
     column_filters = ("role", "is_active")
     column_default_sort = "email"
+    column_labels = {
+        "email": lazy_("Email"),
+        "name": lazy_("Name"),
+        "contact": lazy_("Contact"),
+        "phone": lazy_("Phone"),
+        "timezone": lazy_("Time zone"),
+        "language": lazy_("Language"),
+        "role": lazy_("Role"),
+        "is_active": lazy_("Active"),
+        "last_login_at": lazy_("Last signed in"),
+        "created_at": lazy_("Created"),
+        "password": lazy_("Password"),
+    }
     form_columns = (
-        "email", "name", "contact", "phone", "timezone", "role", "is_active", "password",
+        "email", "name", "contact", "phone", "timezone", "language", "role", "is_active",
+        "password",
     )  # fmt: skip
     form_args = {
-        "phone": {"description": "Where the daily digest is texted; leave empty for no texts."},
+        "email": {"label": lazy_("Email")},
+        "name": {"label": lazy_("Name")},
+        "contact": {
+            "label": lazy_("Contact"),
+            "description": lazy_("How participants can reach you (shown in HELP)."),
+        },
+        "phone": {
+            "label": lazy_("Phone"),
+            "description": lazy_("Where the daily digest is texted; leave empty for no texts."),
+        },
         "timezone": {
             "label": lazy_("Time zone"),
             "description": lazy_("Their own: the daily digest comes at 9:00 there."),
         },
+        "language": {
+            "label": lazy_("Language"),
+            "choices": language_choices,
+            "description": lazy_("The language of their admin screens."),
+        },
+        "is_active": {"label": lazy_("Active")},
     }
-    form_overrides = {"role": SelectField, "timezone": ZoneField}
-    form_args["role"] = {"choices": [SelectChoice(v, lb) for v, lb in Role.choices()]}
-    column_formatters = {"role": lambda v, c, m, n: label("role", m.role)}
+    form_overrides = {"role": SelectField, "timezone": ZoneField, "language": SelectField}
+    form_args["role"] = {
+        "label": lazy_("Role"),
+        "choices": lambda: [SelectChoice(v, _(lb)) for v, lb in Role.choices()],
+    }
+    column_formatters = {
+        "role": lambda v, c, m, n: label("role", m.role),
+        "language": lambda v, c, m, n: label("language", m.language) or _("As their browser asks"),
+    }
     column_type_formatters = LOCAL_TIMES
     column_type_formatters_detail = LOCAL_TIMES_DETAIL
-    form_extra_fields = {"password": PasswordField("Password")}
+    form_extra_fields = {"password": PasswordField(lazy_("Password"))}
 
     def create_form(self, obj=None):
         form = super().create_form(obj)
-        form.password.description = (
-            f"At least {accounts.MIN_PASSWORD_LENGTH} characters, and not a common password."
+        form.password.description = _(
+            "At least %(count)s characters, and not a common password.",
+            count=accounts.MIN_PASSWORD_LENGTH,
         )
         return form
 
     def edit_form(self, obj=None):
         form = super().edit_form(obj)
         del form.email  # the sign-in name stays; create a new account instead
-        form.password.description = "Leave blank to keep the current password."
+        form.password.description = _("Leave blank to keep the current password.")
         return form
 
     def create_model(self, form):
@@ -131,6 +167,7 @@ class FacilitatorView(ScopedModelView):
                 contact=form.contact.data or "",
                 phone=form.phone.data,
                 timezone=form.timezone.data,
+                language=form.language.data,
             )
             facilitator.is_active = bool(form.is_active.data)
             records.audit(
@@ -151,18 +188,19 @@ class FacilitatorView(ScopedModelView):
     def update_model(self, form, model):
         is_self = model.id == current_user.id
         if is_self and (form.role.data != "admin" or not form.is_active.data):
-            flash("You cannot remove your own admin role or deactivate yourself.", "error")
+            flash(_("You cannot remove your own admin role or deactivate yourself."), "error")
             return False
         try:
             phone = accounts.facilitator_phone(form.phone.data)
             timezone = accounts.facilitator_timezone(form.timezone.data)
+            language = accounts.facilitator_language(form.language.data)
         except ValueError as exc:
             flash(str(exc), "error")
             return False
-        form.phone.data, form.timezone.data = phone, timezone
+        form.phone.data, form.timezone.data, form.language.data = phone, timezone, language
         changed = [
             name
-            for name in ("name", "contact", "phone", "timezone", "role", "is_active")
+            for name in ("name", "contact", "phone", "timezone", "language", "role", "is_active")
             if getattr(model, name) != getattr(form, name).data
         ]
         try:
@@ -174,7 +212,7 @@ class FacilitatorView(ScopedModelView):
             return False
         model.name = form.name.data.strip()
         model.contact = (form.contact.data or "").strip()
-        model.phone, model.timezone = phone, timezone
+        model.phone, model.timezone, model.language = phone, timezone, language
         model.role = form.role.data
         model.is_active = bool(form.is_active.data)
         detail = {"fields": changed}
@@ -194,7 +232,14 @@ class AuditEventView(ScopedModelView):
     can_delete = False
     can_view_details = True
     column_list = ("at", "actor", "action", "entity", "entity_id", "detail")
-    column_labels = {"at": "When", "actor": "Who", "action": "What", "entity_id": "Record"}
+    column_labels = {
+        "at": lazy_("When"),
+        "actor": lazy_("Who"),
+        "action": lazy_("What"),
+        "entity": lazy_("Of"),
+        "entity_id": lazy_("Record"),
+        "detail": lazy_("Detail"),
+    }
     column_formatters = {
         "actor": lambda v, c, m, n: actor_name(v.session, m.actor),
         "action": lambda v, c, m, n: action_words(m.action),

@@ -9,6 +9,7 @@ from flask_admin import expose
 from flask_login import current_user
 
 from admin.base import SignedInView
+from admin.i18n import _
 from service.core.enums import WebhookEvent
 from service.core.numbers import whole_number
 from service.models import Facilitator
@@ -28,7 +29,7 @@ class WebhookView(SignedInView):
         return self.render(
             "realign/webhooks.html",
             rows=webhooks.owned(session, self._me(session)),
-            events=WebhookEvent.choices(),
+            events=[(value, _(text)) for value, text in WebhookEvent.choices()],
             **{"created": None, "problem": None, "url": "", **extra},
         )
 
@@ -85,7 +86,7 @@ class WebhookView(SignedInView):
                 flash(str(exc), "error")
                 return redirect(url_for(".index"))
             uow.commit()
-            flash("The delivery is queued to be sent again.", "success")
+            flash(_("The delivery is queued to be sent again."), "success")
             return redirect(url_for(".log", id=row.endpoint_id))
 
     @expose("/disable", methods=("POST",))
@@ -99,5 +100,5 @@ class WebhookView(SignedInView):
             except webhooks.EndpointNotFound:
                 abort(404)
             session.commit()
-        flash("The endpoint is disabled: nothing more is sent to it.", "success")
+        flash(_("The endpoint is disabled: nothing more is sent to it."), "success")
         return redirect(url_for(".index"))

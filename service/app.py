@@ -16,6 +16,7 @@ import redis as redis_lib
 import sqlalchemy as sa
 
 from service.config import Settings, load_settings
+from service.core import catalogs
 from service.infra import headers, metrics
 from service.infra.db import make_engine, session_factory
 from service.infra.errors import init_sentry
@@ -49,7 +50,11 @@ def build_services(
     The webhooks get the same parts on a second engine that gives up after
     WEBHOOK_DB_TIMEOUT (`quick_engine`), so that Twilio is answered in time and what it
     sent is spooled; with an `engine` given and no `quick_engine`, they share `engine`.
+
+    Every language's participant texts are read first: a process without its compiled
+    catalogs stops here, saying how to build them, rather than text anyone in English.
     """
+    catalogs.check_catalogs()
     if engine is None:
         url = settings.effective_database_url
         engine = make_engine(url)

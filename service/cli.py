@@ -54,7 +54,13 @@ def migrate_cmd(revision: str) -> None:
 @click.option("--contact", default="", help="How participants can reach you (shown in HELP).")
 @click.option("--phone", default="", help="The number the daily digest texts (E.164 or US).")
 @click.option("--timezone", default="UTC", show_default=True, help="e.g. America/New_York.")
-def create_facilitator_cmd(email, name, password, role, contact, phone, timezone) -> None:
+@click.option(
+    "--language",
+    type=click.Choice(Language.values()),
+    default=None,
+    help="The admin's language for them; by default, whatever their browser asks for.",
+)
+def create_facilitator_cmd(email, name, password, role, contact, phone, timezone, language) -> None:
     """Create a facilitator account (use --role admin for the first one)."""
     from service.program.accounts import create_facilitator
 
@@ -70,6 +76,7 @@ def create_facilitator_cmd(email, name, password, role, contact, phone, timezone
                 contact=contact,
                 phone=phone,
                 timezone=timezone,
+                language=language,
             )
         except ValueError as exc:
             _fail(str(exc))

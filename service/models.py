@@ -76,6 +76,8 @@ class Facilitator(SQLModel, table=True):
     contact: str = Field(default="", max_length=120)
     phone: str | None = Field(default=None, max_length=16)  # E.164: the daily digest's number
     timezone: str = Field(default="UTC", max_length=64)
+    # The admin's language for them ("en", "es"); None: whatever their browser asks for.
+    language: str | None = Field(default=None, max_length=8)
     password_hash: str = Field(max_length=255)
     role: str = Field(default=Role.FACILITATOR, max_length=16)
     is_active: bool = True

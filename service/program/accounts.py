@@ -15,7 +15,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 
 from service.core import passwords, schedule
 from service.core.countries import DEFAULT_COUNTRY
-from service.core.enums import Role
+from service.core.enums import Language, Role
 from service.core.phones import normalize_phone
 from service.models import Facilitator, Program, ProgramFacilitator
 
@@ -74,6 +74,7 @@ def create_facilitator(
     contact: str = "",
     phone: str | None = None,
     timezone: str = "UTC",
+    language: str | None = None,
 ) -> Facilitator:
     """Add a facilitator (flushed, not committed); ValueError says what is wrong."""
     email = normalize_email(email)
@@ -86,6 +87,7 @@ def create_facilitator(
         raise ValueError(f"The role must be one of: {', '.join(Role.values())}.")
     phone = facilitator_phone(phone)
     timezone = facilitator_timezone(timezone)
+    language = facilitator_language(language)
     check_password(password)
     if find_by_email(session, email) is not None:
         raise ValueError("A facilitator with this email address already exists.")
@@ -95,6 +97,7 @@ def create_facilitator(
         contact=(contact or "").strip()[:120],
         phone=phone,
         timezone=timezone,
+        language=language,
         password_hash=hasher.hash(password),
         role=role,
     )
@@ -125,6 +128,17 @@ def facilitator_timezone(raw: str | None) -> str:
         return schedule.validate_tz(raw)
     except ValueError as exc:
         raise ValueError(f"Time zone: {exc}.") from None
+
+
+def facilitator_language(raw: str | None) -> str | None:
+    """The admin's language a facilitator chose ("en", "es"), or None to follow their browser
+    (left empty). ValueError says what is wrong."""
+    chosen = (raw or "").strip().lower()
+    if not chosen:
+        return None
+    if chosen not in Language.values():
+        raise ValueError(f"The language must be one of: {', '.join(Language.values())}.")
+    return chosen
 
 
 def set_password(facilitator: Facilitator, password: str) -> None:

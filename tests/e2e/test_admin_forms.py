@@ -53,7 +53,7 @@ def test_a_facilitator_sets_their_own_phone_and_time_zone(admin_app, client, wor
     assert saved.status_code == 302
     ana = facilitator(admin_app, world.ana)
     assert (ana.phone, ana.timezone) == ("+12015550177", "America/Chicago")
-    assert "Your phone and time zone are saved" in client.get(ACCOUNT).text
+    assert "Your account is saved" in client.get(ACCOUNT).text
     with admin_app.extensions["realign"].sessions() as s:
         [event] = s.exec(select(AuditEvent).where(AuditEvent.action == "facilitator.update")).all()
     assert event.detail == {"fields": ["phone", "timezone"]}

@@ -163,6 +163,17 @@ def test_create_facilitator(realign, db):
     assert "a-long-password-1" not in person.password_hash
 
 
+def test_create_facilitator_with_a_language_for_the_admin(realign, db):
+    base = ["create-facilitator", "--name", "Dana Coach", "--password", "a-long-password-1"]
+    ok(realign(*base, "--email", "dana@example.org", "--language", "es"))
+    ok(realign(*base, "--email", "eli@example.org"))
+    refused = realign(*base, "--email", "fay@example.org", "--language", "fr")
+    assert refused.exit_code == 2 and "'fr' is not one of 'en', 'es'" in refused.stderr
+    with Session(db) as session:
+        chosen = {f.email: f.language for f in session.exec(select(Facilitator)).all()}
+    assert chosen == {"dana@example.org": "es", "eli@example.org": None}
+
+
 def test_a_facilitator_made_with_a_phone_gets_the_daily_digest(realign, db):
     from datetime import UTC, datetime
 

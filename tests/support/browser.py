@@ -52,14 +52,16 @@ def serve(app) -> Iterator[str]:
 
 
 @contextmanager
-def chromium_page() -> Iterator:
-    """A fresh page in a fresh headless Chromium."""
+def chromium_page(locale: str | None = None) -> Iterator:
+    """A fresh page in a fresh headless Chromium; `locale` ("es-MX") sets the language the
+    browser asks for (Accept-Language)."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:
-            context = browser.new_context(viewport={"width": 1280, "height": 900})
+            options = {"locale": locale} if locale else {}
+            context = browser.new_context(viewport={"width": 1280, "height": 900}, **options)
             context.add_init_script(REPORT_CSP)
             page = context.new_page()
             page.set_default_timeout(10_000)
