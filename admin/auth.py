@@ -58,6 +58,7 @@ class AdminUser(UserMixin):
         self.email = facilitator.email
         self.name = facilitator.name
         self.role = facilitator.role
+        self.timezone = facilitator.timezone  # their own times are shown in it
         self.token = fingerprint(facilitator)
 
     @property

@@ -107,6 +107,12 @@ def participant_story(s: Session, pid: int, now: datetime, before: int | None = 
         .where(AttentionItem.participant_id == pid, AttentionItem.resolved_at.is_(None))
         .order_by(AttentionItem.created_at.desc())
     ).all()
+    raised_by = [a.message_id for a in attention if a.message_id is not None]
+    said = (
+        dict(s.exec(select(Message.id, Message.body).where(Message.id.in_(raised_by))).all())
+        if raised_by
+        else {}
+    )
     history = s.exec(
         select(CheckIn)
         .where(CheckIn.participant_id == pid, CheckIn.due_at <= now)
@@ -140,6 +146,7 @@ def participant_story(s: Session, pid: int, now: datetime, before: int | None = 
         "retired": [row for row in commitments if row["c"].status not in OPEN_COMMITMENTS],
         "listing": listing(p, [c for c in mine if c.status == CommitmentStatus.ACTIVE]),
         "attention": attention,
+        "said": said,  # the texts that raised attention items, by message id
         "calendar": scores.calendar(s, p, now),
         "history": [
             {

@@ -40,7 +40,7 @@ KEYS = (
     "change_requested", "checkin_open", "next_checkin", "not_delivered", "commitment_retired",
     "call_missed", "no_answer", "America/New_York", "facilitator:",
 )  # fmt: skip
-UTC_AS_TIME = re.compile(r"\d{1,2}:\d{2}\s*UTC|\bUTC\b")
+UTC_AS_TIME = re.compile(r"\d{1,2}:\d{2}\s*(?:[ap]m\s*)?UTC")  # a time given in UTC
 
 
 @pytest.fixture
@@ -132,6 +132,7 @@ def test_a_coach_walks_today_a_participant_a_reply_a_retirement_a_snooze_the_inb
         page.wait_for_selector("text=Retired: check-ins no longer ask about it.")
         listed = page.locator("#commitment-list").inner_text()
         assert "Tell Dana" not in listed and "Call Sam on Sundays" in listed
+        page.click("#retired-commitments summary")
         assert "Tell Dana by Thursday" in page.locator("#retired-commitments").inner_text()
         assert (
             "Commitment retired: Tell Dana · by Ana Coach" in page.locator("#thread").inner_text()
