@@ -34,10 +34,13 @@ from flask_admin.form import DateTimeField, SecureForm
 from flask_admin.model import filters, typefmt
 from flask_admin.model.form import converts
 from flask_login import current_user
+from markupsafe import Markup
 
+from service.core.local_time import UTC_NAME, local, utc_title
 from service.core.numbers import fits_integer_column, whole_number
 from service.models import Participant
 from service.program import accounts
+from service.services import current
 
 MAX_PAGE = 10**6  # times the largest page size, still an offset every database takes
 MAX_SEARCH = 200  # characters of a search (each word becomes a LIKE over every column)
@@ -51,8 +54,11 @@ def as_utc(value):
     return value
 
 
-def format_datetime(view, value, name) -> str:
-    return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+def format_datetime(view, value, name) -> Markup:
+    """An instant in the signed-in facilitator's own zone, in words; UTC in the tooltip."""
+    tz = getattr(current_user, "timezone", None) or UTC_NAME
+    shown = local(value, tz, current().now())
+    return Markup('<time title="{}">{}</time>').format(utc_title(value), shown)
 
 
 class UTCDateTimeField(DateTimeField):

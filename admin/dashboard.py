@@ -30,6 +30,7 @@ from service.core import attention_rules
 from service.core.attention_rules import Snooze
 from service.core.enums import AttentionKind
 from service.core.local_time import local, utc_title
+from service.core.redirects import local_target
 from service.models import (
     AttentionItem,
     Message,
@@ -45,6 +46,7 @@ from service.unit_of_work import UnitOfWork
 
 ATTENTION_LIMIT = 50  # the most urgent open items shown; the count says how many are open
 HANDLED_LIMIT = 20
+PARTICIPANT_PAGES = "/admin/participants/details/"  # where else resolve and snooze sit
 WEEKS = 12
 NEW_PROGRAM_WEEKS = 2  # fewer weeks with check-ins than this: no chart, this week's numbers
 
@@ -414,25 +416,31 @@ class DashboardView(AuthIndexView):
             uow.commit()
         return done
 
+    @staticmethod
+    def _back():
+        """Back where the button was: Today, or the participant's page it sits on too."""
+        page = local_target(request.form.get("next"), PARTICIPANT_PAGES)
+        return redirect(page or url_for("admin.index"))
+
     @expose("/attention/<int:item_id>/resolve", methods=("POST",))
     def resolve(self, item_id: int):
         if self._act(attention.resolve, item_id):
             flash(_("Marked as resolved. You can undo it under “Handled”."), "success")
-        return redirect(url_for("admin.index"))
+        return self._back()
 
     @expose("/attention/<int:item_id>/snooze", methods=("POST",))
     def snooze(self, item_id: int):
         choice = request.form.get("until", "")
         if choice not in Snooze.values():
             flash(_("Choose how long to snooze it: until tomorrow, or for a week."), "error")
-            return redirect(url_for("admin.index"))
+            return self._back()
         self._act(attention.snooze, item_id, choice=choice)
         if choice == Snooze.TOMORROW:
             done = _("Snoozed: back on Today tomorrow morning. You can undo it under “Handled”.")
         else:
             done = _("Snoozed: back on Today in a week. You can undo it under “Handled”.")
         flash(done, "success")
-        return redirect(url_for("admin.index"))
+        return self._back()
 
     @expose("/attention/<int:item_id>/reopen", methods=("POST",))
     def reopen(self, item_id: int):

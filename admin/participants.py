@@ -53,10 +53,19 @@ from admin.views import AuditedModelView, program_country, program_name
 from admin.zones import ZoneField
 from service import records
 from service.core import compose_rules, texts
+from service.core.attention_rules import Snooze
 from service.core.commitment_labels import LABEL_MAX, label_of
+from service.core.commitment_rules import Revision
 from service.core.countries import DEFAULT_COUNTRY
-from service.core.enums import OPEN_COMMITMENTS, Language, Outcome, ParticipantStatus, label
-from service.core.local_time import local
+from service.core.enums import (
+    OPEN_COMMITMENTS,
+    CommitmentStatus,
+    Language,
+    Outcome,
+    ParticipantStatus,
+    label,
+)
+from service.core.local_time import local, utc_title
 from service.core.numbers import whole_number
 from service.core.phones import display_phone, normalize_phone
 from service.core.redact import mask_phone
@@ -67,6 +76,7 @@ from service.models import (
     Program,
 )
 from service.program import actions, closure, story
+from service.program import commitments as commitment_ops
 from service.program import participants as people
 from service.program.erasure import ErasureError, erase_participant
 from service.program.roster import roster
@@ -386,7 +396,7 @@ class ParticipantView(AuditedModelView):
                     .where(
                         Commitment.participant_id == obj.id, Commitment.status.in_(OPEN_COMMITMENTS)
                     )
-                    .order_by(Commitment.id)
+                    .order_by(Commitment.position, Commitment.id)
                 ):
                     form.commitments.append_entry(
                         {"id": str(c.id), "text": c.text, "label": label_of(c), "sign": c.sign}
@@ -452,15 +462,101 @@ class ParticipantView(AuditedModelView):
         before = whole_number(request.args.get("before", ""))  # older texts, paged
         return self._details(self.get_one(request.args.get("id")), before=before)
 
-    def _details(self, model, *, before: int | None = None, body: str = "", error: str = ""):
+    def _details(
+        self,
+        model,
+        *,
+        before: int | None = None,
+        body: str = "",
+        error: str = "",
+        editing: dict | None = None,
+    ):
         story = participant_story(model.id, before)
         return self.render(
             self.details_template,
             model=model,
             story=story,
             compose=compose_box(story, body=body, error=error),
+            clock=TheirClock(model.timezone, services().now()),
+            editing=editing or {},
+            here=request.full_path.rstrip("?") if request.method == "GET" else "",
+            snoozes=Snooze.choices(),
             return_url=self.get_url(".index_view"),
         )
+
+    # Their commitments: edit, retire, reorder ----------------------------------------------
+
+    def _commitment(self, model) -> int:
+        cid = whole_number(request.form.get("commitment"))
+        with services().sessions() as s:
+            found = s.get(Commitment, cid) if cid is not None else None
+            if found is None or found.participant_id != model.id:
+                abort(404)
+        return cid
+
+    def _back_to_commitments(self, model):
+        return redirect(self.get_url(".details_view", id=model.id) + "#commitments")
+
+    @expose("/commitment/edit/", methods=("POST",))
+    def commitment_edit_view(self):
+        """New wording, short label or sign of progress for one commitment."""
+        model = self.get_one(request.form.get("id"))
+        cid = self._commitment(model)
+        form = CommitmentEditForm(request.form)
+        if not form.validate():
+            errors = {name: list(f.errors) for name, f in form._fields.items() if f.errors}
+            return self._details(model, editing={"id": cid, "form": form, "errors": errors}), 422
+        with UnitOfWork(services()) as uow:
+            commitment = uow.session.get(Commitment, cid, with_for_update=True)
+            try:
+                change = commitment_ops.revise(
+                    uow,
+                    commitment,
+                    text=form.text.data,
+                    label=form.label.data,
+                    sign=form.sign.data,
+                    actor=current_user.actor,
+                )
+            except ValueError as exc:
+                field = "label" if "label" in str(exc) or "text message" in str(exc) else "text"
+                editing = {"id": cid, "form": form, "errors": {field: [str(exc)]}}
+                return self._details(model, editing=editing), 422
+            uow.commit()
+        flash(str(REVISED[change]), "success")
+        return self._back_to_commitments(model)
+
+    @expose("/commitment/retire/", methods=("POST",))
+    def commitment_retire_view(self):
+        model = self.get_one(request.form.get("id"))
+        cid = self._commitment(model)
+        with UnitOfWork(services()) as uow:
+            commitment = uow.session.get(Commitment, cid, with_for_update=True)
+            if commitment.status == CommitmentStatus.RETIRED:
+                flash(_("That commitment was retired already."), "info")
+                return self._back_to_commitments(model)
+            commitment_ops.retire(uow.session, commitment, now=uow.now, actor=current_user.actor)
+            uow.commit()
+        flash(_("Retired: check-ins no longer ask about it. Its history stays."), "success")
+        return self._back_to_commitments(model)
+
+    @expose("/commitment/move/", methods=("POST",))
+    def commitment_move_view(self):
+        model = self.get_one(request.form.get("id"))
+        cid = self._commitment(model)
+        offset = {"up": -1, "down": 1}.get(request.form.get("to", ""))
+        if offset is None:
+            abort(400, description="move a commitment up or down")
+        with UnitOfWork(services()) as uow:
+            commitment = uow.session.get(Commitment, cid, with_for_update=True)
+            if commitment.status == CommitmentStatus.RETIRED:
+                flash(_("A retired commitment has no place in the check-in."), "info")
+                return self._back_to_commitments(model)
+            commitment_ops.move(
+                uow.session, commitment, offset, now=uow.now, actor=current_user.actor
+            )
+            uow.commit()
+        flash(_("Moved: the check-in lists them in this order."), "success")
+        return self._back_to_commitments(model)
 
     @expose("/text/", methods=("POST",))
     def text_view(self):
@@ -626,6 +722,45 @@ class CloseForm(Form):
         validators=[Optional(), Length(max=640)],
         description="The standard closing text for the outcome, as it is or edited.",
     )
+
+
+class CommitmentEditForm(Form):
+    """One commitment's words, label and sign (the page's CSRF token is checked for every
+    admin POST: admin/security.py)."""
+
+    text = TextAreaField(lazy_("Commitment"), validators=[InputRequired(), Length(max=500)])
+    label = StringField(lazy_("Short label"), validators=[Optional(), Length(max=LABEL_MAX)])
+    sign = StringField(lazy_("Sign of progress"), validators=[Optional(), Length(max=300)])
+
+
+REVISED = {
+    Revision.NEEDS_AGREEMENT: lazy_(
+        "Saved. The wording changed, so they are asked to AGREE to it again; until they do, "
+        "check-ins do not ask about it."
+    ),
+    Revision.KEEPS_AGREEMENT: lazy_(
+        "Saved. Their agreement stands: only the label or sign changed, and the check-ins "
+        "use the new label."
+    ),
+    Revision.NONE: lazy_("Nothing changed."),
+}
+
+
+class TheirClock:
+    """Times on a participant's page: in their zone, in words, UTC only in a tooltip."""
+
+    def __init__(self, tz: str, now):
+        self.tz, self.now = tz, now
+
+    def local(self, at) -> str:
+        return local(at, self.tz, self.now) if at is not None else ""
+
+    def title(self, at) -> str:
+        return utc_title(at) if at is not None else ""
+
+    def place(self) -> str:
+        """'New York' for America/New_York."""
+        return (self.tz or "UTC").rsplit("/", 1)[-1].replace("_", " ")
 
 
 class EraseForm(Form):

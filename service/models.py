@@ -310,6 +310,8 @@ class Commitment(SQLModel, table=True):
     status: str = Field(default=CommitmentStatus.PROPOSED, max_length=16)
     proposed_by: str = Field(default=ProposedBy.FACILITATOR, max_length=16)
     shared_key: str | None = Field(default=None, max_length=64, index=True)
+    # Where the facilitator put it: check-ins list commitments by position, then id.
+    position: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
     agreed_text: str | None = None
     agreed_at: datetime | None = _ts(default=None)
     live_at: datetime | None = _ts(default=None)
@@ -435,6 +437,9 @@ class AuditEvent(SQLModel, table=True):
     entity: str = Field(default="", max_length=32)
     entity_id: int | None = None
     detail: dict = Field(default_factory=dict, sa_type=JSON)
+
+    # A participant's page reads the events about them (its thread), newest first.
+    __table_args__ = (sa.Index("ix_auditevent_entity", "entity", "entity_id", "at"),)
 
 
 class ApiToken(SQLModel, table=True):

@@ -3,7 +3,10 @@ again could help. Twilio's error codes: https://www.twilio.com/docs/api/errors""
 
 from __future__ import annotations
 
+from enum import StrEnum
+
 from service.core.delivery_rules import DAY_BOUND
+from service.core.enums import MessageStatus
 
 # code: (what happened, whether a second try could reach them)
 REASONS: dict[int, tuple[str, bool]] = {
@@ -52,3 +55,39 @@ def may_retry(error_code: int | None, template: str | None, age_hours: float) ->
     if template in DAY_BOUND and age_hours > STALE_AFTER_HOURS:
         return False
     return worth_retrying(error_code)
+
+
+class Delivery(StrEnum):
+    """An outbound text's fate as the facilitator reads it."""
+
+    WAITING = "waiting"  # not yet handed to Twilio (waking hours, or the queue)
+    SENT = "sent"  # Twilio has it; no word from the carrier yet
+    DELIVERED = "delivered"
+    NOT_DELIVERED = "not_delivered"  # with the reason
+    NOT_SENT = "not_sent"  # cancelled or expired before it left
+    RECORDED = "recorded"  # console mode or a test persona: kept here, never sent
+
+
+DELIVERY = {
+    MessageStatus.PENDING: Delivery.WAITING,
+    MessageStatus.CLAIMED: Delivery.WAITING,
+    MessageStatus.CONSOLE: Delivery.RECORDED,
+    MessageStatus.ACCEPTED: Delivery.SENT,
+    MessageStatus.SCHEDULED: Delivery.SENT,
+    MessageStatus.QUEUED: Delivery.SENT,
+    MessageStatus.SENDING: Delivery.SENT,
+    MessageStatus.SENT: Delivery.SENT,
+    MessageStatus.DELIVERED: Delivery.DELIVERED,
+    MessageStatus.READ: Delivery.DELIVERED,
+    MessageStatus.UNDELIVERED: Delivery.NOT_DELIVERED,
+    MessageStatus.FAILED: Delivery.NOT_DELIVERED,
+    MessageStatus.CANCELLED: Delivery.NOT_SENT,
+    MessageStatus.CANCELED: Delivery.NOT_SENT,
+    MessageStatus.EXPIRED: Delivery.NOT_SENT,
+}
+
+
+def delivery(status: str, error_code: int | None) -> tuple[Delivery, str | None]:
+    """(sent / delivered / not delivered …, and why when it did not arrive)."""
+    state = DELIVERY.get(status, Delivery.SENT)
+    return state, reason(error_code) if state == Delivery.NOT_DELIVERED else None

@@ -24,6 +24,7 @@ from service.core.enums import (
 )
 from service.core.options import quiet_hours
 from service.core.status import call_reply, status_reply
+from service.core.thread_events import STEP_CHANGED
 from service.infra.db import insert_now, keep
 from service.messaging import outbox
 from service.models import Call, CheckIn, Message, Participant, Program, Statement
@@ -194,6 +195,8 @@ def carry_out(
         if action == "close":
             detail = {"outcome": p.outcome}
         audit(session, actor, action, p, now=now, detail={**detail, **(audit_detail or {})})
+    if p.step != before.step:  # a line in the thread on their page (core/thread_events)
+        audit(session, actor, STEP_CHANGED, p, now=now, detail={"step": p.step})
     webhooks.emit_changes(uow, before, p)
     return decision
 

@@ -10,10 +10,12 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
 
+import sqlalchemy as sa
 from sqlmodel import Session, select
 
 from service.core import commitment_rules, texts
-from service.core.commitment_labels import suggest_label
+from service.core.commitment_labels import label_of, label_problems, suggest_label
+from service.core.commitment_rules import Revision
 from service.core.enums import OPEN_COMMITMENTS, CommitmentStatus, ProposedBy, Step
 from service.messaging import outbox
 from service.models import Commitment, Participant
@@ -25,7 +27,8 @@ CHANGEABLE = (CommitmentStatus.PROPOSED, CommitmentStatus.AGREED, CommitmentStat
 
 
 def in_order(session: Session, participant_ids, statuses) -> dict[int, list[Commitment]]:
-    """These participants' commitments in these statuses, oldest first, in one query."""
+    """These participants' commitments in these statuses, in the order their facilitator
+    put them (then oldest first), in one query."""
     found: dict[int, list[Commitment]] = {}
     if participant_ids:
         rows = session.exec(
@@ -34,7 +37,7 @@ def in_order(session: Session, participant_ids, statuses) -> dict[int, list[Comm
                 Commitment.participant_id.in_(set(participant_ids)),
                 Commitment.status.in_([str(s) for s in statuses]),
             )
-            .order_by(Commitment.id)
+            .order_by(Commitment.position, Commitment.id)
         )
         for commitment in rows:
             found.setdefault(commitment.participant_id, []).append(commitment)
@@ -92,6 +95,7 @@ def add_commitment(
     for person in people:
         commitment = Commitment(
             participant_id=person.id,
+            position=next_position(session, person.id),
             text=text,
             label=label,
             sign=(sign or "").strip(),
@@ -142,6 +146,75 @@ def edit_commitment(
         person = session.get(Participant, copy.participant_id)
         if person.step >= Step.COMMITMENTS:
             send_for_agreement(uow, person, key=f"edit:{copy.id}:{now.isoformat()}")
+
+
+def next_position(session: Session, participant_id: int) -> int:
+    """A new commitment goes last in their list."""
+    last = session.exec(
+        select(sa.func.max(Commitment.position)).where(Commitment.participant_id == participant_id)
+    ).one()
+    return 0 if last is None else last + 1
+
+
+def revise(
+    uow: UnitOfWork,
+    commitment: Commitment,
+    *,
+    text: str,
+    label: str,
+    sign: str,
+    actor: str,
+    check_labels: bool = True,
+) -> Revision:
+    """A facilitator's edit of one commitment (core/commitment_rules.revision says what it
+    means for them): new wording is agreed again; a new label or sign keeps the agreement.
+    The labels must still let the check-in fit one text message."""
+    text, label, sign = (text or "").strip(), (label or "").strip(), (sign or "").strip()
+    if not text:
+        raise ValueError("a commitment needs some words")
+    if commitment.status == CommitmentStatus.RETIRED:
+        raise ValueError("a retired commitment cannot be changed")
+    owner = uow.session.get(Participant, commitment.participant_id)
+    new_label = label or suggest_label(text)
+    listed = [
+        new_label if c.id == commitment.id else label_of(c)
+        for c in open_commitments(uow.session, owner)
+    ]
+    problems = label_problems(listed, owner.language) if check_labels else []
+    if problems:
+        raise ValueError(" ".join(problems))
+    relabelled = bool(label) and label != label_of(commitment)
+    change = commitment_rules.revision(commitment.text, text, relabelled, sign != commitment.sign)
+    if change == Revision.NEEDS_AGREEMENT:
+        edit_commitment(uow, commitment, text, sign=sign, label=label, actor=actor)
+    elif change == Revision.KEEPS_AGREEMENT:
+        for copy in copies(uow.session, commitment):
+            copy.sign = sign
+            uow.session.add(copy)
+        relabel(uow.session, commitment, label, now=uow.now, actor=actor)
+    return change
+
+
+def retire(session: Session, commitment: Commitment, *, now: datetime, actor: str) -> None:
+    """No longer asked about (nor its partner's copy of a shared one); its answers stay."""
+    for copy in copies(session, commitment):
+        copy.status = CommitmentStatus.RETIRED
+        copy.updated_at = now
+        session.add(copy)
+    audit(session, actor, "retire_commitment", commitment, now=now)
+
+
+def move(session: Session, commitment: Commitment, offset: int, *, now, actor) -> None:
+    """Up (-1) or down (1) in their list: the check-in lists them in this order."""
+    owner = session.get(Participant, commitment.participant_id)
+    listed = open_commitments(session, owner)
+    order = commitment_rules.moved([c.id for c in listed], commitment.id, offset)
+    by_id = {c.id: c for c in listed}
+    for place, cid in enumerate(order):
+        if by_id[cid].position != place:
+            by_id[cid].position = place
+            session.add(by_id[cid])
+    audit(session, actor, "move_commitment", commitment, now=now, detail={"offset": offset})
 
 
 def relabel(session: Session, commitment: Commitment, label: str, *, now, actor) -> None:

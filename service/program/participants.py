@@ -159,12 +159,11 @@ def _commitments(uow: UnitOfWork, participant, rows: list[CommitmentRow], actor)
                 commitment = session.get(Commitment, row.id)
                 if commitment is None or commitment.participant_id != participant.id:
                     raise ValueError("that commitment belongs to someone else")
-                if text != commitment.text or sign != commitment.sign:
-                    commitments.edit_commitment(
-                        uow, commitment, text, sign=sign, label=label, actor=actor
-                    )
-                elif label and label != commitment.label:
-                    commitments.relabel(session, commitment, label, now=now, actor=actor)
+                # Only new wording needs their agreement again (commitment_rules.revision).
+                commitments.revise(
+                    uow, commitment, text=text, label=label, sign=sign, actor=actor,
+                    check_labels=False,
+                )  # fmt: skip
             elif text:
                 commitments.add_commitment(
                     session, participant, text, sign=sign, label=label, now=now, actor=actor

@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 
 from sqlmodel import or_, select
 
-from service.core import checkin_rules, texts
+from service.core import checkin_rules, commitment_rules, texts
 from service.core.commitment_labels import label_of
 from service.core.enums import CheckInKind, CheckInStatus, ParticipantStatus
 from service.infra.db import insert_new, row_values
@@ -357,7 +357,11 @@ def _weekly_summaries(uow: UnitOfWork, sent, result: TickResult) -> None:
 
 def _weekly_summary(uow: UnitOfWork, program, participant, due_at):
     """What they kept this week, by label; a week with nothing kept gets a fresh start."""
-    week_rows = scores.kept_by_commitment(uow.session, participant, uow.now, 7)
+    week_rows = [
+        row
+        for row in scores.kept_by_commitment(uow.session, participant, uow.now, 7)
+        if commitment_rules.still_asked(row[0].status)  # a retired one is not listed again
+    ]
     if not week_rows:
         return None
     kept = texts.format_kept(

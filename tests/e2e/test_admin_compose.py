@@ -85,7 +85,7 @@ def test_a_coach_texts_someone_back_once_and_it_reaches_twilio(
     assert actor == f"facilitator:{world.ana}"
     delivery.deliver_many(services, [text.id])  # what its queued send job does
     assert [m["body"] for m in local_twilio.messages()] == ["Thinking of you, Cy."]
-    assert "Queued at Twilio" in _page(client, world.shared_participant).text
+    assert 'delivery-sent">sent<' in _page(client, world.shared_participant).text
 
 
 def test_outside_waking_hours_it_says_when_it_will_leave(admin_app, world, admin_clock):

@@ -43,7 +43,7 @@ def test_labels_are_suggested_shown_and_edited_without_new_agreement(admin_app, 
     assert re.search(r'id="commitments-0-label"[^>]*value="Share the weekly numbers"', page)
     assert "24/32" in page
     details = client.get(f"/admin/participants/details/?id={world.shared_participant}").text
-    assert "<td>Share the weekly numbers</td>" in details
+    assert 'class="commitment-label">“Share the weekly numbers”' in details
 
     with sessions(admin_app) as s:  # agreed and live
         row = s.get(Commitment, c.id)

@@ -325,7 +325,8 @@ def test_participant_page_tells_their_story_escaped(
     page = client.get(f"/admin/participants/details/?id={world.ana_participant}").text
     assert "<script>alert(1)</script>" not in page and "&lt;script&gt;alert(1)" in page
     assert "&lt;b&gt;I left&lt;/b&gt;" in page and "1. Naming the misalignment" in page
-    assert "sms-in" in page and "sms-out" in page and "error 30005" in page
+    assert "sms-in" in page and "sms-out" in page
+    assert "not delivered: the number is unknown to the carrier" in page
     assert f'src="/admin/participants/audio/?id={rid}"' in page and "I heard you" in page
     assert "Be on time" in page and "100%" in page
     assert "day-kept" in page

@@ -23,3 +23,28 @@ def test_a_days_check_in_is_not_offered_again_once_its_day_is_past():
     assert not may_retry(30003, "checkin", 20)
     assert may_retry(30003, "ack_statement", 200)
     assert not may_retry(21610, "ack_statement", 1)
+
+
+def test_each_outbound_text_reads_as_sent_delivered_or_not_delivered_and_why():
+    from service.core.delivery_reasons import Delivery, delivery
+    from service.core.enums import MessageStatus
+
+    assert delivery(MessageStatus.QUEUED, None) == (Delivery.SENT, None)
+    assert delivery(MessageStatus.SENT, None) == (Delivery.SENT, None)
+    assert delivery(MessageStatus.DELIVERED, None) == (Delivery.DELIVERED, None)
+    assert delivery(MessageStatus.READ, None) == (Delivery.DELIVERED, None)
+    assert delivery(MessageStatus.UNDELIVERED, 30003) == (
+        Delivery.NOT_DELIVERED,
+        "their phone was off or out of reach",
+    )
+    assert delivery(MessageStatus.FAILED, None) == (Delivery.NOT_DELIVERED, "no reason was given")
+    assert delivery(MessageStatus.PENDING, None) == (Delivery.WAITING, None)
+    assert delivery(MessageStatus.EXPIRED, None) == (Delivery.NOT_SENT, None)
+    assert delivery(MessageStatus.CONSOLE, None) == (Delivery.RECORDED, None)
+    # Every outbound status has its words.
+    outbound = set(MessageStatus) - {
+        MessageStatus.RECEIVED, MessageStatus.TURNING, MessageStatus.PROCESSED,
+    }  # fmt: skip
+    from service.core.delivery_reasons import DELIVERY
+
+    assert outbound <= set(DELIVERY)
