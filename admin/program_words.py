@@ -18,7 +18,7 @@ def words() -> cadence_words.Words:
         weekdays=_("Weekdays (Mon–Fri) at %(at)s", at="{at}"),
         days=_("%(days)s at %(at)s", days="{days}", at="{at}"),
         every=_("Every %(n)s days at %(at)s", n="{n}", at="{at}"),
-        weekday_names=tuple(_(d) for d in ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")),
+        weekday_names=(_("Mon"), _("Tue"), _("Wed"), _("Thu"), _("Fri"), _("Sat"), _("Sun")),
         am=_("am"),
         pm=_("pm"),
     )

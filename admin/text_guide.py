@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from admin.i18n import lazy_
+from service.core.enums import N_
 
 
 @dataclass(frozen=True)
@@ -26,91 +27,119 @@ def _g(title: str, sent_when: str) -> Guide:
 
 
 GUIDE: dict[str, Guide] = {
-    "invite": _g("Invitation", "sent when you invite someone"),
-    "consent_thanks": _g("Thanks for saying yes", "sent when they reply YES to the invitation"),
+    "invite": _g(N_("Invitation"), N_("sent when you invite someone")),
+    "consent_thanks": _g(
+        N_("Thanks for saying yes"), N_("sent when they reply YES to the invitation")
+    ),
     "consent_reminder": _g(
-        "Consent reminder", "sent when someone who has not said yes texts anything else"
+        N_("Consent reminder"), N_("sent when someone who has not said yes texts anything else")
     ),
     "unknown_sender": _g(
-        "Unknown number", "sent when a number that is on none of your programs texts in"
+        N_("Unknown number"), N_("sent when a number that is on none of your programs texts in")
     ),
-    "step1_what_happened": _g("What happened", "the first question of step 1"),
-    "step1_emotions": _g("Emotions", "the second question of step 1"),
-    "step1_pattern": _g("An older pattern", "the third question of step 1"),
-    "step2_responsibility": _g("Their own part", "the question of step 2"),
-    "ack_statement": _g("Thanks for an answer", "sent after each answer in steps 1 and 2"),
-    "ack_statement_2": _g("Thanks for an answer, wording 2", "taken in turn with the others"),
-    "ack_statement_3": _g("Thanks for an answer, wording 3", "taken in turn with the others"),
-    "ack_statement_4": _g("Thanks for an answer, wording 4", "taken in turn with the others"),
+    "step1_what_happened": _g(N_("What happened"), N_("the first question of step 1")),
+    "step1_emotions": _g(N_("Emotions"), N_("the second question of step 1")),
+    "step1_pattern": _g(N_("An older pattern"), N_("the third question of step 1")),
+    "step2_responsibility": _g(N_("Their own part"), N_("the question of step 2")),
+    "ack_statement": _g(N_("Thanks for an answer"), N_("sent after each answer in steps 1 and 2")),
+    "ack_statement_2": _g(
+        N_("Thanks for an answer, wording 2"), N_("taken in turn with the others")
+    ),
+    "ack_statement_3": _g(
+        N_("Thanks for an answer, wording 3"), N_("taken in turn with the others")
+    ),
+    "ack_statement_4": _g(
+        N_("Thanks for an answer, wording 4"), N_("taken in turn with the others")
+    ),
     "next_prompt_morning": _g(
-        "Next question tomorrow",
-        "sent after an answer when the program paces one question a morning",
+        N_("Next question tomorrow"),
+        N_("sent after an answer when the program paces one question a morning"),
     ),
-    "step3_intro": _g("The step 3 call", "sent when they reach step 3"),
+    "step3_intro": _g(N_("The step 3 call"), N_("sent when they reach step 3")),
     "call_reminder": _g(
-        "Reminder of the call", "sent when they text during step 3 instead of calling"
+        N_("Reminder of the call"), N_("sent when they text during step 3 instead of calling")
     ),
-    "call_requested": _g("We'll call you", "sent when they text CALL"),
+    "call_requested": _g(N_("We'll call you"), N_("sent when they text CALL")),
     "call_scheduled": _g(
-        "We'll call you later", "sent when they text CALL outside their waking hours"
+        N_("We'll call you later"), N_("sent when they text CALL outside their waking hours")
     ),
-    "commitments_list": _g("Their new commitments", "sent when you write their commitments"),
-    "commitment_agree_prompt": _g("Asking them to agree", "sent after the list of commitments"),
+    "commitments_list": _g(
+        N_("Their new commitments"), N_("sent when you write their commitments")
+    ),
+    "commitment_agree_prompt": _g(
+        N_("Asking them to agree"), N_("sent after the list of commitments")
+    ),
     "agreement_reminder": _g(
-        "Reminder to agree", "sent when they text during step 4 without agreeing"
+        N_("Reminder to agree"), N_("sent when they text during step 4 without agreeing")
     ),
-    "commitments_agreed": _g("Commitments agreed", "sent when they reply AGREE"),
+    "commitments_agreed": _g(N_("Commitments agreed"), N_("sent when they reply AGREE")),
     "commitment_change_received": _g(
-        "Change request received", "sent when they reply CHANGE and their own wording"
+        N_("Change request received"), N_("sent when they reply CHANGE and their own wording")
     ),
     "commitment_waiting_partner": _g(
-        "Waiting for the partner", "sent when they agree before their partner has"
+        N_("Waiting for the partner"), N_("sent when they agree before their partner has")
     ),
-    "commitment_added": _g("Commitment written down", "sent when they text a commitment in"),
-    "checkin": _g("Check-in", "sent on each check-in day"),
-    "checkin_2": _g("Check-in, wording 2", "taken in turn with the others"),
-    "checkin_3": _g("Check-in, wording 3", "taken in turn with the others"),
-    "checkin_clarify": _g("Check-in asked again", "sent when an answer could not be read"),
+    "commitment_added": _g(
+        N_("Commitment written down"), N_("sent when they text a commitment in")
+    ),
+    "checkin": _g(N_("Check-in"), N_("sent on each check-in day")),
+    "checkin_2": _g(N_("Check-in, wording 2"), N_("taken in turn with the others")),
+    "checkin_3": _g(N_("Check-in, wording 3"), N_("taken in turn with the others")),
+    "checkin_clarify": _g(N_("Check-in asked again"), N_("sent when an answer could not be read")),
     "checkin_note_kept": _g(
-        "Note kept with the check-in", "sent when they answer a check-in with words only"
+        N_("Note kept with the check-in"), N_("sent when they answer a check-in with words only")
     ),
-    "checkin_thanks": _g("Thanks for checking in", "sent after each check-in answer"),
-    "checkin_thanks_2": _g("Thanks for checking in, wording 2", "taken in turn with the others"),
-    "checkin_thanks_3": _g("Thanks for checking in, wording 3", "taken in turn with the others"),
-    "checkin_thanks_4": _g("Thanks for checking in, wording 4", "taken in turn with the others"),
-    "checkin_nudge": _g("Check-in nudge", "sent when a check-in has had no answer for a while"),
-    "checkin_nudge_2": _g("Check-in nudge, wording 2", "taken in turn with the others"),
-    "checkin_nudge_3": _g("Check-in nudge, wording 3", "taken in turn with the others"),
-    "checkin_missed": _g("Missed check-in", "sent when a check-in closes with no answer"),
-    "weekly_summary": _g("Weekly summary", "sent once a week, when the summary is on"),
+    "checkin_thanks": _g(N_("Thanks for checking in"), N_("sent after each check-in answer")),
+    "checkin_thanks_2": _g(
+        "Thanks for checking in, wording 2", N_("taken in turn with the others")
+    ),
+    "checkin_thanks_3": _g(
+        "Thanks for checking in, wording 3", N_("taken in turn with the others")
+    ),
+    "checkin_thanks_4": _g(
+        "Thanks for checking in, wording 4", N_("taken in turn with the others")
+    ),
+    "checkin_nudge": _g(
+        N_("Check-in nudge"), N_("sent when a check-in has had no answer for a while")
+    ),
+    "checkin_nudge_2": _g(N_("Check-in nudge, wording 2"), N_("taken in turn with the others")),
+    "checkin_nudge_3": _g(N_("Check-in nudge, wording 3"), N_("taken in turn with the others")),
+    "checkin_missed": _g(N_("Missed check-in"), N_("sent when a check-in closes with no answer")),
+    "weekly_summary": _g(N_("Weekly summary"), N_("sent once a week, when the summary is on")),
     "weekly_summary_fresh": _g(
-        "Weekly summary after a hard week", "sent instead when nothing was kept that week"
+        N_("Weekly summary after a hard week"), N_("sent instead when nothing was kept that week")
     ),
-    "milestone": _g("Streak milestone", "sent when a streak reaches one of the milestones"),
+    "milestone": _g(N_("Streak milestone"), N_("sent when a streak reaches one of the milestones")),
     "partner_checkin": _g(
-        "Partner check-in", "sent in two-sided programs, about what the partner promised"
+        N_("Partner check-in"), N_("sent in two-sided programs, about what the partner promised")
     ),
-    "help": _g("HELP answer", "sent when they text HELP"),
-    "resumed": _g("Messages back on", "sent when they text START after STOP"),
-    "paused": _g("PAUSE answer", "sent when they text PAUSE"),
-    "unpaused": _g("Welcome back", "sent when they text RESUME after a pause"),
-    "status": _g("STATUS answer", "sent when they text STATUS and nothing waits on them"),
-    "status_answer": _g("STATUS answer, a question open", "sent when a question waits"),
-    "status_later": _g("STATUS answer, next question later", "sent when the next question waits"),
-    "status_call": _g("STATUS answer, the step 3 call", "sent during step 3"),
-    "status_agree": _g("STATUS answer, commitments to agree", "sent during step 4"),
-    "status_checkin": _g("STATUS answer, next check-in", "sent during step 5"),
-    "status_paused": _g("STATUS answer, paused", "sent while their messages are paused"),
-    "headsup_thanks": _g("Thanks for a heads-up", "sent when they text HEADSUP"),
-    "skipped": _g("SKIP answer", "sent when they text SKIP"),
-    "media_not_read": _g("Answer to a photo or file", "sent when they send a photo or a file"),
-    "note_saved": _g("Note kept", "sent when they text and no question is open"),
-    "nothing_to_skip": _g("Nothing to skip", "sent when they text SKIP and no question is open"),
+    "help": _g(N_("HELP answer"), N_("sent when they text HELP")),
+    "resumed": _g(N_("Messages back on"), N_("sent when they text START after STOP")),
+    "paused": _g(N_("PAUSE answer"), N_("sent when they text PAUSE")),
+    "unpaused": _g(N_("Welcome back"), N_("sent when they text RESUME after a pause")),
+    "status": _g(N_("STATUS answer"), N_("sent when they text STATUS and nothing waits on them")),
+    "status_answer": _g(N_("STATUS answer, a question open"), N_("sent when a question waits")),
+    "status_later": _g(
+        "STATUS answer, next question later", N_("sent when the next question waits")
+    ),
+    "status_call": _g(N_("STATUS answer, the step 3 call"), N_("sent during step 3")),
+    "status_agree": _g(N_("STATUS answer, commitments to agree"), N_("sent during step 4")),
+    "status_checkin": _g(N_("STATUS answer, next check-in"), N_("sent during step 5")),
+    "status_paused": _g(N_("STATUS answer, paused"), N_("sent while their messages are paused")),
+    "headsup_thanks": _g(N_("Thanks for a heads-up"), N_("sent when they text HEADSUP")),
+    "skipped": _g(N_("SKIP answer"), N_("sent when they text SKIP")),
+    "media_not_read": _g(
+        N_("Answer to a photo or file"), N_("sent when they send a photo or a file")
+    ),
+    "note_saved": _g(N_("Note kept"), N_("sent when they text and no question is open")),
+    "nothing_to_skip": _g(
+        "Nothing to skip", N_("sent when they text SKIP and no question is open")
+    ),
     "closing_restored": _g(
-        "Closing, trust restored", "sent when you close them with the outcome “restored”"
+        N_("Closing, trust restored"), N_("sent when you close them with the outcome “restored”")
     ),
     "closing_ended": _g(
-        "Closing, a clear ending", "sent when you close them with the outcome “ended”"
+        N_("Closing, a clear ending"), N_("sent when you close them with the outcome “ended”")
     ),
 }
 

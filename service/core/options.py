@@ -8,6 +8,7 @@ from __future__ import annotations
 from datetime import time
 
 from service.core import schedule
+from service.core.enums import N_
 
 DEFAULT_OPTIONS = {
     "nudge_delay_minutes": 120,
@@ -27,18 +28,18 @@ DEFAULT_OPTIONS = {
 
 # What each option is called where people read it.
 OPTION_LABELS = {
-    "nudge_delay_minutes": "Nudge after (minutes)",
-    "max_nudges": "Nudges per check-in",
-    "adaptive_cadence": "Adaptive cadence",
-    "ladder_step": "Kept check-ins per ladder step",
-    "two_sided": "Two-sided check-ins",
-    "milestones": "Streak milestones",
-    "weekly_summary": "Weekly summary to participants",
-    "daily_digest": "Daily digest to facilitators",
-    "recording_max_seconds": "Longest recording (seconds)",
-    "delete_recordings_at_twilio": "Delete recordings at Twilio once stored",
-    "call_retries": "Call retries",
-    "quiet_days": "Quiet after (days without a reply)",
+    "nudge_delay_minutes": N_("Nudge after (minutes)"),
+    "max_nudges": N_("Nudges per check-in"),
+    "adaptive_cadence": N_("Adaptive cadence"),
+    "ladder_step": N_("Kept check-ins per ladder step"),
+    "two_sided": N_("Two-sided check-ins"),
+    "milestones": N_("Streak milestones"),
+    "weekly_summary": N_("Weekly summary to participants"),
+    "daily_digest": N_("Daily digest to facilitators"),
+    "recording_max_seconds": N_("Longest recording (seconds)"),
+    "delete_recordings_at_twilio": N_("Delete recordings at Twilio once stored"),
+    "call_retries": N_("Call retries"),
+    "quiet_days": N_("Quiet after (days without a reply)"),
 }
 
 
