@@ -95,7 +95,7 @@ def test_admin_pages_work_under_the_csp(admin_app, world):
 
         page.click("nav >> text=Audit log")
         page.wait_for_url(f"{base}/admin/audit/")
-        assert "Facilitator create" in page.locator("table.model-list").inner_text()
+        assert "Created a facilitator account" in page.locator("table.model-list").inner_text()
         page.click("text=Add Filter")
         page.click(".field-filters a.filter >> text=At")
         assert page.locator("#filter_form table.filters tr").count() == 1

@@ -82,7 +82,7 @@ def test_a_facilitator_walks_the_admin_in_spanish(admin_app, world):
         page.goto(f"{base}/admin/programs/texts/?id={world.ana_program}")
         assert_spanish_menu(page)
         # The participants' Spanish defaults, from the participant catalog.
-        invite = page.locator("#text-invite-es").get_attribute("placeholder")
+        invite = page.locator("#standard-text-invite-es").inner_text()
         assert invite.startswith("Hola, te escribe {program} con {facilitator}.")
         screenshot(page, "admin-es-program-texts")
         assert_clean(log)
