@@ -71,6 +71,9 @@ def test_a_facilitator_walks_the_admin_in_spanish(admin_app, world):
         page.goto(f"{base}/admin/participants/details/?id={world.ana_participant}")
         assert_spanish_menu(page)
         assert page.get_by_text("Invitado, todavía sin aceptar").count() >= 1
+        assert page.locator("#action-invite").inner_text() == "Reenviar la invitación"
+        assert page.locator("#compose-send").inner_text() == "Enviar"
+        assert page.locator("#reflections h5").inner_text() == "Reflexiones"
         screenshot(page, "admin-es-participant")
 
         page.goto(f"{base}/admin/programs/")
