@@ -20,8 +20,11 @@ $(UV):
 	python3 -m venv .tools
 	.tools/bin/pip install --quiet uv==0.13.9
 
+# Bytecode compiled at install: every process (web, each worker, every test that starts
+# one) would otherwise compile the libraries it imports again where bytecode is not
+# written (PYTHONDONTWRITEBYTECODE, a read-only slug), a second of CPU per start.
 $(STAMP): uv.lock pyproject.toml | $(UV)
-	$(UV) sync --locked
+	$(UV) sync --locked --compile-bytecode
 	@touch $@
 
 %.mo: %.po | $(STAMP)

@@ -49,6 +49,8 @@ class Settings(BaseSettings):
     send_concurrency: int = Field(16, ge=1, le=256)
     # Processes `python -m jobs.worker` runs (the Procfile's worker line passes its own).
     worker_processes: int = Field(1, ge=1, le=64)
+    # Texts one job turns at once, each on its own connection (PostgreSQL; SQLite: 1).
+    turn_lanes: int = Field(2, ge=1, le=8)
     # A send claimed this long ago with no outcome is reconciled against Twilio's list.
     # Must exceed TWILIO_TIMEOUT so a live worker is never second-guessed.
     claim_stale_seconds: int = Field(120, ge=1, le=3600)

@@ -19,6 +19,7 @@ from service.infra.queue import Dispatcher, NullDispatcher
 from service.infra.ratelimit import SenderRateLimit
 from service.infra.resolver import addresses
 from service.infra.spool import SpoolWatch
+from service.infra.threads import ThreadPool
 from service.models import utcnow
 
 EXTENSION = "realign"  # where the web app keeps its Services (Flask's app.extensions)
@@ -51,6 +52,9 @@ class Services:
             "service.messaging.failures", "Twilio unavailable, texts kept for retry"
         )
     )
+
+    # The threads a batch's Twilio requests run in (service/messaging/delivery.py).
+    send_threads: ThreadPool = field(default_factory=ThreadPool)
 
     # Where texts and calls to test personas go instead: their numbers are fictional, and
     # the simulator promises they never reach a carrier (shown in its thread only).

@@ -18,6 +18,7 @@ from datetime import UTC, datetime
 from typing import Literal, Protocol
 
 import requests
+import urllib3
 from twilio.base.exceptions import TwilioException, TwilioRestException, TwilioServiceException
 from twilio.http.response import Response
 from urllib3.exceptions import NewConnectionError
@@ -128,6 +129,19 @@ def _from_requests(exc: requests.RequestException) -> GatewayError:
     not_sent = isinstance(exc, requests.exceptions.ConnectTimeout) or (
         isinstance(exc, requests.ConnectionError) and _refused(exc)
     )
+    return GatewayError(
+        None, None, "transient", f"Twilio unreachable ({name})", outcome_unknown=not not_sent
+    )
+
+
+def _from_urllib3(exc: urllib3.exceptions.HTTPError) -> GatewayError:
+    """As `_from_requests`, for a request sent through urllib3 itself (no retries)."""
+    name = type(exc).__name__
+    if isinstance(exc, urllib3.exceptions.LocationValueError | urllib3.exceptions.URLSchemeUnknown):
+        return GatewayError(None, None, "permanent", f"bad Twilio URL ({name})")
+    # Before the request left: connect timeout or refused (NewConnectionError is one of
+    # those). Anything later (a read timeout, a reset mid-answer) may have landed.
+    not_sent = isinstance(exc, urllib3.exceptions.ConnectTimeoutError)
     return GatewayError(
         None, None, "transient", f"Twilio unreachable ({name})", outcome_unknown=not not_sent
     )

@@ -12,7 +12,6 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -362,8 +361,7 @@ def _send_all(
     try:
         if len(requests) <= 1 or concurrency <= 1:
             return [send(r) for r in requests]
-        with ThreadPoolExecutor(max_workers=min(concurrency, len(requests))) as pool:
-            return list(pool.map(send, requests))
+        return services.send_threads.map(send, requests, width=concurrency)
     finally:
         writer.write()  # anything still waiting
         Metrics(services.redis).observe_many(SEND_SECONDS, took)

@@ -19,6 +19,8 @@ from __future__ import annotations
 import functools
 import logging
 import time
+import zlib
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 import sqlalchemy as sa
@@ -51,33 +53,41 @@ WAITING = (MessageStatus.RECEIVED, MessageStatus.TURNING)
 def turn_waiting(services, *, limit: int = 2000, budget_s: float = TURN_BUDGET_S) -> dict:
     """Turn the stored texts waiting, oldest first, each in its own transaction, their
     replies sent (by a thread of their own) as soon as each commits; past `limit` texts or
-    `budget_s` seconds a fresh job takes over. Returns how many texts ended which way."""
+    `budget_s` seconds a fresh job takes over. Returns how many texts ended which way.
+
+    Each batch is turned in `turn_lanes` threads at once (one where the database takes
+    one writer at a time): a turn waits on the database for part of its time, and a
+    second lane turns a text meanwhile. A number's texts share a lane, in the order they
+    came."""
     turns_nudge(services).lower()  # from here on, a new text queues the next job
     outcomes: dict[str, int] = {}
-    replies: list[int] = []
     done: list[tuple] = []
     stop_at = time.monotonic() + budget_s
     turned, more = 0, False
+    lanes = turn_lanes(services)
     sender = Replies(services)
+    pool = ThreadPoolExecutor(lanes - 1, thread_name_prefix="turns") if lanes > 1 else None
     try:
         while turned < limit and not more:
-            batch = claim_waiting(services, min(TURN_BATCH, limit - turned))
+            batch = _claim(services, min(TURN_BATCH * lanes, limit - turned))
             if not batch:
                 break
             # Read once for the batch (the live webhook endpoints): one registered meanwhile
             # is seen from the next batch, a few seconds later at most.
             memo: dict = {}
-            for position, message_id in enumerate(batch):
-                if time.monotonic() > stop_at:  # the rest go back, for the next job
-                    _give_back(services, batch[position:])
-                    more = True
-                    break
-                outcome = _turn_one(services, message_id, replies, done, memo)
-                outcomes[outcome] = outcomes.get(outcome, 0) + 1
-                turned += 1
-                sender.add(replies)
-                replies.clear()
+            first, *others = _by_lane(batch, lanes)
+            runs = [pool.submit(_turn_lane, services, ids, sender, memo, stop_at) for ids in others]
+            results = [_turn_lane(services, first, sender, memo, stop_at)]
+            results += [run.result() for run in runs]
+            for lane_outcomes, lane_done, lane_more in results:
+                for outcome, n in lane_outcomes.items():
+                    outcomes[outcome] = outcomes.get(outcome, 0) + n
+                    turned += n
+                done += lane_done
+                more = more or lane_more
     finally:
+        if pool is not None:
+            pool.shutdown()
         sender.close()
         Metrics(services.redis).turns_done(done)
     if more or turned >= limit:
@@ -85,10 +95,47 @@ def turn_waiting(services, *, limit: int = 2000, budget_s: float = TURN_BUDGET_S
     return outcomes
 
 
+def turn_lanes(services) -> int:
+    """How many texts a job turns at once: SQLite takes one writer at a time."""
+    if services.engine.dialect.name == "sqlite":
+        return 1
+    return services.settings.turn_lanes
+
+
+def _by_lane(batch: list[tuple[int, str]], lanes: int) -> list[list[int]]:
+    """The batch's ids in `lanes` lists, each number's texts in one of them, in order."""
+    split: list[list[int]] = [[] for _ in range(lanes)]
+    for message_id, number in batch:
+        split[zlib.crc32(number.encode()) % lanes].append(message_id)
+    return split
+
+
+def _turn_lane(services, ids: list[int], sender: Replies, memo: dict, stop_at: float):
+    """Turn these texts in order; past `stop_at` the rest go back, for the next job.
+    Returns (outcomes, done instants, whether some went back)."""
+    outcomes: dict[str, int] = {}
+    replies: list[int] = []
+    done: list[tuple] = []
+    for position, message_id in enumerate(ids):
+        if time.monotonic() > stop_at:
+            _give_back(services, ids[position:])
+            return outcomes, done, True
+        outcome = _turn_one(services, message_id, replies, done, memo)
+        outcomes[outcome] = outcomes.get(outcome, 0) + 1
+        sender.add(replies)
+        replies.clear()
+    return outcomes, done, False
+
+
 def claim_waiting(services, n: int) -> list[int]:
     """Take up to `n` waiting texts for this job, oldest first, in one UPDATE, and commit.
     A number with a text another job is turning is left for later, so one person's texts
     are turned in the order they came."""
+    return [message_id for message_id, _ in _claim(services, n)]
+
+
+def _claim(services, n: int) -> list[tuple[int, str]]:
+    """`claim_waiting`, with each text's number: (id, from number), oldest first."""
     now = services.now()
     busy = sa.select(Message.from_number).where(
         Message.direction == Direction.IN, Message.status == MessageStatus.TURNING
@@ -106,15 +153,15 @@ def claim_waiting(services, n: int) -> list[int]:
         .with_for_update(skip_locked=True)  # PostgreSQL: two jobs take different texts
     )
     with services.engine.begin() as conn:
-        ids = conn.scalars(
+        rows = conn.execute(
             sa.update(Message)
             .where(Message.id.in_(waiting.scalar_subquery()))
             # Each text's attempt is counted in this commit, so one that keeps failing
             # stops being retried.
             .values(status=MessageStatus.TURNING, claimed_at=now, attempts=Message.attempts + 1)
-            .returning(Message.id)
+            .returning(Message.id, Message.from_number)
         ).all()
-    return sorted(ids)
+    return sorted((message_id, number) for message_id, number in rows)
 
 
 def _give_back(services, message_ids: list[int]) -> None:

@@ -99,3 +99,39 @@ def test_a_text_a_lost_job_held_is_given_back_and_turned(services, twilio_post, 
         status = session.execute(sa.select(Message.status).where(Message.id == held)).scalar()
     assert status == "processed"
     assert gateway.sent and {sent["to"] for sent in gateway.sent} == {PHONES[0]}
+
+
+STORY = ("Yes", "I moved the launch and told nobody.", "Ashamed, and worried about the team.")
+
+
+def _replies_of(services, phone) -> list[str]:
+    return [m.template for m in outbound(services, to=phone)]
+
+
+def test_lanes_turn_texts_side_by_side_and_each_persons_in_order(services, twilio_post):
+    program = make_program(services)
+    alone, *together = PHONES[:7]
+    for phone in PHONES[:7]:
+        make_participant(services, program, phone=phone, invite=False)
+    # One person's three texts, turned one at a time: what each of the others should get.
+    for n, body in enumerate(STORY):
+        _texts(twilio_post, [alone], body, start=100 + n)
+        conversation.turn_waiting(services)
+    expected = _replies_of(services, alone)
+    assert "ack_statement" in expected and expected[-1] != expected[0]
+
+    # Six people's three texts each, all waiting, turned by one job in two lanes (one where
+    # the database takes one writer at a time), every number's texts in one lane.
+    services.settings = services.settings.model_copy(update={"turn_lanes": 2})
+    for n, body in enumerate(STORY):
+        _texts(twilio_post, together, body, start=200 + 10 * n)
+    claimed = [(m.id, m.from_number) for m in inbound(services) if m.status == "received"]
+    lanes = conversation._by_lane(claimed, 2)
+    assert all(lanes), "the six numbers fall in both lanes"
+    numbers = dict(claimed)
+    assert not {numbers[i] for i in lanes[0]} & {numbers[i] for i in lanes[1]}
+
+    assert conversation.turn_waiting(services) == {"consent": 6, "answer": 12}
+    assert all(m.status == "processed" for m in inbound(services))
+    for phone in together:
+        assert _replies_of(services, phone) == expected, phone

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import io
+import json
 import logging
+import threading
 import time
 import wave
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs
 
 import pytest
 from twilio.base.exceptions import TwilioException, TwilioServiceException
@@ -324,3 +328,61 @@ def _wait_final(local_twilio, *sids, timeout=5.0):
             return
         time.sleep(0.02)
     raise AssertionError("the texts never reached a final status")
+
+
+class _Proxy(BaseHTTPRequestHandler):
+    """An HTTP proxy stand-in: it answers every request itself, as Twilio would a create."""
+
+    seen: list[tuple[str, str]] = []
+
+    def do_POST(self):  # noqa: N802 - http.server's name
+        length = int(self.headers.get("Content-Length") or 0)
+        form = self.rfile.read(length).decode()
+        type(self).seen.append((self.path, form))
+        body = json.dumps({"sid": "SM" + "f" * 32, "status": "queued", "error_code": None})
+        self.send_response(201)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body.encode())
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture
+def proxy():
+    _Proxy.seen = []
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Proxy)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}", _Proxy.seen
+    server.shutdown()
+    server.server_close()
+
+
+def test_the_environments_proxy_carries_the_requests(monkeypatch, proxy):
+    # An operator behind a proxy sets HTTP(S)_PROXY, as for any HTTP client.
+    address, seen = proxy
+    monkeypatch.setenv("HTTP_PROXY", address)
+    monkeypatch.delenv("NO_PROXY", raising=False)
+    monkeypatch.delenv("no_proxy", raising=False)
+    far = TwilioGateway(ACCOUNT_SID, AUTH_TOKEN, api_base_url="http://twilio.invalid", timeout=2)
+    sent = far.send_message(
+        TO, "Through the proxy", from_=FROM, media_url=["https://a/1", "https://a/2"]
+    )
+    assert sent.sid == "SM" + "f" * 32
+    [(target, form)] = seen
+    assert target == f"http://twilio.invalid/2010-04-01/Accounts/{ACCOUNT_SID}/Messages.json"
+    fields = parse_qs(form)
+    assert fields["Body"] == ["Through the proxy"] and fields["To"] == [TO]
+    assert fields["MediaUrl"] == ["https://a/1", "https://a/2"]  # a list: the key repeated
+
+
+def test_a_host_in_no_proxy_is_reached_directly(monkeypatch, proxy, local_twilio):
+    address, seen = proxy
+    monkeypatch.setenv("HTTP_PROXY", address)
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1")
+    direct = local_gateway(local_twilio)
+    direct.send_message(TO, "Straight there", from_=FROM)
+    assert seen == [] and [m["body"] for m in local_twilio.messages()] == ["Straight there"]
