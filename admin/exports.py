@@ -9,10 +9,13 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import re
+from collections.abc import Iterator
 
-from service.core.results import csv_columns, flat
+from service.core.results import COLUMNS, commitment_columns, flat
 from service.program.exports import export_archive
+from service.program.results import result_pages
 
 CSV_FILES = {
     "statements.csv": ("statements", ("id", "step", "kind", "channel", "created_at", "body")),
@@ -77,9 +80,42 @@ def filename(participant) -> str:
     return f"realign-{participant.id}-{slug}.zip"
 
 
-def results_csv(rows: list[dict]) -> str:
-    """A program's results (service/program/results.py) as one CSV line per participant."""
-    return _csv([flat(r) for r in rows], csv_columns(rows))
+def results_csv(sessions, program_id: int, most: int) -> Iterator[str]:
+    """A program's results (service/program/results.py) as one CSV line per participant,
+    a page at a time; `most`: the most commitments anyone has (the header's columns)."""
+    columns = [*COLUMNS, *commitment_columns(most)]
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=columns, extrasaction="ignore")
+    writer.writeheader()
+    with sessions() as session:
+        for page in result_pages(session, program_id):
+            for row in page:
+                line = flat(row)
+                writer.writerow({k: _cell(line.get(k)) for k in columns})
+            yield _drain(out)
+    yield _drain(out)
+
+
+def results_json(sessions, program_id: int, program_name: str) -> Iterator[str]:
+    """The same rows as one JSON document, a page at a time."""
+    head = json.dumps({"id": program_id, "name": program_name}, ensure_ascii=False)
+    yield f'{{"program": {head}, "participants": ['
+    first = True
+    with sessions() as session:
+        for page in result_pages(session, program_id):
+            parts = []
+            for row in page:
+                parts.append(("\n  " if first else ",\n  ") + json.dumps(row, ensure_ascii=False))
+                first = False
+            yield "".join(parts)
+    yield "\n]}\n"
+
+
+def _drain(out: io.StringIO) -> str:
+    text = out.getvalue()
+    out.seek(0)
+    out.truncate()
+    return text
 
 
 def results_filename(program, extension: str) -> str:

@@ -11,8 +11,6 @@
 
 from __future__ import annotations
 
-import json
-
 import sqlalchemy as sa
 from flask import Response, abort, flash, g, redirect, request, url_for
 from flask_admin import expose
@@ -51,7 +49,7 @@ from service.models import Facilitator, Participant, Program, ProgramFacilitator
 from service.program import accounts, closure
 from service.program.matching import defaults_of
 from service.program.programs import ProgramError, check_line, validate_program
-from service.program.results import program_results
+from service.program.results import results_shape
 from service.services import current
 
 WEEKDAY_NAMES = schedule.WEEKDAY_NAMES
@@ -495,22 +493,25 @@ class ProgramView(TextsEditor, ScopedModelView):
         kind = request.form.get("format", "csv")
         if kind not in ("csv", "json"):
             abort(400)
-        rows = program_results(self.session, program.id)
+        # What the download needs of the program, read before the commit expires it.
+        program_id, program_name = program.id, program.name
+        name = exports.results_filename(program, kind)
+        people, most = results_shape(self.session, program_id)
         records.audit(
             self.session, current_user.actor, "export_results", program, now=now(),
-            detail={"format": kind, "participants": len(rows)},
+            detail={"format": kind, "participants": people},
         )  # fmt: skip
         self.session.commit()
+        # Streamed a page of participants at a time: the download starts at once, and a
+        # program of thousands is never held in memory whole. In a session of its own,
+        # opened as the body is read (after this view has returned).
+        sessions = current().sessions
         if kind == "json":
-            body = json.dumps(
-                {"program": {"id": program.id, "name": program.name}, "participants": rows},
-                indent=2,
-                ensure_ascii=False,
-            )
+            body = exports.results_json(sessions, program_id, program_name)
             mimetype = "application/json"
         else:
-            body, mimetype = exports.results_csv(rows), "text/csv; charset=utf-8"
-        name = exports.results_filename(program, kind)
+            body = exports.results_csv(sessions, program_id, most)
+            mimetype = "text/csv; charset=utf-8"
         return Response(
             body,
             mimetype=mimetype,

@@ -69,8 +69,12 @@ def csv_columns(rows: Iterable[dict]) -> list[str]:
     """The header: the fixed columns, then three per commitment, for as many commitments
     as the participant with the most has."""
     most = max((len(r["commitments"]) for r in rows), default=0)
-    extra = [c.format(n=n) for n in range(1, most + 1) for c in COMMITMENT_COLUMNS]
-    return [*COLUMNS, *extra]
+    return [*COLUMNS, *commitment_columns(most)]
+
+
+def commitment_columns(most: int) -> list[str]:
+    """Three columns per commitment, for `most` commitments."""
+    return [c.format(n=n) for n in range(1, most + 1) for c in COMMITMENT_COLUMNS]
 
 
 def flat(result: dict) -> dict:

@@ -1,10 +1,13 @@
 """A whole program's results, for the facilitator's own records and for programs run as
-studies: one row per participant (test personas left out), in a constant handful of
-statements however many people the program has: the database adds up, per participant and
-per commitment, with the one score (core/checkin_rules.py, in SQL in program/scores.py).
+studies: one row per participant (test personas left out), a page of participants at a
+time, each page in a constant handful of statements: the database adds up, per
+participant and per commitment, with the one score (core/checkin_rules.py, in SQL in
+program/scores.py). A download can start with the first page, however big the program.
 """
 
 from __future__ import annotations
+
+from collections.abc import Iterator
 
 import sqlalchemy as sa
 from sqlmodel import Session
@@ -12,16 +15,41 @@ from sqlmodel import Session
 from service.core import checkin_rules, results
 from service.core.enums import CheckInKind, CheckInStatus
 from service.models import CheckIn, CheckInAnswer, Commitment, Participant
-from service.program.personas import is_persona
+from service.program.personas import is_persona, real_people
 from service.program.scores import SCORED, answer_score, asked
+
+PAGE = 250  # participants a page: a few statements each, with this many ids bound
 
 
 def program_results(session: Session, program_id: int) -> list[dict]:
     """Every participant of the program (personas excluded) as `core.results.row`s."""
-    # Plain rows of the columns a result shows, not objects: a program may hold thousands.
-    people = [
-        p
-        for p in session.execute(
+    return [row for page in result_pages(session, program_id) for row in page]
+
+
+def results_shape(session: Session, program_id: int) -> tuple[int, int]:
+    """(participants, the most commitments any of them has), personas left out: what a
+    CSV's header and the audit log need before the first row is read."""
+    real = (Participant.program_id == program_id, real_people())
+    people = session.scalar(sa.select(sa.func.count()).select_from(Participant).where(*real))
+    each = (
+        sa.select(sa.func.count().label("n"))
+        .select_from(Commitment)
+        .join(Participant, Participant.id == Commitment.participant_id)
+        .where(*real)
+        .group_by(Commitment.participant_id)
+        .subquery()
+    )
+    most = session.scalar(sa.select(sa.func.max(each.c.n)))
+    return int(people or 0), int(most or 0)
+
+
+def result_pages(session: Session, program_id: int, *, size: int = 0) -> Iterator[list[dict]]:
+    """The program's rows, oldest participant first, `size` (default PAGE) at a time."""
+    size = size or PAGE
+    after = 0
+    while True:
+        # Plain rows of the columns a result shows, not objects: a program may hold thousands.
+        people = session.execute(
             sa.select(
                 Participant.id,
                 Participant.name,
@@ -33,15 +61,24 @@ def program_results(session: Session, program_id: int) -> list[dict]:
                 Participant.consent_at,
                 Participant.closed_at,
             )  # fmt: skip
-            .where(Participant.program_id == program_id)
+            .where(Participant.program_id == program_id, Participant.id > after)
             .order_by(Participant.id)
-        )
-        if not is_persona(p)
-    ]
-    if not people:
-        return []
-    theirs = CheckIn.participant_id == Participant.id
-    in_program = Participant.program_id == program_id
+            .limit(size)
+        ).all()
+        if not people:
+            return
+        after = people[-1].id
+        real = [p for p in people if not is_persona(p)]
+        if real:
+            yield _rows(session, real)
+        if len(people) < size:
+            return
+
+
+def _rows(session: Session, people: list) -> list[dict]:
+    """These participants' rows: each figure added up for all of them in one statement."""
+    ids = [p.id for p in people]
+    in_page = CheckIn.participant_id.in_(ids)
     own = CheckIn.kind == CheckInKind.SELF
 
     # Check-ins sent and answered, and (for the kept ratio) the commitments asked about in
@@ -56,18 +93,16 @@ def program_results(session: Session, program_id: int) -> list[dict]:
             sa.func.sum(sa.case((CheckIn.status == CheckInStatus.ANSWERED, 1), else_=0)),
             sa.func.sum(missed),
         )
-        .join(Participant, theirs)
-        .where(in_program, own)
+        .where(in_page, own)
         .group_by(CheckIn.participant_id)
     ):
         counts[pid] = (int(sent or 0), int(answered or 0))
         points[pid] = [0.0, int(counted or 0)]
-    scored = (in_program, own, CheckIn.status.in_(SCORED))
+    scored = (in_page, own, CheckIn.status.in_(SCORED))
     for pid, got, counted in session.execute(
         sa.select(CheckIn.participant_id, sa.func.sum(answer_score()), sa.func.count())
         .select_from(CheckInAnswer)
         .join(CheckIn, CheckIn.id == CheckInAnswer.checkin_id)
-        .join(Participant, theirs)
         .where(*scored)
         .group_by(CheckIn.participant_id)
     ):
@@ -82,8 +117,7 @@ def program_results(session: Session, program_id: int) -> list[dict]:
         for cid, got, counted in session.execute(
             sa.select(CheckInAnswer.commitment_id, sa.func.sum(answer_score()), sa.func.count())
             .join(CheckIn, CheckIn.id == CheckInAnswer.checkin_id)
-            .join(Participant, theirs)
-            .where(in_program)
+            .where(in_page)
             .group_by(CheckInAnswer.commitment_id)
         )
     }
@@ -96,8 +130,7 @@ def program_results(session: Session, program_id: int) -> list[dict]:
             Commitment.agreed_text,
             Commitment.status,
         )  # fmt: skip
-        .join(Participant, Participant.id == Commitment.participant_id)
-        .where(in_program)
+        .where(Commitment.participant_id.in_(ids))
         .order_by(Commitment.participant_id, Commitment.id)
     ):
         commitments.setdefault(commitment.participant_id, []).append(

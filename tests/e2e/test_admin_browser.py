@@ -1,6 +1,6 @@
 """The admin in a real headless Chromium, with the Content-Security-Policy on.
 
-Screenshots go to test-artifacts/. Any CSP violation or uncaught script error fails the test.
+Screenshots go to tests/e2e/screens/. Any CSP violation or uncaught script error fails the test.
 """
 
 from __future__ import annotations

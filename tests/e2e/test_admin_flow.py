@@ -3,7 +3,7 @@
 Sign in; create a program; import a CSV with a bad row; run the simulator through consent
 and steps 1–2; see the statements on the participant page; add a commitment; close the
 participant; sign out. Screenshots of the dashboard and the participant page go to
-test-artifacts/. Any CSP violation or uncaught script error fails the test.
+tests/e2e/screens/. Any CSP violation or uncaught script error fails the test.
 """
 
 from __future__ import annotations
@@ -74,7 +74,7 @@ def test_facilitator_main_flow(admin_app, world, tmp_path):
         page.fill("#text-help-en", "Need help? Text your facilitator. Reply STOP to opt out. 🙂")
         assert counter.get_attribute("data-encoding") == "UCS-2"
         page.locator("#box-text-help-en").scroll_into_view_if_needed()
-        ARTIFACTS.mkdir(exist_ok=True)
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(ARTIFACTS / "admin-flow-texts.png"))  # the viewport: a tall page
         page.fill("#text-help-en", "")
 

@@ -3,7 +3,7 @@ Chromium with the CSP on: who needs her, what we wait for, the last reply as a t
 the 14-day dot strip with its legend, test personas hidden until asked for, search by the
 last digits of a number, cards on a 390 px phone; the program form in sections with the
 cadence fields switching, a bad sender number's error beside the field, the zone picker.
-Screenshots go to test-artifacts/.
+Screenshots go to tests/e2e/screens/.
 """
 
 from __future__ import annotations

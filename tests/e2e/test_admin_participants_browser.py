@@ -2,7 +2,7 @@
 
 Create a participant through the form, open their page (play button, thread), close them
 through the action, and import a CSV with a bad row (the progress bar is a static script).
-Any CSP violation or uncaught script error fails the test. Screenshots go to test-artifacts/.
+Any CSP violation or uncaught script error fails the test. Screenshots go to tests/e2e/screens/.
 """
 
 from __future__ import annotations

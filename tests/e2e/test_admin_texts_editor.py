@@ -255,7 +255,7 @@ def test_a_closed_program_s_texts_can_be_read_not_changed(admin_app, world):
 
 
 def _shot(page, name: str, *, full: bool = False):
-    ARTIFACTS.mkdir(exist_ok=True)
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=full)
 
 

@@ -1,5 +1,5 @@
 """A facilitator makes an API token and registers a webhook in a real headless Chromium,
-with the admin's Content-Security-Policy on. Screenshots go to test-artifacts/."""
+with the admin's Content-Security-Policy on. Screenshots go to tests/e2e/screens/."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """A facilitator's webhook pages in a real headless Chromium: a delivery whose worker died
 mid-send reads "not known" with its reason and Resend, and in production the form refuses
-a receiver on a private network. Screenshots go to test-artifacts/."""
+a receiver on a private network. Screenshots go to tests/e2e/screens/."""
 
 from __future__ import annotations
 
