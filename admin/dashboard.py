@@ -272,8 +272,9 @@ def program_trends(db, services, now: datetime, weeks: int = WEEKS) -> list[dict
         programs = programs.where(Program.id.in_(ids))
     with services.sessions() as session:
         shown = list(session.scalars(programs))
-        trends = program_figures.program_trends(services, session, shown, now, weeks)
         funnels = program_funnel.funnels(session, [p.id for p in shown])
+        counts = program_funnel.counts(funnels)
+        trends = program_figures.program_trends(services, session, shown, now, weeks, counts)
     for trend in trends:
         trend["chart"] = chart({w.start: w for w in trend["weeks"]})
         trend["funnel"] = funnel_rows(trend["program"].id, funnels[trend["program"].id])

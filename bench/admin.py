@@ -304,7 +304,7 @@ def time_pages(app, n: int, runs: int) -> tuple[dict[str, float], dict[str, str]
         for page, (method, path) in pages(n, role).items():
             if f"{page}_{role}" in skip or not exists(app, method, path):
                 continue
-            times, whole = [], []
+            times, whole, streams = [], [], False
             for run in range(runs + 1):
                 began = time.perf_counter()
                 if method == "POST":
@@ -316,7 +316,8 @@ def time_pages(app, n: int, runs: int) -> tuple[dict[str, float], dict[str, str]
                 chunks = iter(answer.response)
                 body = next((chunk for chunk in chunks if chunk), b"")
                 ms = (time.perf_counter() - began) * 1000
-                size = len(body) + sum(len(chunk) for chunk in chunks)
+                rest = [len(chunk) for chunk in chunks if chunk]
+                streamed, size = bool(rest), len(body) + sum(rest)
                 answer.close()
                 all_ms = (time.perf_counter() - began) * 1000
                 if answer.status_code != 200:
@@ -324,10 +325,11 @@ def time_pages(app, n: int, runs: int) -> tuple[dict[str, float], dict[str, str]
                 if run:
                     times.append(ms)
                     whole.append(all_ms)
+                    streams = streamed
             key = f"{page}_{role}"
             results[key] = c.median(times)
             c.log(f"    {key:<22} p50 {results[key]:8.1f} ms  ({size / 1024:.0f} KB)")
-            if answer.is_streamed:
+            if streams:
                 results[f"{page}_whole_{role}"] = c.median(whole)
                 c.log(f"    {key + ' (whole)':<22} p50 {c.median(whole):8.1f} ms")
     return results, errors

@@ -17,6 +17,7 @@ class Funnel:
     invited: int = 0
     steps: dict[int, int] = field(default_factory=lambda: {int(s): 0 for s in Step})
     closed: int = 0
+    active: int = 0  # of those at a step, the ones active now (not paused, opted out, …)
 
     @property
     def people(self) -> int:
@@ -46,4 +47,11 @@ def funnels(session, program_ids: list[int]) -> dict[int, Funnel]:
             funnel.closed += count
         else:
             funnel.steps[int(step)] = funnel.steps.get(int(step), 0) + count
+            if status == ParticipantStatus.ACTIVE:
+                funnel.active += count
     return found
+
+
+def counts(found: dict[int, Funnel]) -> dict[int, tuple[int, int]]:
+    """{program id: (people, active people)}, as `scores.with_counts` takes them."""
+    return {pid: (funnel.people, funnel.active) for pid, funnel in found.items()}

@@ -18,7 +18,11 @@ from service.models import CheckIn, CheckInAnswer, Commitment, Participant
 from service.program.personas import is_persona, real_people
 from service.program.scores import SCORED, answer_score, asked
 
-PAGE = 250  # participants a page: a few statements each, with this many ids bound
+# Participants a page. Each page's statements find its check-ins and answers through the
+# indexes; past about a hundred people (3,000 check-ins) PostgreSQL reads the whole answers
+# table instead: at 100,000 participants a page of 250 took 166 ms, of 50 17 ms, and the
+# whole program's export was no slower for it (1.1 s for 5,000 people against 3.1 s).
+PAGE = 50
 
 
 def program_results(session: Session, program_id: int) -> list[dict]:

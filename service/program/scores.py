@@ -159,25 +159,32 @@ def week_start(instant: datetime) -> date:
     return day - timedelta(days=day.weekday())
 
 
-def program_trends(session, programs: list[Program], now: datetime, weeks: int) -> list[dict]:
+def program_trends(
+    session, programs: list[Program], now: datetime, weeks: int, counts=None
+) -> list[dict]:
     """Each program with `weeks` Weeks (oldest first): check-ins sent and answered, kept."""
     figures = weekly_figures(session, [p.id for p in programs], now, weeks)
-    return with_counts(session, programs, figures)
+    return with_counts(session, programs, figures, counts)
 
 
-def with_counts(session, programs: list[Program], figures: dict[int, list[Week]]) -> list[dict]:
-    """Each program with its weeks and how many people it has (active ones too)."""
+def with_counts(
+    session, programs: list[Program], figures: dict[int, list[Week]], counts=None
+) -> list[dict]:
+    """Each program with its weeks and how many people it has (active ones too).
+    `counts`: {program id: (people, active)} where the caller has them already (Today adds
+    them up with its funnel: one pass over the participants, not two)."""
     if not programs:
         return []
-    active = sa.func.sum(sa.case((Participant.status == ParticipantStatus.ACTIVE, 1), else_=0))
-    counts = {
-        pid: (n, a or 0)
-        for pid, n, a in session.execute(
-            sa.select(Participant.program_id, sa.func.count(Participant.id), active)
-            .where(Participant.program_id.in_([p.id for p in programs]), real_people())
-            .group_by(Participant.program_id)
-        )
-    }
+    if counts is None:
+        active = sa.func.sum(sa.case((Participant.status == ParticipantStatus.ACTIVE, 1), else_=0))
+        counts = {
+            pid: (n, a or 0)
+            for pid, n, a in session.execute(
+                sa.select(Participant.program_id, sa.func.count(Participant.id), active)
+                .where(Participant.program_id.in_([p.id for p in programs]), real_people())
+                .group_by(Participant.program_id)
+            )
+        }
     return [
         {
             "program": p,

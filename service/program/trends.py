@@ -52,10 +52,11 @@ def _load(raw: bytes | str, now: datetime, weeks: int) -> list[scores.Week] | No
 
 
 def program_trends(
-    services, session, programs: list[Program], now: datetime, weeks: int = WEEKS
+    services, session, programs: list[Program], now: datetime, weeks: int = WEEKS, counts=None
 ) -> list[dict]:
     """Each program with its weeks (oldest first) and people: `scores.program_trends`,
-    with the weekly figures read from Redis where the cron job (or a view) left them."""
+    with the weekly figures read from Redis where the cron job (or a view) left them.
+    `counts`: the programs' people, where the caller has added them up already."""
     if not programs:
         return []
     keys = [key(p.id, now, weeks) for p in programs]
@@ -66,13 +67,13 @@ def program_trends(
             if found is not None:
                 figures[program.id] = found
     except redis_lib.RedisError:
-        return scores.program_trends(session, programs, now, weeks)
+        return scores.program_trends(session, programs, now, weeks, counts)
     missing = [p.id for p in programs if p.id not in figures]
     if missing:
         fresh = scores.weekly_figures(session, missing, now, weeks)
         figures.update(fresh)
         _keep(services, fresh, now, weeks)
-    return scores.with_counts(session, programs, figures)
+    return scores.with_counts(session, programs, figures, counts)
 
 
 def _keep(services, figures: dict[int, list[scores.Week]], now: datetime, weeks: int) -> None:

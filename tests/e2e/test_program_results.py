@@ -196,7 +196,7 @@ def test_only_the_programs_facilitators_and_admins_get_its_results(admin_app, cl
 def test_the_export_costs_the_same_statements_for_each_page_of_participants(
     admin_app, client, world, monkeypatch
 ):
-    # A page of 10 here (250 in use): 3 people are one page, 30 are three.
+    # A page of 10 here (50 in use): 3 people are one page, 30 are three.
     monkeypatch.setattr(results, "PAGE", 10)
     engine = services_of(admin_app).engine
     enrol_people(admin_app, world.ana_program, 2, days=3)
