@@ -415,7 +415,7 @@ def main() -> None:
             unlike.append(f"{key}:{rows[0]}/{rows[1]}")
         elif ratio > like_ratio:
             like_ratio, like_page = ratio, key
-    over = sum(1 for k, v in timed["large"].items() if v > 300 and not k.startswith(NOT_PAGES))
+    over = sum(1 for k, v in timed["large"].items() if v > 300 and not not_a_page(k))
     c.log(
         f"worst ratio {worst_ratio:.2f} ({worst_page}; goal <= 2); slowest at {large:,}: "
         f"{slowest:.0f} ms ({slowest_page}); pages over 300 ms: {over}; over pages with "
