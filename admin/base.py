@@ -36,7 +36,8 @@ from flask_admin.model.form import converts
 from flask_login import current_user
 from markupsafe import Markup
 
-from service.core.local_time import UTC_NAME, local, utc_title
+from admin.times import local
+from service.core.local_time import UTC_NAME, utc_title
 from service.core.numbers import fits_integer_column, whole_number
 from service.models import Participant
 from service.program import accounts

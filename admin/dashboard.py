@@ -26,10 +26,11 @@ from flask_login import current_user
 from admin.auth import AuthIndexView
 from admin.base import visible_program_ids
 from admin.i18n import _, label, lazy_, n_
+from admin.times import local
 from service.core import attention_rules
 from service.core.attention_rules import Snooze
 from service.core.enums import AttentionKind
-from service.core.local_time import local, utc_title
+from service.core.local_time import utc_title
 from service.core.redirects import local_target
 from service.models import (
     AttentionItem,

@@ -20,9 +20,10 @@ from markupsafe import Markup, escape
 
 from admin.base import SignedInView, visible_program_ids
 from admin.i18n import _, n_
+from admin.times import local
 from service.core import delivery_reasons
 from service.core.enums import NOT_TEXTED
-from service.core.local_time import local, utc_title
+from service.core.local_time import utc_title
 from service.core.numbers import INT_MAX, whole_number
 from service.core.redact import mask_phone
 from service.program import inbox

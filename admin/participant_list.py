@@ -14,9 +14,10 @@ from flask_babel import format_date
 from markupsafe import Markup
 
 from admin.i18n import _, lazy_, n_
+from admin.times import local
 from service.core.checkin_strip import Dot
 from service.core.enums import AttentionKind
-from service.core.local_time import Span, elapsed, local
+from service.core.local_time import Span, elapsed
 from service.core.waiting_rules import WaitingOn
 from service.models import Participant
 from service.program.personas import persona_ids

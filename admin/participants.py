@@ -49,6 +49,7 @@ from admin import participant_list as roster_cells
 from admin.base import visible_program_ids
 from admin.choices import as_choices, partner_choices, program_choices
 from admin.i18n import _, lazy_
+from admin.times import local
 from admin.views import AuditedModelView, program_country, program_name
 from admin.zones import ZoneField
 from service import records
@@ -65,7 +66,7 @@ from service.core.enums import (
     ParticipantStatus,
     label,
 )
-from service.core.local_time import local, utc_title
+from service.core.local_time import utc_title
 from service.core.numbers import whole_number
 from service.core.phones import display_phone, normalize_phone
 from service.core.redact import mask_phone

@@ -2,11 +2,30 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 UTC_NAME = "UTC"
+
+
+@dataclass(frozen=True)
+class Words:
+    """The words a time is told in; English by default, the admin passes the facilitator's."""
+
+    today: str = "today"
+    yesterday: str = "yesterday"
+    tomorrow: str = "tomorrow"
+    weekday_names: tuple[str, ...] = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+    month_names: tuple[str, ...] = (
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    )  # fmt: skip
+    am: str = "am"
+    pm: str = "pm"
+
+
+ENGLISH = Words()
 
 
 def zone(name: str | None) -> ZoneInfo:
@@ -16,30 +35,31 @@ def zone(name: str | None) -> ZoneInfo:
         return ZoneInfo(UTC_NAME)
 
 
-def clock(at: datetime) -> str:
+def clock(at: datetime, words: Words = ENGLISH) -> str:
     """'7:02 pm', '8 am'."""
     hour = at.hour % 12 or 12
     minutes = f":{at.minute:02d}" if at.minute else ""
-    return f"{hour}{minutes} {'am' if at.hour < 12 else 'pm'}"
+    return f"{hour}{minutes} {words.am if at.hour < 12 else words.pm}"
 
 
-def local(at: datetime, tz: str | None, now: datetime) -> str:
+def local(at: datetime, tz: str | None, now: datetime, words: Words = ENGLISH) -> str:
     """`at` in zone `tz`: 'today 7:02 pm', 'yesterday 9 am', 'Tue 3 Mar, 7:02 pm', or with
     the year when it is not this one. `now` says what today is (in that zone too)."""
     here = zone(tz)
     when, today = at.astimezone(here), now.astimezone(here).date()
     day = when.date()
+    month = words.month_names[day.month - 1]
     if day == today:
-        words = "today"
+        said = words.today
     elif day == today - timedelta(days=1):
-        words = "yesterday"
+        said = words.yesterday
     elif day == today + timedelta(days=1):
-        words = "tomorrow"
+        said = words.tomorrow
     elif day.year == today.year:
-        words = f"{when:%a} {day.day} {when:%b},"
+        said = f"{words.weekday_names[day.weekday()]} {day.day} {month},"
     else:
-        words = f"{day.day} {when:%b %Y},"
-    return f"{words} {clock(when)}"
+        said = f"{day.day} {month} {day.year},"
+    return f"{said} {clock(when, words)}"
 
 
 def utc_title(at: datetime) -> str:

@@ -74,6 +74,12 @@ def test_a_facilitator_walks_the_admin_in_spanish(admin_app, world):
         assert page.locator("#action-invite").inner_text() == "Reenviar la invitación"
         assert page.locator("#compose-send").inner_text() == "Enviar"
         assert page.locator("#reflections h5").inner_text() == "Reflexiones"
+        # Her times in Spanish too: "hoy 10 a. m.", never "today 10 am".
+        times = [t.strip() for t in page.locator("time").all_inner_texts() if t.strip()]
+        assert times, "the page shows no times"
+        english = ("today", "yesterday", "tomorrow", " am", " pm")
+        assert not [t for t in times if any(word in t for word in english)], times
+        assert any(t.startswith(("hoy", "ayer", "mañana")) or "." in t for t in times), times
         screenshot(page, "admin-es-participant")
 
         page.goto(f"{base}/admin/programs/")

@@ -1,5 +1,6 @@
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
+from service.core import local_time
 from service.core.local_time import clock, local, utc_title
 
 NOW = datetime(2026, 3, 3, 15, 0, tzinfo=UTC)  # Tue 10:00 am in New York
@@ -38,3 +39,22 @@ def test_how_long_ago_reads_as_people_round_it():
         (timedelta(days=800), (2, Span.YEAR)),
     ):
         assert elapsed(NOW - ago, NOW) == expected, ago
+
+
+def test_times_read_in_the_words_given():
+    spanish = local_time.Words(
+        today="hoy", yesterday="ayer", tomorrow="mañana",
+        weekday_names=("lun", "mar", "mié", "jue", "vie", "sáb", "dom"),
+        month_names=("ene", "feb", "mar", "abr", "may", "jun", "jul", "ago", "sept", "oct",
+                     "nov", "dic"),
+        am="a. m.", pm="p. m.",
+    )  # fmt: skip
+    now = datetime(2026, 3, 5, 15, 0, tzinfo=UTC)  # a Thursday
+    at = datetime(2026, 3, 5, 19, 2, tzinfo=UTC)
+    assert local_time.local(at, "UTC", now, spanish) == "hoy 7:02 p. m."
+    assert local_time.local(at - timedelta(days=1), "UTC", now, spanish) == "ayer 7:02 p. m."
+    assert local_time.local(at - timedelta(days=2), "UTC", now, spanish) == "mar 3 mar, 7:02 p. m."
+    assert local_time.local(at - timedelta(days=400), "UTC", now, spanish).startswith(
+        "29 ene 2025,"
+    )
+    assert local_time.local(at, "UTC", now) == "today 7:02 pm"  # English unless told
