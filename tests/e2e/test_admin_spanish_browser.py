@@ -74,6 +74,7 @@ def test_a_facilitator_walks_the_admin_in_spanish(admin_app, world):
         assert page.locator("#action-invite").inner_text() == "Reenviar la invitación"
         assert page.locator("#compose-send").inner_text() == "Enviar"
         assert page.locator("#reflections h5").inner_text() == "Reflexiones"
+        assert "paso 1. Nombrar el desajuste" in page.locator("body").inner_text()
         # Her times in Spanish too: "hoy 10 a. m.", never "today 10 am".
         times = [t.strip() for t in page.locator("time").all_inner_texts() if t.strip()]
         assert times, "the page shows no times"
