@@ -73,6 +73,10 @@ def test_a_facilitator_walks_the_admin_in_spanish(admin_app, world):
         assert page.get_by_text("Invitado, todavía sin aceptar").count() >= 1
         assert page.locator("#action-invite").inner_text() == "Reenviar la invitación"
         assert page.locator("#compose-send").inner_text() == "Enviar"
+        counter = page.locator(".segment-counter[data-for=compose-body]")
+        assert counter.inner_text() == "0 caracteres · GSM-7 · 0 segmentos"
+        page.fill("#compose-body", "Hola")
+        assert counter.inner_text() == "4 caracteres · GSM-7 · 1 segmento"
         assert page.locator("#reflections h5").inner_text() == "Reflexiones"
         assert "paso 1. Nombrar el desajuste" in page.locator("body").inner_text()
         # Her times in Spanish too: "hoy 10 a. m.", never "today 10 am".

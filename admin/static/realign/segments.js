@@ -46,17 +46,33 @@
     });
   }
 
+  // The words, in the facilitator's language (templates/realign/segment_words.html).
+  var words = {
+    chars: ["{n} character", "{n} characters"],
+    typed: ["{n} character typed", "{n} characters typed"],
+    standard: "Standard text:",
+    longest: "{n} with longest names",
+    segments: ["{n} segment", "{n} segments"]
+  };
+  var wordsNode = document.getElementById("segment-words");
+  if (wordsNode) {
+    try { words = JSON.parse(wordsNode.textContent); } catch (e) { /* keep English */ }
+  }
+
+  function say(forms, n) {
+    return (n === 1 ? forms[0] : forms[1]).replace("{n}", String(n));
+  }
+
   function update(area, counter) {
     var own = area.value;
     var text = own.trim() ? own : (area.dataset.default || "");
     var info = segmentInfo(fill(text.replace(/\r\n/g, "\n")));
     var chars = Array.from(own).length;
     var parts = "plain" in counter.dataset  // a text typed as sent: no defaults, no names
-      ? chars + " characters · "
-      : (own.trim() ? chars + " characters typed · " : "Standard text: ") +
-        info.units + " with longest names · ";
-    counter.textContent = parts + info.encoding + " · " + info.segments +
-      (info.segments === 1 ? " segment" : " segments");
+      ? say(words.chars, chars) + " · "
+      : (own.trim() ? say(words.typed, chars) + " · " : words.standard + " ") +
+        words.longest.replace("{n}", String(info.units)) + " · ";
+    counter.textContent = parts + info.encoding + " · " + say(words.segments, info.segments);
     counter.dataset.segments = String(info.segments);
     counter.dataset.encoding = info.encoding;
     counter.classList.toggle("over", info.segments > 1);
