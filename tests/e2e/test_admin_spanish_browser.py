@@ -73,6 +73,7 @@ def test_a_facilitator_walks_the_admin_in_spanish(admin_app, world):
         assert page.get_by_text("Invitado, todavía sin aceptar").count() >= 1
         assert page.locator("#action-invite").inner_text() == "Reenviar la invitación"
         assert page.locator("#compose-send").inner_text() == "Enviar"
+        assert page.locator("#call-link").inner_text() == "Llamar"  # the verb: phone them
         counter = page.locator(".segment-counter[data-for=compose-body]")
         assert counter.inner_text() == "0 caracteres · GSM-7 · 0 segmentos"
         page.fill("#compose-body", "Hola")
