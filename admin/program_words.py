@@ -7,20 +7,22 @@ from babel import Locale, UnknownLocaleError
 from flask_babel import get_locale
 from markupsafe import Markup, escape
 
+from admin import times
 from admin.i18n import _
 from service.core import cadence_words
 from service.core.options import DEFAULT_OPTIONS, OPTION_LABELS, option, parse_hhmm
 
 
 def words() -> cadence_words.Words:
+    told = times.words()  # the day names and am/pm, as every time in the admin has them
     return cadence_words.Words(
         daily=_("Every day at %(at)s", at="{at}"),
         weekdays=_("Weekdays (Mon–Fri) at %(at)s", at="{at}"),
         days=_("%(days)s at %(at)s", days="{days}", at="{at}"),
         every=_("Every %(n)s days at %(at)s", n="{n}", at="{at}"),
-        weekday_names=(_("Mon"), _("Tue"), _("Wed"), _("Thu"), _("Fri"), _("Sat"), _("Sun")),
-        am=_("am"),
-        pm=_("pm"),
+        weekday_names=told.weekday_names,
+        am=told.am,
+        pm=told.pm,
     )
 
 

@@ -32,9 +32,3 @@ class ThreadPool:
                 self._pool = ThreadPoolExecutor(max_workers=width, thread_name_prefix=self.name)
                 self._pid = os.getpid()
             return self._pool
-
-    def shutdown(self) -> None:
-        with self._lock:
-            if self._pool is not None and self._pid == os.getpid():
-                self._pool.shutdown(wait=True)
-            self._pool = None

@@ -30,33 +30,27 @@ def is_persona(participant: Participant) -> bool:
     return rules.is_persona(participant.name, participant.phone)
 
 
-def real_people():
-    """A WHERE clause for participants who are not test personas: `rules.is_persona` in
-    SQL (a persona's name and a number in the fictional range), so counts can leave them
-    out in the database."""
+def _personas():
+    """`rules.is_persona` in SQL: a persona's name and a number in the fictional range."""
     first = rules.number(rules.FIRST)
-    return sa.not_(
-        sa.and_(
-            Participant.phone.between(first, rules.number(rules.LAST)),
-            sa.func.length(Participant.phone) == len(first),
-            sa.func.substr(Participant.name, 1, len(rules.NAME)) == rules.NAME,
-        )
+    return sa.and_(
+        Participant.phone.between(first, rules.number(rules.LAST)),
+        sa.func.length(Participant.phone) == len(first),
+        sa.func.substr(Participant.name, 1, len(rules.NAME)) == rules.NAME,
     )
+
+
+def real_people():
+    """A WHERE clause for participants who are not test personas, so counts can leave them
+    out in the database."""
+    return sa.not_(_personas())
 
 
 def persona_ids():
     """The ids of the test personas, as a subquery: a few rows found through the phone
     index, where `real_people()` on a join reads every participant."""
-    first = rules.number(rules.FIRST)
-    return (
-        sa.select(Participant.id)
-        .where(
-            Participant.phone.between(first, rules.number(rules.LAST)),
-            sa.func.length(Participant.phone) == len(first),
-            sa.func.substr(Participant.name, 1, len(rules.NAME)) == rules.NAME,
-        )
-        .correlate(None)  # its own scan, even inside a query of participants
-    )
+    # Its own scan, even inside a query of participants.
+    return sa.select(Participant.id).where(_personas()).correlate(None)
 
 
 class NoRoom(ValueError):
